@@ -1,0 +1,81 @@
+"""The `mjspec` command: parse arguments, call one function, print, pick the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mjspec.errors import MjspecError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mjspec",
+        description="Spec-driven code generator and conformance kit for "
+        "POST /mj/task/list-by-condition.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    gen = commands.add_parser("generate", help="render generated/ from the spec")
+    gen.add_argument("--spec", type=Path, default=Path("spec/openapi.yaml"), help="%(default)s")
+    gen.add_argument("--output", type=Path, default=Path("generated"), help="%(default)s")
+    gen.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 with a diff when the output is not current",
+    )
+    gen.set_defaults(handler=_generate)
+
+    serve = commands.add_parser("serve", help="run the reference server")
+    serve.add_argument("--host", default="127.0.0.1", help="%(default)s")
+    serve.add_argument("--port", type=int, default=8080, help="%(default)s")
+    serve.add_argument("--token", help="require `Authorization: Bearer TOKEN`")
+    serve.add_argument("--tasks", type=Path, metavar="FILE", help="serve the tasks of a JSON file")
+    serve.set_defaults(handler=_serve)
+
+    from mjspec.conform.command import add_arguments, run_command
+
+    conform = commands.add_parser(
+        "conform", help="check a server against the spec (default: the reference server)"
+    )
+    add_arguments(conform)
+    conform.set_defaults(handler=run_command)
+    return parser
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from mjspec.generate import generate
+
+    outcome = generate(args.spec, args.output, check=args.check)
+    where = outcome.package_dir.as_posix()
+    if not outcome.diffs:
+        print(f"{where} is current ({len(outcome.files)} files)")
+        return 0
+    if args.check:
+        sys.stdout.write("".join(outcome.diffs))
+        print(f"{where} is out of date ({len(outcome.diffs)} files differ): run `mjspec generate`")
+        return 1
+    print(f"wrote {where} ({len(outcome.diffs)} of {len(outcome.files)} files changed)")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from mjspec.refserver import serve
+
+    serve(args.host, args.port, args.tasks, args.token)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except MjspecError as exc:
+        print(f"mjspec: error: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

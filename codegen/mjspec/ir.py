@@ -1,0 +1,431 @@
+"""The intermediate representation: what the templates print, decided here.
+
+`build(doc, models, source)` is pure. It turns a normalized spec (see `normalize`)
+into frozen dataclasses in which every Python name, annotation and expression a
+template prints is already computed; the templates only loop and render.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mjspec.errors import SpecError, SpecProblem
+from mjspec.modelgen import ModelIndex
+from mjspec.names import pascal, snake
+from mjspec.normalize import SCHEMAS, iter_operations, operation_id
+from mjspec.spec import pointer_join, resolve
+
+JSON_MEDIA = "application/json"
+MULTIPART = "multipart/form-data"
+URLENCODED = "application/x-www-form-urlencoded"
+CLIENT_EXPORTS = (
+    "ApiError",
+    "AsyncClient",
+    "Client",
+    "ConnectError",
+    "ContractError",
+    "RequestTimeout",
+    "StatusError",
+    "TransportError",
+)
+_PRIMITIVES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Param:
+    """A path, query or header parameter, or a field of a flattened request body."""
+
+    name: str  # the name on the wire
+    python_name: str  # the argument name in the client and the service
+    location: str  # "path" | "query" | "header" | "body"
+    annotation: str  # the argument's annotation, `| None` included when optional
+    required: bool
+    is_array: bool
+    attribute: str  # for body fields, the model attribute; else the params-struct attribute
+    default: str  # "" when required, else "None"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Body:
+    model: str  # the type a whole body decodes to
+    required: bool
+    json: bool
+    multipart: bool
+    urlencoded: bool
+    flattened: bool  # object bodies: each property is an argument (see Operation.body_fields)
+    content_type: str  # what the client sends: JSON when the spec allows it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Response:
+    status: str
+    kind: str  # "json" | "text" | "empty"
+    annotation: str  # the client's return annotation
+    is_array: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Operation:
+    operation_id: str
+    python_name: str
+    method: str
+    path: str
+    summary: str
+    docstring: str  # summary, a blank line, the description
+    path_params: tuple[Param, ...]
+    query_params: tuple[Param, ...]
+    header_params: tuple[Param, ...]
+    body: Body | None
+    body_fields: tuple[Param, ...]
+    response: Response
+    signature: str  # the parameters after `self`
+    call_arguments: str  # keyword arguments passing the same parameters on
+    service_arguments: str  # the server stub's call of the service, from parsed params and body
+    path_expression: str  # the URL path as a Python expression
+    params_struct: str  # name of the server's struct of path/query/header params, "" if none
+    decoder_name: str
+
+    @property
+    def params(self) -> tuple[Param, ...]:
+        return self.path_params + self.query_params + self.header_params
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Api:
+    title: str
+    source: str
+    operations: tuple[Operation, ...]
+    model_imports: tuple[str, ...]  # the model names the client and server stubs use
+    model_names: tuple[str, ...]  # every name the models module defines, re-exported
+    exports: tuple[str, ...]  # the package's __all__
+    any_multipart: bool
+
+
+def build(doc: dict[str, Any], models: ModelIndex, source: str) -> Api:
+    """The IR of every operation of a normalized spec."""
+    builder = _Builder(doc, models, source)
+    operations = tuple(
+        builder.operation(pointer, operation) for pointer, operation in iter_operations(doc)
+    )
+    builder.raise_problems()
+    seen: dict[str, str] = {}
+    for op in operations:
+        if op.python_name in seen:
+            builder.problem(
+                "/paths",
+                f"operations {seen[op.python_name]!r} and {op.operation_id!r} "
+                f"both become the method {op.python_name!r}",
+            )
+        seen[op.python_name] = op.operation_id
+    builder.raise_problems()
+    title = doc.get("info", {}).get("title", "")
+    return Api(
+        title=str(title),
+        source=source,
+        operations=operations,
+        model_imports=tuple(sorted(builder.used_models)),
+        model_names=tuple(sorted(models.names)),
+        exports=tuple(sorted(CLIENT_EXPORTS + tuple(models.names))),
+        any_multipart=any(op.body is not None and op.body.multipart for op in operations),
+    )
+
+
+class _Builder:
+    def __init__(self, doc: dict[str, Any], models: ModelIndex, source: str) -> None:
+        self.doc = doc
+        self.models = models
+        self.source = source
+        self.problems: list[SpecProblem] = []
+        self.used_models: set[str] = set()
+
+    def problem(self, pointer: str, message: str) -> None:
+        self.problems.append(SpecProblem(source=self.source, pointer=pointer, message=message))
+
+    def raise_problems(self) -> None:
+        if self.problems:
+            raise SpecError(self.problems)
+
+    def deref(self, node: Any) -> Any:
+        seen = 0
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and seen < 32:
+            node = resolve(self.doc, node["$ref"])
+            seen += 1
+        return node
+
+    # -- types --------------------------------------------------------------------------
+
+    def annotation(self, schema: Any) -> str:
+        """The Python annotation for a schema; component classes are recorded for imports."""
+        if not isinstance(schema, dict):
+            return "Any"
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            if ref.startswith(SCHEMAS) and "/" not in ref[len(SCHEMAS) :]:
+                name = ref[len(SCHEMAS) :]
+                if name in self.models.names:
+                    self.used_models.add(name)
+                    return name
+            return self.annotation(self.deref(schema))
+        declared = schema.get("type")
+        types = list(declared) if isinstance(declared, list) else [declared] if declared else []
+        nullable = "null" in types or schema.get("nullable") is True
+        types = [t for t in types if t != "null"]
+        if len(types) != 1:
+            inner = "Any"
+        elif types[0] == "array":
+            inner = f"list[{self.annotation(schema.get('items'))}]"
+        elif types[0] == "object":
+            inner = "dict[str, Any]"
+        else:
+            inner = _PRIMITIVES.get(types[0], "Any")
+        return f"{inner} | None" if nullable and inner != "Any" else inner
+
+    def is_array(self, schema: Any) -> bool:
+        declared = self.deref(schema).get("type") if isinstance(self.deref(schema), dict) else None
+        return declared == "array" or (isinstance(declared, list) and "array" in declared)
+
+    # -- parts of an operation ----------------------------------------------------------
+
+    def operation(self, pointer: str, operation: dict[str, Any]) -> Operation:
+        op_id = operation_id(operation, pointer)
+        path = pointer.removeprefix("/paths/").rpartition("/")[0].replace("~1", "/")
+        method = pointer.rpartition("/")[2]
+        params = self.parameters(pointer, path, operation)
+        body, body_fields = self.body(pointer, operation)
+        response = self.response(pointer, operation)
+        by_location = {loc: tuple(p for p in params if p.location == loc) for loc in _LOCATIONS}
+        arguments = by_location["path"] + body_fields + by_location["query"] + by_location["header"]
+        self.check_unique(pointer, arguments, body)
+        call_arguments = [f"{a.python_name}={a.python_name}" for a in arguments]
+        if body is not None and not body.flattened:
+            call_arguments.insert(len(by_location["path"]), "body=body")
+        summary = str(operation.get("summary") or op_id).strip().splitlines()[0]
+        description = str(operation.get("description") or "").strip()
+        return Operation(
+            operation_id=op_id,
+            python_name=snake(op_id),
+            method=method.upper(),
+            path=path,
+            summary=summary,
+            docstring=summary + ("\n\n" + description if description else ""),
+            path_params=by_location["path"],
+            query_params=by_location["query"],
+            header_params=by_location["header"],
+            body=body,
+            body_fields=body_fields,
+            response=response,
+            signature=_signature(by_location["path"], body_fields, body, params),
+            call_arguments=", ".join(call_arguments),
+            service_arguments=_service_arguments(by_location, body, body_fields),
+            path_expression=_path_expression(path, by_location["path"]),
+            params_struct=f"_{pascal(op_id)}Params" if params else "",
+            decoder_name=f"_{snake(op_id).upper()}_RESPONSE",
+        )
+
+    def check_unique(self, pointer: str, arguments: tuple[Param, ...], body: Body | None) -> None:
+        names: dict[str, str] = {}
+        if body is not None and not body.flattened:
+            names["body"] = "body"
+        for argument in arguments:
+            if argument.python_name in names:
+                self.problem(
+                    pointer,
+                    f"the {argument.location} parameter {argument.name!r} and the "
+                    f"{names[argument.python_name]} parameter both become "
+                    f"the argument {argument.python_name!r}",
+                )
+            names[argument.python_name] = argument.location
+
+    def parameters(self, pointer: str, path: str, operation: dict[str, Any]) -> tuple[Param, ...]:
+        path_item = self.doc["paths"][path]
+        merged: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+        sources = [("/".join(pointer.split("/")[:-1]), path_item), (pointer, operation)]
+        for base, holder in sources:
+            for index, raw in enumerate(holder.get("parameters") or ()):
+                param = self.deref(raw)
+                where = pointer_join(base, "parameters", index)
+                if isinstance(param, dict):
+                    merged[(str(param.get("in")), str(param.get("name")))] = (where, param)
+        found: list[Param] = []
+        for (location, name), (where, param) in sorted(merged.items()):
+            if location not in _LOCATIONS:
+                self.problem(
+                    pointer_join(where, "in"),
+                    f"unsupported parameter location {location!r} (expected path, query or header)",
+                )
+                continue
+            if "schema" not in param:
+                self.problem(where, "parameter has no 'schema' (a 'content' map is not supported)")
+                continue
+            if location == "header" and name.lower() in ("authorization", "content-type"):
+                continue  # the client sets these itself
+            required = location == "path" or param.get("required") is True
+            annotation = self.annotation(param["schema"])
+            found.append(
+                Param(
+                    name=name,
+                    python_name=snake(name),
+                    location=location,
+                    annotation=annotation if required else _optional(annotation),
+                    required=required,
+                    is_array=self.is_array(param["schema"]),
+                    attribute=snake(name),
+                    default="" if required else "None",
+                )
+            )
+        order = {"path": 0, "query": 1, "header": 2}
+        path_order = {name: i for i, name in enumerate(_path_names(path))}
+        found.sort(key=lambda p: (order[p.location], path_order.get(p.name, 0), not p.required))
+        for name in _path_names(path):
+            if not any(p.location == "path" and p.name == name for p in found):
+                self.problem(pointer, f"path template variable {{{name}}} has no path parameter")
+        return tuple(found)
+
+    def body(self, pointer: str, operation: dict[str, Any]) -> tuple[Body | None, tuple[Param, ...]]:
+        raw = operation.get("requestBody")
+        if raw is None:
+            return None, ()
+        body = self.deref(raw)
+        where = pointer_join(pointer, "requestBody")
+        content: dict[str, Any] = body.get("content") or {}
+        media = {_media_kind(m): m for m in content if _media_kind(m)}
+        if not media:
+            self.problem(
+                pointer_join(where, "content"),
+                f"unsupported request media types {sorted(content)} (expected "
+                f"{JSON_MEDIA}, {MULTIPART} or {URLENCODED})",
+            )
+            return None, ()
+        first = media.get("json") or media.get("multipart") or media["urlencoded"]
+        schema = content[first].get("schema", {})
+        resolved = self.deref(schema)
+        model = self.annotation(schema)
+        flattened = isinstance(resolved, dict) and isinstance(resolved.get("properties"), dict)
+        fields: list[Param] = []
+        if flattened and model in self.models.names:
+            required_names = set(resolved.get("required") or ())
+            for name, prop in resolved["properties"].items():
+                required = name in required_names
+                annotation = self.annotation(prop)
+                fields.append(
+                    Param(
+                        name=name,
+                        python_name=snake(name),
+                        location="body",
+                        annotation=annotation if required else _optional(annotation),
+                        required=required,
+                        is_array=self.is_array(prop),
+                        attribute=self.models.attribute(model, name),
+                        default="" if required else "None",
+                    )
+                )
+            fields.sort(key=lambda p: not p.required)
+        else:
+            flattened = False
+        return (
+            Body(
+                model=model,
+                required=body.get("required") is True,
+                json="json" in media,
+                multipart="multipart" in media,
+                urlencoded="urlencoded" in media,
+                flattened=flattened,
+                content_type=first,
+            ),
+            tuple(fields),
+        )
+
+    def response(self, pointer: str, operation: dict[str, Any]) -> Response:
+        responses: dict[str, Any] = {str(k): v for k, v in (operation.get("responses") or {}).items()}
+        success = sorted(code for code in responses if code.startswith("2"))
+        if not success:
+            self.problem(
+                pointer_join(pointer, "responses"),
+                f"no success response: expected a 2xx status, found {sorted(responses) or 'none'}",
+            )
+            return Response(status="200", kind="empty", annotation="None", is_array=False)
+        status = success[0]
+        response = self.deref(responses[status]) or {}
+        content: dict[str, Any] = response.get("content") or {}
+        json_media = [m for m in content if _media_kind(m) == "json"]
+        if json_media:
+            schema = content[json_media[0]].get("schema", {})
+            return Response(
+                status=status,
+                kind="json",
+                annotation=self.annotation(schema),
+                is_array=self.is_array(schema),
+            )
+        if content:
+            return Response(status=status, kind="text", annotation="str", is_array=False)
+        return Response(status=status, kind="empty", annotation="None", is_array=False)
+
+
+_LOCATIONS = ("path", "query", "header")
+
+
+def _media_kind(media: str) -> str:
+    base = media.split(";")[0].strip().lower()
+    if base == JSON_MEDIA or base.endswith("+json"):
+        return "json"
+    if base == MULTIPART:
+        return "multipart"
+    if base == URLENCODED:
+        return "urlencoded"
+    return ""
+
+
+def _optional(annotation: str) -> str:
+    return annotation if annotation == "Any" or annotation.endswith("| None") else f"{annotation} | None"
+
+
+def _path_names(path: str) -> list[str]:
+    names: list[str] = []
+    for chunk in path.split("{")[1:]:
+        names.append(chunk.split("}")[0])
+    return names
+
+
+def _signature(
+    path_params: tuple[Param, ...],
+    body_fields: tuple[Param, ...],
+    body: Body | None,
+    params: tuple[Param, ...],
+) -> str:
+    positional = [*path_params]
+    parts = [f"{p.python_name}: {p.annotation}" for p in positional]
+    if body is not None and not body.flattened:
+        body_annotation = body.model if body.required else _optional(body.model)
+        parts.append(f"body: {body_annotation}" + ("" if body.required else " = None"))
+    for field in body_fields:
+        parts.append(f"{field.python_name}: {field.annotation}" + (" = None" if field.default else ""))
+    keyword_only = [p for p in params if p.location != "path"]
+    if keyword_only:
+        parts.append("*")
+        for p in keyword_only:
+            parts.append(f"{p.python_name}: {p.annotation}" + (" = None" if p.default else ""))
+    return ", ".join(parts)
+
+
+def _path_expression(path: str, path_params: tuple[Param, ...]) -> str:
+    if not path_params:
+        return repr(path)
+    text = path.replace("{", "{{").replace("}", "}}")
+    for p in path_params:
+        text = text.replace("{{" + p.name + "}}", "{_quote(" + p.python_name + ")}")
+    return "f" + repr(text)
+
+
+def _service_arguments(
+    by_location: dict[str, tuple[Param, ...]], body: Body | None, body_fields: tuple[Param, ...]
+) -> str:
+    arguments = [f"{p.python_name}=params.{p.attribute}" for p in by_location["path"]]
+    if body is not None and not body.flattened:
+        arguments.append("body=body")
+    for field in body_fields:
+        value = f"body.{field.attribute}"
+        arguments.append(f"{field.python_name}={value if field.required else f'unset_to_none({value})'}")
+    for location in ("query", "header"):
+        arguments.extend(f"{p.python_name}=params.{p.attribute}" for p in by_location[location])
+    return ", ".join(arguments)

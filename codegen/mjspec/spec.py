@@ -1,0 +1,232 @@
+"""Load a spec file and check that the generator can use it.
+
+`load_spec` is the only function here that touches the disk; `check_spec` is pure and
+returns every problem it finds, each with the file and JSON pointer of its place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+
+from mjspec.errors import SpecError, SpecProblem
+
+JSON_TYPES = ("array", "boolean", "integer", "null", "number", "object", "string")
+FORMATS = {"integer": ("int32", "int64"), "number": ("float", "double")}
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_SCHEMA_CHILDREN = ("items", "additionalProperties", "not", "contains", "propertyNames")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+# Keys whose values are data, not spec: a "$ref" inside them is just a string.
+_DATA_KEYS = frozenset({"example", "examples", "x-known-values", "default", "enum", "const"})
+
+
+def pointer_join(pointer: str, *parts: str | int) -> str:
+    """Extend a JSON pointer, escaping `~` and `/` in each part (RFC 6901)."""
+    for part in parts:
+        pointer += "/" + str(part).replace("~", "~0").replace("/", "~1")
+    return pointer
+
+
+def describe(value: Any) -> str:
+    """A short description of a JSON value, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"number {value!r}"
+    if isinstance(value, str):
+        return f"string {value!r}"
+    if isinstance(value, list):
+        return f"an array of {len(value)}"
+    return f"an object with keys {sorted(map(str, value))[:6]}"
+
+
+def load_spec(path: Path) -> dict[str, Any]:
+    """Read a YAML or JSON spec file and check it; raise SpecError naming the file and place."""
+    source = path.as_posix()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError([SpecProblem(source=source, pointer="", message="no such file")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        msg = f"cannot read the file: {exc}"
+        raise SpecError([SpecProblem(source=source, pointer="", message=msg)]) from None
+    return parse_spec(text, source)
+
+
+def parse_spec(text: str, source: str) -> dict[str, Any]:
+    """Parse spec text (YAML or JSON) and check it; pure."""
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        msg = f"not valid YAML or JSON{where}: {problem}"
+        raise SpecError([SpecProblem(source=source, pointer="", message=msg)]) from None
+    if not isinstance(doc, dict):
+        msg = f"expected an OpenAPI document (a mapping), found {describe(doc)}"
+        raise SpecError([SpecProblem(source=source, pointer="", message=msg)])
+    problems = check_spec(doc, source)
+    if problems:
+        raise SpecError(problems)
+    return doc
+
+
+def check_spec(doc: Mapping[str, Any], source: str) -> list[SpecProblem]:
+    """Every problem that stops generation: OpenAPI validity, references, types, formats."""
+    version = doc.get("openapi")
+    if not isinstance(version, str) or not version.startswith(("3.0.", "3.1.")):
+        found = describe(version) if "openapi" in doc else "nothing"
+        msg = f"unsupported OpenAPI version: expected a string 3.0.x or 3.1.x, found {found}"
+        return [SpecProblem(source=source, pointer="/openapi", message=msg)]
+    problems = [
+        SpecProblem(source=source, pointer=pointer, message=message)
+        for pointer, message in _structural_problems(doc)
+    ]
+    if problems:
+        # The validator cannot resolve a broken reference and locates nested schema
+        # errors relative to the schema, so our own, precise findings come first.
+        return problems
+    validator = OpenAPIV30SpecValidator if version.startswith("3.0.") else OpenAPIV31SpecValidator
+    for error in validator(dict(doc)).iter_errors():
+        pointer = pointer_join("", *getattr(error, "absolute_path", ()))
+        message = str(getattr(error, "message", error)).splitlines()[0]
+        problems.append(SpecProblem(source=source, pointer=pointer, message=message))
+    return sorted(set(problems), key=lambda p: (p.pointer, p.message))
+
+
+def resolve(doc: Mapping[str, Any], ref: str) -> Any:
+    """The value a local `$ref` points to; KeyError if it points nowhere."""
+    if not ref.startswith("#"):
+        raise KeyError(ref)
+    node: Any = doc
+    for raw in ref[1:].split("/")[1:]:
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            raise KeyError(ref)
+    return node
+
+
+def _structural_problems(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    yield from _ref_problems(doc, doc, "")
+    for pointer, schema in _schema_roots(doc):
+        yield from _schema_problems(schema, pointer)
+
+
+def _ref_problems(doc: Mapping[str, Any], node: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            if not ref.startswith("#/"):
+                yield (
+                    pointer_join(pointer, "$ref"),
+                    f"unsupported $ref {ref!r} (expected a local reference such as "
+                    "'#/components/schemas/Name')",
+                )
+            else:
+                try:
+                    resolve(doc, ref)
+                except KeyError:
+                    yield (
+                        pointer_join(pointer, "$ref"),
+                        f"unresolved $ref {ref!r} (expected a pointer to a part of this file)",
+                    )
+        in_properties = pointer.endswith("/properties")
+        for key, value in node.items():
+            if in_properties or key not in _DATA_KEYS:
+                yield from _ref_problems(doc, value, pointer_join(pointer, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _ref_problems(doc, value, pointer_join(pointer, index))
+
+
+def _schema_roots(doc: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    components = doc.get("components")
+    if isinstance(components, dict) and isinstance(components.get("schemas"), dict):
+        for name, schema in components["schemas"].items():
+            yield pointer_join("/components/schemas", name), schema
+    paths = doc.get("paths")
+    if not isinstance(paths, dict):
+        return
+    for path, item in paths.items():
+        if not isinstance(item, dict):
+            continue
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if isinstance(operation, dict):
+                yield from _operation_schemas(operation, pointer_join("/paths", path, method))
+
+
+def _operation_schemas(operation: dict[str, Any], pointer: str) -> Iterator[tuple[str, Any]]:
+    for index, param in enumerate(operation.get("parameters") or ()):
+        if isinstance(param, dict) and "schema" in param:
+            yield pointer_join(pointer, "parameters", index, "schema"), param["schema"]
+    body = operation.get("requestBody")
+    if isinstance(body, dict):
+        yield from _content_schemas(body, pointer_join(pointer, "requestBody"))
+    for status, response in (operation.get("responses") or {}).items():
+        if isinstance(response, dict):
+            yield from _content_schemas(response, pointer_join(pointer, "responses", status))
+
+
+def _content_schemas(holder: dict[str, Any], pointer: str) -> Iterator[tuple[str, Any]]:
+    content = holder.get("content")
+    if isinstance(content, dict):
+        for media, media_object in content.items():
+            if isinstance(media_object, dict) and "schema" in media_object:
+                yield pointer_join(pointer, "content", media, "schema"), media_object["schema"]
+
+
+def _schema_problems(schema: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    if not isinstance(schema, dict):
+        return
+    declared = schema.get("type")
+    types = declared if isinstance(declared, list) else [declared] if declared else []
+    for kind in types:
+        if kind not in JSON_TYPES:
+            yield (
+                pointer_join(pointer, "type"),
+                f"unsupported type {kind!r} (expected one of {', '.join(JSON_TYPES)})",
+            )
+    fmt = schema.get("format")
+    for kind in types:
+        if kind in FORMATS and fmt is not None and fmt not in FORMATS[kind]:
+            yield (
+                pointer_join(pointer, "format"),
+                f"unsupported format {fmt!r} for {kind} (expected {' or '.join(FORMATS[kind])})",
+            )
+    properties = schema.get("properties")
+    if isinstance(properties, dict):
+        for name, child in properties.items():
+            yield from _schema_problems(child, pointer_join(pointer, "properties", name))
+        for name in schema.get("required") or ():
+            if name not in properties and not schema.get("allOf"):
+                yield (
+                    pointer_join(pointer, "required"),
+                    f"required property {name!r} is not among the properties",
+                )
+    for key in _SCHEMA_CHILDREN:
+        yield from _schema_problems(schema.get(key), pointer_join(pointer, key))
+    for key in _SCHEMA_LISTS:
+        for index, child in enumerate(schema.get(key) or ()):
+            yield from _schema_problems(child, pointer_join(pointer, key, index))
+
+
+def default_spec_path() -> Path:
+    """`spec/openapi.yaml` in a checkout; else the copy the generated package carries."""
+    local = Path("spec/openapi.yaml")
+    if local.is_file():
+        return local
+    from importlib.resources import files
+
+    return Path(str(files("mjapi") / "openapi.json"))
