@@ -45,6 +45,7 @@ def generate_models(doc: dict[str, Any], header: str) -> str:
             use_standard_collections=True,
             use_union_operator=True,
             disable_timestamp=True,
+            strict_nullable=True,
             formatters=[],
             custom_file_header=header,
         )

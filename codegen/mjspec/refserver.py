@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -119,16 +120,14 @@ class RunningServer:
 
 
 @contextmanager
-def serve_in_thread(
-    tasks_file: Path | None = None, *, token: str | None = None
-) -> Iterator[RunningServer]:
-    """Run the reference server on a free port of 127.0.0.1 until the block ends."""
-    app, ids = build_app(tasks_file, token)
+def serve_app_in_thread(app: Any) -> Iterator[str]:
+    """Run any ASGI app with uvicorn on a free port of 127.0.0.1; yield its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -136,12 +135,22 @@ def serve_in_thread(
         time.sleep(0.01)
     try:
         if not server.started:
-            raise UsageError("the reference server did not start")
-        yield RunningServer(base_url=f"http://127.0.0.1:{port}", task_ids=ids)
+            raise UsageError("the server did not start")
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextmanager
+def serve_in_thread(
+    tasks_file: Path | None = None, *, token: str | None = None
+) -> Iterator[RunningServer]:
+    """Run the reference server on a free port of 127.0.0.1 until the block ends."""
+    app, ids = build_app(tasks_file, token)
+    with serve_app_in_thread(app) as base_url:
+        yield RunningServer(base_url=base_url, task_ids=ids)
 
 
 def serve(host: str, port: int, tasks_file: Path | None, token: str | None) -> None:

@@ -118,9 +118,35 @@ def resolve(doc: Mapping[str, Any], ref: str) -> Any:
 
 
 def _structural_problems(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    yield from _ref_problems(doc, doc, "")
+    refs = list(_ref_problems(doc, doc, ""))
+    yield from refs
     for pointer, schema in _schema_roots(doc):
         yield from _schema_problems(schema, pointer)
+    if not refs:
+        yield from _path_template_problems(doc)
+
+
+def _path_template_problems(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    paths = doc.get("paths")
+    for path, item in (paths.items() if isinstance(paths, dict) else ()):
+        if not isinstance(item, dict):
+            continue
+        names = [chunk.split("}")[0] for chunk in str(path).split("{")[1:]]
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if not isinstance(operation, dict):
+                continue
+            declared = set()
+            for raw in [*(item.get("parameters") or ()), *(operation.get("parameters") or ())]:
+                param = resolve(doc, raw["$ref"]) if isinstance(raw, dict) and "$ref" in raw else raw
+                if isinstance(param, dict) and param.get("in") == "path":
+                    declared.add(param.get("name"))
+            for name in names:
+                if name not in declared:
+                    yield (
+                        pointer_join("/paths", path, method),
+                        f"path template variable {{{name}}} has no path parameter",
+                    )
 
 
 def _ref_problems(doc: Mapping[str, Any], node: Any, pointer: str) -> Iterator[tuple[str, str]]:

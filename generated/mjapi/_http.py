@@ -54,6 +54,11 @@ def pairs(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
+def query(values: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Query parameters: None left out, arrays exploded into repeated names."""
+    return tuple(pairs(values))
+
+
 def multipart(values: Mapping[str, Any]) -> list[tuple[str, tuple[None, bytes]]]:
     """multipart/form-data parts: one unnamed-file part per value, arrays exploded."""
     return [(name, (None, text.encode())) for name, text in pairs(values)]

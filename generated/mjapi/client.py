@@ -16,6 +16,7 @@ from ._http import (
     json_body,
     multipart,
     pairs,
+    query,
 )
 from ._http import path_segment as _quote
 from .errors import ConnectError, RequestTimeout, StatusError

@@ -1,0 +1,217 @@
+"""Checks over one answer, as plain functions: no I/O, failures are data.
+
+`check_ok_answer` judges a 200 answer of the operation: Content-Type, shape (an
+array of objects), meaning (only asked-for tasks, every known asked-for task),
+and every required field path of every task (`observe_task`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any, Literal
+
+from mjspec.conform.fields import FieldSpec, json_type, type_matches
+
+FieldStatus = Literal["ok", "missing", "null", "wrong_type"]
+
+# Names of the checks, as they appear in reports.
+FIELD = "field"
+SHAPE = "shape"
+CONTENT_TYPE = "content_type"
+UNREQUESTED_TASK = "unrequested_task"
+MISSING_KNOWN_TASK = "missing_known_task"
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class FieldObservation:
+    """One field path seen (or looked for) in one task."""
+
+    path: str
+    """The spec path, e.g. `buttons[].style`."""
+    location: str
+    """Where in the task, e.g. `buttons[3].style`."""
+    status: FieldStatus
+    value: Any = None
+    task_id: Any = None
+    """The `id` of the task it was seen in, whatever its type."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Problem:
+    """A check that did not hold, before it is tied to a request."""
+
+    check: str
+    message: str
+    field: str | None = None
+    key: str = ""
+    """Tells findings of one check apart: the defect of a field, the Content-Type seen."""
+
+
+@dataclasses.dataclass(slots=True, kw_only=True)
+class AnswerVerdict:
+    """What one 200 answer showed."""
+
+    observations: list[FieldObservation] = dataclasses.field(default_factory=list)
+    problems: list[Problem] = dataclasses.field(default_factory=list)
+    tasks_checked: int = 0
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+def _locate(task: Any, steps: Sequence[str]) -> Iterator[tuple[str, bool, Any]]:
+    """(location, present, value) of every place the steps reach.
+
+    A parent that is missing, null or not a container yields nothing: the
+    parent's own observation reports it.
+    """
+    spots: list[tuple[str, Any]] = [("", task)]
+    for index, step in enumerate(steps):
+        last = index == len(steps) - 1
+        following: list[tuple[str, Any]] = []
+        for location, value in spots:
+            if step == "[]":
+                if isinstance(value, list):
+                    following.extend((f"{location}[{i}]", item) for i, item in enumerate(value))
+                continue
+            if not isinstance(value, dict):
+                continue
+            where = f"{location}.{step}" if location else step
+            if step in value:
+                following.append((where, value[step]))
+            elif last:
+                yield where, False, None
+        spots = following
+    for location, value in spots:
+        yield location, True, value
+
+
+def observe_task(task: dict[str, Any], fields: Sequence[FieldSpec]) -> list[FieldObservation]:
+    """Every required field path of one task: ok, missing, null or of the wrong JSON type."""
+    observations = []
+    task_id = task.get("id")
+    for spec in fields:
+        for location, present, value in _locate(task, spec.steps):
+            status: FieldStatus
+            if not present:
+                status = "missing"
+            elif value is None and "null" not in spec.types:
+                status = "null"
+            elif type_matches(value, spec.types):
+                status = "ok"
+            else:
+                status = "wrong_type"
+            observations.append(
+                FieldObservation(
+                    path=spec.path, location=location, status=status, value=value, task_id=task_id
+                )
+            )
+    return observations
+
+
+def describe(observation: FieldObservation, spec: FieldSpec, task_id: object) -> str:
+    where = f"{observation.location} of task {task_id!r}"
+    if observation.status == "missing":
+        return f"{where} is missing (documented: required {spec.type_name})"
+    if observation.status == "null":
+        return f"{where} is null (documented: {spec.type_name}, not nullable)"
+    shown = repr(observation.value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return (
+        f"{where} is a JSON {json_type(observation.value)} ({shown}), documented: {spec.type_name}"
+    )
+
+
+def check_ok_answer(
+    *,
+    content_type: str | None,
+    body: Any,
+    fields: Sequence[FieldSpec],
+    requested: Collection[str] | None,
+    known: Collection[str],
+) -> AnswerVerdict:
+    """Judge a decoded 200 answer.
+
+    `requested` is None when the request was not a valid list of string ids
+    (negative cases): then which tasks came back is not judged.
+    """
+    verdict = AnswerVerdict()
+    if not is_json_media_type(content_type):
+        verdict.problems.append(
+            Problem(
+                check=CONTENT_TYPE,
+                key=str(content_type),
+                message=f"a 200 answer has Content-Type {content_type or '(none)'!r}, "
+                "documented: application/json",
+            )
+        )
+    if isinstance(body, dict):
+        verdict.problems.append(
+            Problem(
+                check=SHAPE,
+                message="the 200 body is a single JSON object, not an array of tasks "
+                "(the documentation page's example shows one object; the contract is an array)",
+            )
+        )
+        return verdict
+    if not isinstance(body, list):
+        verdict.problems.append(
+            Problem(
+                check=SHAPE,
+                message=f"the 200 body is a JSON {json_type(body)}, documented: an array of tasks",
+            )
+        )
+        return verdict
+    by_path = {spec.path: spec for spec in fields}
+    returned: set[str] = set()
+    for index, task in enumerate(body):
+        if not isinstance(task, dict):
+            verdict.problems.append(
+                Problem(
+                    check=SHAPE,
+                    message=f"element {index} of the 200 array is a JSON {json_type(task)}, "
+                    "documented: a task object",
+                )
+            )
+            continue
+        verdict.tasks_checked += 1
+        task_id = task.get("id")
+        for observation in observe_task(task, fields):
+            verdict.observations.append(observation)
+            if observation.status != "ok":
+                spec = by_path[observation.path]
+                verdict.problems.append(
+                    Problem(
+                        check=FIELD,
+                        field=observation.path,
+                        key=observation.status,
+                        message=describe(observation, spec, task_id),
+                    )
+                )
+        if isinstance(task_id, str):
+            returned.add(task_id)
+            if requested is not None and task_id not in requested:
+                verdict.problems.append(
+                    Problem(
+                        check=UNREQUESTED_TASK,
+                        message=f"task {task_id!r} came back but was not asked for",
+                    )
+                )
+    if requested is not None:
+        for task_id in sorted(set(requested) & set(known) - returned):
+            verdict.problems.append(
+                Problem(
+                    check=MISSING_KNOWN_TASK,
+                    message=f"task {task_id!r} is known to the server (--task-id) and was "
+                    "asked for, but did not come back",
+                )
+            )
+    return verdict

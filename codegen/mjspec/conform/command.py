@@ -1,0 +1,158 @@
+"""`mjspec conform`: arguments, one call to the engine, output, exit code."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from mjspec.conform.engine import DEFAULT_MAX_EXAMPLES, ConformError, Settings, run
+from mjspec.conform.fields import SpecShapeError, derive_fields
+
+DEFAULT_SPEC = Path("spec/openapi.yaml")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base-url",
+        help="the server to check, e.g. http://127.0.0.1:8080 "
+        "(default: start the reference server on a free port and check it)",
+    )
+    parser.add_argument("--token", help="the API key; sent as 'Authorization: Bearer <token>'")
+    parser.add_argument(
+        "--auth-header",
+        default="Authorization",
+        metavar="NAME",
+        help="send the token raw in this header instead (real servers: mj-api-secret)",
+    )
+    parser.add_argument(
+        "--task-id",
+        action="append",
+        default=[],
+        metavar="ID",
+        dest="task_ids",
+        help="an id of a task the server knows (repeat it); without any, nothing can be checked",
+    )
+    parser.add_argument(
+        "--max-examples",
+        type=_positive,
+        default=DEFAULT_MAX_EXAMPLES,
+        metavar="N",
+        help=f"positive cases to generate; half as many negative ones "
+        f"(default {DEFAULT_MAX_EXAMPLES})",
+    )
+    parser.add_argument("--seed", type=int, help="fix the random seed to rerun the same cases")
+    parser.add_argument("--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report")
+    parser.add_argument("--report-json", type=Path, metavar="PATH", help="write a JSON report")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on findings outside the documented contract too (they only warn by default)",
+    )
+    parser.add_argument(
+        "--spec",
+        type=Path,
+        default=DEFAULT_SPEC,
+        metavar="PATH",
+        help=f"the OpenAPI document (default {DEFAULT_SPEC}, relative to the current directory)",
+    )
+
+
+def _error(message: str) -> int:
+    print(f"mjspec conform: {message}", file=sys.stderr)
+    return 2
+
+
+def _load_spec(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise ConformError(
+            f"cannot read the spec {path}: {exc.strerror or exc}; run from the repository "
+            "root or pass --spec PATH"
+        ) from None
+    try:
+        spec = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConformError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(spec, dict):
+        raise ConformError(f"{path} is not an OpenAPI document")
+    try:
+        derive_fields(spec)
+    except SpecShapeError as exc:
+        raise ConformError(f"{path}: {exc}") from None
+    return spec
+
+
+@contextlib.contextmanager
+def _embedded_server() -> Iterator[tuple[str, list[str], str | None]]:
+    """The reference server on a free port: (base_url, its task ids, its token or None)."""
+    try:
+        from mjspec import refserver  # type: ignore[attr-defined,unused-ignore]
+    except ImportError as exc:
+        raise ConformError(
+            f"the reference server (mjspec.refserver) is not available ({exc}); "
+            "pass --base-url to check a running server"
+        ) from None
+    with refserver.serve_in_thread() as server:
+        yield server.base_url, list(server.task_ids), getattr(server, "token", None)
+
+
+def _check(
+    args: argparse.Namespace,
+    spec: dict[str, Any],
+    base_url: str,
+    task_ids: list[str],
+    token: str | None,
+) -> int:
+    from mjspec.conform import output, report
+
+    settings = Settings(
+        spec=spec,
+        base_url=base_url,
+        task_ids=tuple(dict.fromkeys(task_ids)),
+        token=token,
+        auth_header=args.auth_header,
+        max_examples=args.max_examples,
+        seed=args.seed,
+        strict=args.strict,
+    )
+    progress = output.ConsoleProgress()
+    try:
+        result = run(settings, progress=progress)
+    finally:
+        progress.stop()
+    output.render(result, output.make_console())
+    if args.report_json:
+        report.write_json(result, args.report_json)
+    if args.junit_xml:
+        report.write_junit(result, args.junit_xml)
+    return result.exit_code
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run `mjspec conform`; returns the exit code (0 pass, 1 fail, 2 could not judge)."""
+    if args.base_url is not None and not args.base_url.startswith(("http://", "https://")):
+        return _error(f"--base-url must start with http:// or https://, not {args.base_url!r}")
+    if args.auth_header != "Authorization" and args.token is None:
+        return _error("--auth-header needs --token")
+    try:
+        spec = _load_spec(args.spec)
+        if args.base_url is not None:
+            return _check(args, spec, args.base_url, args.task_ids, args.token)
+        with _embedded_server() as (base_url, ids, token):
+            return _check(args, spec, base_url, [*ids, *args.task_ids], args.token or token)
+    except ConformError as exc:
+        return _error(str(exc))

@@ -1,0 +1,152 @@
+"""Required field paths of the task in a 200 answer, derived from the spec (pure).
+
+The walk starts at the 200 response schema of the operation, resolves local
+`$ref`s, and records every required property with its documented JSON types.
+Objects nest with a dot (`properties.finalZhPrompt`), array items with `[]`
+(`buttons[].style`). Adding a required field to the spec adds a path here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+OPERATION_PATH = "/mj/task/list-by-condition"
+OPERATION_METHOD = "post"
+
+JSON_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
+
+
+class SpecShapeError(Exception):
+    """The spec lacks what the conformance check needs (an operation, a 200 array schema)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class FieldSpec:
+    """One required field: where it sits in a task and which JSON types it may have."""
+
+    path: str
+    """Display path: `id`, `buttons[].style`, `properties.finalZhPrompt`."""
+    steps: tuple[str, ...]
+    """Walk from the task: property names, and `[]` for every array item."""
+    types: frozenset[str]
+    """Documented JSON types; `integer` excludes floats and bools."""
+
+    @property
+    def type_name(self) -> str:
+        return " | ".join(sorted(self.types))
+
+
+def json_type(value: object) -> str:
+    """The JSON type of a decoded value: a bool is not an integer, a float is a number."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def type_matches(value: object, types: frozenset[str]) -> bool:
+    actual = json_type(value)
+    # JSON Schema: an integer is also a number; a float is never an integer.
+    return actual in types or (actual == "integer" and "number" in types)
+
+
+def _resolve(spec: Mapping[str, Any], schema: Any, seen: frozenset[str] = frozenset()) -> Any:
+    while isinstance(schema, Mapping) and "$ref" in schema:
+        ref = schema["$ref"]
+        if not isinstance(ref, str) or not ref.startswith("#/") or ref in seen:
+            raise SpecShapeError(f"cannot resolve $ref {ref!r}")
+        seen = seen | {ref}
+        target: Any = spec
+        for part in ref[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(target, Mapping) or part not in target:
+                raise SpecShapeError(f"$ref {ref!r} points nowhere")
+            target = target[part]
+        schema = target
+    return schema
+
+
+def _merged(spec: Mapping[str, Any], schema: Any) -> dict[str, Any]:
+    """The schema with `allOf` members folded in (required and properties only)."""
+    schema = _resolve(spec, schema)
+    if not isinstance(schema, Mapping):
+        return {}
+    merged: dict[str, Any] = dict(schema)
+    required = list(schema.get("required", []))
+    properties = dict(schema.get("properties", {}))
+    for member in schema.get("allOf", []):
+        sub = _merged(spec, member)
+        required.extend(sub.get("required", []))
+        properties.update(sub.get("properties", {}))
+    merged["required"] = required
+    merged["properties"] = properties
+    return merged
+
+
+def _types(schema: Mapping[str, Any]) -> frozenset[str]:
+    declared = schema.get("type")
+    if isinstance(declared, str):
+        types = {declared}
+    elif isinstance(declared, list):
+        types = {t for t in declared if isinstance(t, str)}
+    elif "properties" in schema or "required" in schema:
+        types = {"object"}
+    elif "items" in schema:
+        types = {"array"}
+    else:
+        types = set(JSON_TYPES)  # unconstrained
+    if schema.get("nullable") is True:
+        types.add("null")
+    return frozenset(types)
+
+
+def _walk(
+    spec: Mapping[str, Any], schema: Any, prefix: str, steps: tuple[str, ...], depth: int
+) -> Iterator[FieldSpec]:
+    if depth > 16:  # recursive schemas: stop rather than loop
+        return
+    merged = _merged(spec, schema)
+    properties = merged.get("properties", {})
+    for name in dict.fromkeys(merged.get("required", [])):
+        sub = _merged(spec, properties.get(name, {}))
+        types = _types(sub)
+        path = f"{prefix}{name}"
+        yield FieldSpec(path=path, steps=(*steps, name), types=types)
+        if types == {"object"} or (sub.get("required") and "object" in types):
+            yield from _walk(spec, sub, f"{path}.", (*steps, name), depth + 1)
+        elif "array" in types and "items" in sub:
+            items = _merged(spec, sub["items"])
+            if items.get("required"):
+                yield from _walk(spec, items, f"{path}[].", (*steps, name, "[]"), depth + 1)
+
+
+def item_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The schema of one element of the 200 array (the Task)."""
+    try:
+        operation = spec["paths"][OPERATION_PATH][OPERATION_METHOD]
+        content = _resolve(spec, operation["responses"]["200"])["content"]
+        schema = _merged(spec, content["application/json"]["schema"])
+    except (KeyError, TypeError) as exc:
+        raise SpecShapeError(
+            f"the spec has no application/json 200 answer for "
+            f"{OPERATION_METHOD.upper()} {OPERATION_PATH} (missing {exc})"
+        ) from None
+    if _types(schema) != {"array"} or "items" not in schema:
+        raise SpecShapeError("the 200 answer is not declared as a JSON array")
+    return _merged(spec, schema["items"])
+
+
+def derive_fields(spec: Mapping[str, Any]) -> tuple[FieldSpec, ...]:
+    """Every required field path of a task, nested ones included, in spec order."""
+    return tuple(_walk(spec, item_schema(spec), "", (), 0))

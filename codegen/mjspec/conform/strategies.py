@@ -1,0 +1,77 @@
+"""Hypothesis strategies for the conformance run.
+
+`ids_lists(known)` draws the `ids` of positive requests: known task ids (so that
+real tasks come back and get checked) mixed with unknown ids, duplicates, empty
+lists and unicode. `positive_cases` puts those ids into the cases schemathesis
+generates from the spec, for each request media type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from hypothesis import strategies as st
+
+if TYPE_CHECKING:
+    from mjspec.conform._typing import AnyCase, Operation
+
+MAX_IDS = 8
+
+# Unknown ids: realistic decimal ids, plain text, and any unicode (no surrogates:
+# they cannot be sent as UTF-8).
+_unknown_ids = st.one_of(
+    st.integers(min_value=10**15, max_value=10**16 - 1).map(str),
+    st.text(alphabet="0123456789abcdef-", max_size=20),
+    st.text(st.characters(codec="utf-8"), max_size=12),
+)
+
+
+def ids_lists(known: Sequence[str]) -> st.SearchStrategy[list[str]]:
+    """Lists of ids; when some are known, most lists hold at least one of them."""
+    if not known:
+        return st.lists(_unknown_ids, max_size=MAX_IDS)
+    one_id = st.one_of(st.sampled_from(list(known)), _unknown_ids)
+
+    @st.composite
+    def draw(data: st.DrawFn) -> list[str]:
+        ids = data(st.lists(one_id, max_size=MAX_IDS))
+        if data(st.booleans()):  # make sure a known id is in most lists
+            ids.insert(0, data(st.sampled_from(list(known))))
+        duplicate: bool = data(st.booleans())
+        if ids and duplicate:
+            ids.append(data(st.sampled_from(ids)))
+        return ids
+
+    return draw()
+
+
+def _with_ids(pair: tuple[AnyCase, list[str]]) -> AnyCase:
+    case, ids = pair
+    body: Any = case.body
+    if isinstance(body, dict):
+        new_body: Any = {**body, "ids": ids}
+        case.body = new_body
+    return case
+
+
+def positive_cases(
+    operation: Operation, known: Sequence[str], media_types: Sequence[str]
+) -> st.SearchStrategy[AnyCase]:
+    """Spec-valid cases of every request media type, half of them with drawn `ids`."""
+    from schemathesis import GenerationMode
+
+    strategies = []
+    for media_type in media_types:
+        cases = operation.as_strategy(
+            generation_mode=GenerationMode.POSITIVE, media_type=media_type
+        )
+        strategies.append(st.one_of(st.tuples(cases, ids_lists(known)).map(_with_ids), cases))
+    return st.one_of(strategies)
+
+
+def negative_cases(operation: Operation) -> st.SearchStrategy[AnyCase]:
+    """Spec-invalid cases, as schemathesis generates them."""
+    from schemathesis import GenerationMode
+
+    return operation.as_strategy(generation_mode=GenerationMode.NEGATIVE)

@@ -1,0 +1,98 @@
+"""spec/openapi.yaml: valid OpenAPI, faithful to the document, and its example validates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+from openapi_spec_validator import validate
+
+from tests.strategies import RESPONSE_SCHEMA, SPEC, TASK_PATHS, TASK_SCHEMA, deref
+
+OPERATION = SPEC["paths"]["/mj/task/list-by-condition"]["post"]
+
+
+def test_openapi_spec_validator_accepts_the_spec() -> None:
+    validate(SPEC)
+
+
+def test_the_operation_is_named_and_keeps_the_documents_title() -> None:
+    assert OPERATION["operationId"] == "listByCondition"
+    assert "根据ID列表查询任务" in OPERATION["summary"]
+
+
+def test_the_body_is_json_and_multipart_with_an_array_of_string_ids() -> None:
+    content = OPERATION["requestBody"]["content"]
+    assert list(content) == ["application/json", "multipart/form-data"]
+    for media in content.values():
+        ids = deref(media["schema"])["properties"]["ids"]
+        assert ids["items"] == {"type": "string"}
+        assert "ids" not in deref(media["schema"]).get("required", [])
+
+
+def test_bearer_auth_is_optional() -> None:
+    assert {} in OPERATION["security"]
+    assert {"bearerAuth": []} in OPERATION["security"]
+
+
+def test_every_document_field_is_required_with_the_documents_type() -> None:
+    expected = {
+        "id": "string", "action": "string", "customId": "string", "botType": "string",
+        "prompt": "string", "promptEn": "string", "description": "string", "state": "string",
+        "submitTime": "integer", "startTime": "integer", "finishTime": "integer",
+        "imageUrl": "string", "status": "string", "progress": "string", "failReason": "string",
+        "buttons": "array", "maskBase64": "string", "properties": "object",
+        "buttons[].customId": "string", "buttons[].emoji": "string", "buttons[].label": "string",
+        "buttons[].type": "integer", "buttons[].style": "integer",
+        "properties.finalPrompt": "string", "properties.finalZhPrompt": "string",
+    }  # fmt: skip
+    assert {str(p): p.type for p in TASK_PATHS} == expected
+
+
+def test_extra_fields_are_allowed_on_tasks_buttons_and_properties() -> None:
+    task = TASK_SCHEMA
+    assert task.get("additionalProperties", True) is not False
+    assert deref(task["properties"]["properties"])["additionalProperties"] is True
+    assert deref(task["properties"]["buttons"]["items"]).get("additionalProperties", True)
+
+
+def test_times_are_int64_milliseconds() -> None:
+    for name in ("submitTime", "startTime", "finishTime"):
+        field = TASK_SCHEMA["properties"][name]
+        assert field["format"] == "int64"
+        assert "milliseconds" in field["description"]
+
+
+def test_open_sets_document_their_known_values_without_an_enum() -> None:
+    for name in ("action", "status", "botType"):
+        field = TASK_SCHEMA["properties"][name]
+        assert "enum" not in field
+        assert field["x-known-values"]
+    assert "IMAGINE" in TASK_SCHEMA["properties"]["action"]["x-known-values"]
+
+
+def test_errors_are_declared_as_4xx_with_a_json_body() -> None:
+    responses = OPERATION["responses"]
+    assert set(responses) == {"200", "4XX"}
+    error = deref(responses["4XX"])
+    assert "application/json" in error["content"]
+
+
+def _validator() -> jsonschema.Draft202012Validator:
+    root: dict[str, Any] = {**SPEC, **RESPONSE_SCHEMA}
+    return jsonschema.Draft202012Validator(root)
+
+
+def test_the_response_example_is_one_task_in_an_array_and_validates() -> None:
+    example = OPERATION["responses"]["200"]["content"]["application/json"]["example"]
+    assert isinstance(example, list)
+    assert len(example) == 1
+    _validator().validate(example)
+
+
+def test_the_schema_rejects_a_single_object_and_a_missing_field() -> None:
+    example = OPERATION["responses"]["200"]["content"]["application/json"]["example"]
+    validator = _validator()
+    assert not validator.is_valid(example[0])
+    broken = {k: v for k, v in example[0].items() if k != "promptEn"}
+    assert not validator.is_valid([broken])
