@@ -1,4 +1,4 @@
-"""Shared test configuration: Hypothesis profiles (`ci` is derandomized; pick with HYPOTHESIS_PROFILE)."""
+"""Hypothesis profiles: `ci` is derandomized; pick one with HYPOTHESIS_PROFILE."""
 
 from __future__ import annotations
 

@@ -43,7 +43,7 @@ def deref(schema: dict[str, Any]) -> dict[str, Any]:
 def json_type(schema: dict[str, Any]) -> str:
     declared = deref(schema).get("type")
     if isinstance(declared, list):
-        return next(t for t in declared if t != "null")
+        return str(next(t for t in declared if t != "null"))
     return str(declared)
 
 
@@ -94,10 +94,15 @@ def from_schema(schema: dict[str, Any], *, min_items: int = 0) -> st.SearchStrat
     if kind == "boolean":
         return st.booleans()
     if kind == "array":
-        return st.lists(from_schema(schema.get("items", {}), min_items=min_items), min_size=min_items, max_size=3)
+        return st.lists(
+            from_schema(schema.get("items", {}), min_items=min_items),
+            min_size=min_items,
+            max_size=3,
+        )
     properties = schema.get("properties", {})
     required = {
-        name: from_schema(properties[name], min_items=min_items) for name in schema.get("required", [])
+        name: from_schema(properties[name], min_items=min_items)
+        for name in schema.get("required", [])
     }
     optional = {
         name: from_schema(sub, min_items=min_items)
@@ -122,7 +127,11 @@ def project(value: Any, schema: dict[str, Any]) -> Any:
     """The part of a JSON value the schema describes (models keep no extra keys)."""
     schema = deref(schema)
     if isinstance(value, dict) and "properties" in schema:
-        return {k: project(v, schema["properties"][k]) for k, v in value.items() if k in schema["properties"]}
+        return {
+            k: project(v, schema["properties"][k])
+            for k, v in value.items()
+            if k in schema["properties"]
+        }
     if isinstance(value, list) and "items" in schema:
         return [project(v, schema["items"]) for v in value]
     return value

@@ -282,7 +282,9 @@ class _Builder:
                 self.problem(pointer, f"path template variable {{{name}}} has no path parameter")
         return tuple(found)
 
-    def body(self, pointer: str, operation: dict[str, Any]) -> tuple[Body | None, tuple[Param, ...]]:
+    def body(
+        self, pointer: str, operation: dict[str, Any]
+    ) -> tuple[Body | None, tuple[Param, ...]]:
         raw = operation.get("requestBody")
         if raw is None:
             return None, ()
@@ -337,7 +339,9 @@ class _Builder:
         )
 
     def response(self, pointer: str, operation: dict[str, Any]) -> Response:
-        responses: dict[str, Any] = {str(k): v for k, v in (operation.get("responses") or {}).items()}
+        responses: dict[str, Any] = {
+            str(k): v for k, v in (operation.get("responses") or {}).items()
+        }
         success = sorted(code for code in responses if code.startswith("2"))
         if not success:
             self.problem(
@@ -377,7 +381,11 @@ def _media_kind(media: str) -> str:
 
 
 def _optional(annotation: str) -> str:
-    return annotation if annotation == "Any" or annotation.endswith("| None") else f"{annotation} | None"
+    return (
+        annotation
+        if annotation == "Any" or annotation.endswith("| None")
+        else f"{annotation} | None"
+    )
 
 
 def _path_names(path: str) -> list[str]:
@@ -399,7 +407,9 @@ def _signature(
         body_annotation = body.model if body.required else _optional(body.model)
         parts.append(f"body: {body_annotation}" + ("" if body.required else " = None"))
     for field in body_fields:
-        parts.append(f"{field.python_name}: {field.annotation}" + (" = None" if field.default else ""))
+        parts.append(
+            f"{field.python_name}: {field.annotation}" + (" = None" if field.default else "")
+        )
     keyword_only = [p for p in params if p.location != "path"]
     if keyword_only:
         parts.append("*")
@@ -425,7 +435,9 @@ def _service_arguments(
         arguments.append("body=body")
     for field in body_fields:
         value = f"body.{field.attribute}"
-        arguments.append(f"{field.python_name}={value if field.required else f'unset_to_none({value})'}")
+        arguments.append(
+            f"{field.python_name}={value if field.required else f'unset_to_none({value})'}"
+        )
     for location in ("query", "header"):
         arguments.extend(f"{p.python_name}=params.{p.attribute}" for p in by_location[location])
     return ", ".join(arguments)

@@ -96,7 +96,9 @@ def _hoist(
     if _is_inline_object(schema):
         media["schema"] = _register(schema, name, schemas, source, pointer, problems)
     elif isinstance(schema, dict) and _is_inline_object(schema.get("items")):
-        schema["items"] = _register(schema["items"], name + "Item", schemas, source, pointer, problems)
+        schema["items"] = _register(
+            schema["items"], name + "Item", schemas, source, pointer, problems
+        )
 
 
 def _register(

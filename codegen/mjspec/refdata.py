@@ -19,7 +19,7 @@ _FALLBACK = {
 }
 _PROMPTS = (
     "pig --v 6.1",
-    "一只在竹林里喝茶的熊猫，水墨画风格 --niji 6",
+    "一只在竹林里喝茶的熊猫，水墨画风格 --niji 6",  # noqa: RUF001 (a real Chinese prompt)
     "a lighthouse at dusk, volumetric fog --ar 16:9",
     "portrait of an astronaut, 35mm film --style raw",
 )
@@ -80,7 +80,9 @@ def _task(n: int, action: str, status: str, bot_type: str, prompt: str) -> Task:
         custom_id="" if action == "IMAGINE" else f"MJ::JOB::upsample::1::{job}",
         bot_type=bot_type,
         prompt=prompt,
-        prompt_en=prompt if prompt.isascii() else "a panda drinking tea in a bamboo forest --niji 6",
+        prompt_en=prompt
+        if prompt.isascii()
+        else "a panda drinking tea in a bamboo forest --niji 6",
         description="Submit success",
         state=f"state-{n}" if n % 3 == 0 else "",
         submit_time=submit,
@@ -89,8 +91,12 @@ def _task(n: int, action: str, status: str, bot_type: str, prompt: str) -> Task:
         image_url=f"https://cdn.example.com/attachments/{job}.png" if started else "",
         status=status,
         progress=progress,
-        fail_reason="Banned prompt detected: the prompt was rejected" if status == "FAILURE" else "",
+        fail_reason="Banned prompt detected: the prompt was rejected"
+        if status == "FAILURE"
+        else "",
         buttons=buttons(job) if status == "SUCCESS" else [],
         mask_base64="",
-        properties=TaskProperties(final_prompt=prompt, final_zh_prompt="" if prompt.isascii() else prompt),
+        properties=TaskProperties(
+            final_prompt=prompt, final_zh_prompt="" if prompt.isascii() else prompt
+        ),
     )

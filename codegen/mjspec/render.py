@@ -7,7 +7,6 @@ stable whatever the templates' whitespace.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Mapping
 
 import jinja2
 from ruff.__main__ import find_ruff_bin
@@ -67,7 +66,9 @@ def environment() -> jinja2.Environment:
 def render(api: Api, models_source: str, spec_json: str) -> dict[str, str]:
     """{path relative to the output root: formatted text} for the whole package."""
     env = environment()
-    files = {f"{PACKAGE}/{out}": env.get_template(tpl).render(api=api) for tpl, out in TEMPLATES.items()}
+    files = {
+        f"{PACKAGE}/{out}": env.get_template(tpl).render(api=api) for tpl, out in TEMPLATES.items()
+    }
     files[f"{PACKAGE}/models.py"] = models_source
     formatted = {path: format_python(text, path) for path, text in sorted(files.items())}
     formatted[f"{PACKAGE}/py.typed"] = ""

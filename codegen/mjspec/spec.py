@@ -128,7 +128,7 @@ def _structural_problems(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
 
 def _path_template_problems(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     paths = doc.get("paths")
-    for path, item in (paths.items() if isinstance(paths, dict) else ()):
+    for path, item in paths.items() if isinstance(paths, dict) else ():
         if not isinstance(item, dict):
             continue
         names = [chunk.split("}")[0] for chunk in str(path).split("{")[1:]]
@@ -138,7 +138,9 @@ def _path_template_problems(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]
                 continue
             declared = set()
             for raw in [*(item.get("parameters") or ()), *(operation.get("parameters") or ())]:
-                param = resolve(doc, raw["$ref"]) if isinstance(raw, dict) and "$ref" in raw else raw
+                param = (
+                    resolve(doc, raw["$ref"]) if isinstance(raw, dict) and "$ref" in raw else raw
+                )
                 if isinstance(param, dict) and param.get("in") == "path":
                     declared.add(param.get("name"))
             for name in names:

@@ -1,0 +1,70 @@
+"""Sessions for mjspec: `nox` runs tests, lint, typecheck and the drift check."""
+
+from __future__ import annotations
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["tests", "lint", "typecheck", "generated"]
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+TYPED = ["codegen/mjspec", "generated/mjapi", "tests", "benchmarks", "noxfile.py"]
+
+
+def install(session: nox.Session, *groups: str, project: bool = True) -> None:
+    """Install the project (as a user would: not editable) and dependency groups."""
+    requirements = nox.project.dependency_groups(PYPROJECT, *groups) if groups else ()
+    session.install(*(["."] if project else []), *requirements)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite (Hypothesis derandomized)."""
+    install(session, "test")
+    session.run("pytest", *session.posargs, env={"HYPOTHESIS_PROFILE": "ci"})
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check style and formatting with ruff."""
+    install(session, "lint", project=False)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over codegen, generated, tests, benchmarks and this file."""
+    install(session, "typecheck")
+    session.run("mypy", "--strict", *TYPED, *session.posargs)
+
+
+@nox.session
+def generated(session: nox.Session) -> None:
+    """Fail when generated/ differs from a fresh render of spec/openapi.yaml."""
+    install(session)
+    session.run("mjspec", "generate", "--check")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Print the benchmark ratios (decode speed; conformance run time)."""
+    install(session, "bench")
+    for script in ("benchmarks/bench_decode.py", "benchmarks/bench_conform.py"):
+        session.run("python", script, *session.posargs)
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """Run `mjspec conform` with the arguments after `--` (default: the reference server)."""
+    install(session)
+    session.run("mjspec", "conform", *session.posargs)
+
+
+@nox.session(default=False)
+def regen(session: nox.Session) -> None:
+    """Rewrite the tracked files in generated/ from the spec (not run by default)."""
+    install(session)
+    session.run("mjspec", "generate")
