@@ -1,0 +1,464 @@
+"""The reference server over real HTTP: auth, bodies, limits, `load_tasks` and `mjspec serve`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mjapi.models import Task
+from mjspec.errors import UsageError
+from mjspec.refdata import default_tasks
+from mjspec.refserver import RunningServer, load_tasks, serve_in_thread
+from mjspec.spec import default_spec_path, load_spec
+from tests.helpers_http import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+PATH = "/mj/task/list-by-condition"
+TOKEN = "refserver-s3cret-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+JSON = {"Content-Type": "application/json"}
+
+STORE: dict[str, Any] = {
+    task.id: msgspec.to_builtins(task) for task in default_tasks(load_spec(default_spec_path()))
+}
+KNOWN = sorted(STORE)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[RunningServer]:
+    with serve_in_thread(token=TOKEN) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def http(server: RunningServer) -> Iterator[httpx.Client]:
+    """A client of the shared server that sends the right token."""
+    with httpx.Client(base_url=server.base_url, headers=AUTH, timeout=10) as client:
+        yield client
+
+
+def _post_json(http: httpx.Client, body: object) -> httpx.Response:
+    return http.post(PATH, content=json.dumps(body, ensure_ascii=False).encode(), headers=JSON)
+
+
+def _assert_problem(response: httpx.Response, status: int | None = None) -> dict[str, Any]:
+    """A 4xx (`status` when given) with a JSON `{"error", "message"}` body; returns the body."""
+    assert 400 <= response.status_code < 500, (response.status_code, response.text)
+    if status is not None:
+        assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body: dict[str, Any] = response.json()
+    assert isinstance(body["error"], str)
+    assert isinstance(body["message"], str)
+    assert body["message"]
+    return body
+
+
+def _ids(response: httpx.Response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return [task["id"] for task in response.json()]
+
+
+def _write_tasks(path: Path, tasks: list[Any]) -> Path:
+    path.write_bytes(msgspec.json.encode(tasks))
+    return path
+
+
+# Authentication
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong-token"},
+        {"Authorization": TOKEN},
+        {"Authorization": f"Bearer {TOKEN}x"},
+        {"mj-api-secret": TOKEN},
+        {"Authorization": f"Basic {TOKEN}"},
+    ],
+    ids=["none", "wrong", "no-scheme", "longer", "other-header", "other-scheme"],
+)
+def test_request_without_the_bearer_token_gets_401_json(
+    server: RunningServer, headers: dict[str, str]
+) -> None:
+    response = httpx.post(server.base_url + PATH, json={"ids": KNOWN[:1]}, headers=headers)
+    body = _assert_problem(response, 401)
+    assert body["error"] == "unauthorized"
+    assert TOKEN not in response.text
+
+
+def test_request_with_the_bearer_token_is_answered(http: httpx.Client) -> None:
+    assert _ids(_post_json(http, {"ids": KNOWN[:1]})) == KNOWN[:1]
+
+
+def test_the_bearer_scheme_is_matched_case_insensitively(server: RunningServer) -> None:
+    response = httpx.post(
+        server.base_url + PATH,
+        json={"ids": KNOWN[:1]},
+        headers={"Authorization": f"bearer {TOKEN}"},
+    )
+    assert _ids(response) == KNOWN[:1]
+
+
+def test_server_without_token_accepts_anonymous_requests() -> None:
+    with serve_in_thread() as running:
+        response = httpx.post(running.base_url + PATH, json={"ids": running.task_ids[:2]})
+    assert _ids(response) == running.task_ids[:2]
+
+
+# Bodies the spec allows
+
+
+def test_known_tasks_come_back_as_the_store_holds_them(http: httpx.Client) -> None:
+    response = _post_json(http, {"ids": KNOWN})
+    assert response.headers["content-type"] == "application/json"
+    assert {task["id"]: task for task in response.json()} == STORE
+
+
+def test_default_store_decodes_as_tasks(server: RunningServer, http: httpx.Client) -> None:
+    tasks = msgspec.json.decode(_post_json(http, {"ids": server.task_ids}).content, type=list[Task])
+    assert {task.status for task in tasks} >= {"SUCCESS", "IN_PROGRESS", "FAILURE", "NOT_START"}
+    assert any(task.buttons for task in tasks)
+
+
+def test_unknown_ids_are_left_out(http: httpx.Client) -> None:
+    assert _ids(_post_json(http, {"ids": ["nope", KNOWN[1], "", "12345"]})) == [KNOWN[1]]
+
+
+def test_duplicate_ids_give_each_task_once(http: httpx.Client) -> None:
+    assert sorted(_ids(_post_json(http, {"ids": [KNOWN[0], KNOWN[0], KNOWN[2]]}))) == [
+        KNOWN[0],
+        KNOWN[2],
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"ids": []}, {"ids": None}, {}, {"other": 1}],
+    ids=["empty", "null", "missing", "extra"],
+)
+def test_no_ids_give_an_empty_array(http: httpx.Client, body: dict[str, Any]) -> None:
+    assert _ids(_post_json(http, body)) == []
+
+
+def test_multipart_body_is_accepted(http: httpx.Client) -> None:
+    parts = [("ids", (None, i.encode())) for i in (KNOWN[0], "unknown", KNOWN[3])]
+    assert sorted(_ids(http.post(PATH, files=parts))) == [KNOWN[0], KNOWN[3]]
+
+
+def test_multipart_body_without_ids_gives_an_empty_array(http: httpx.Client) -> None:
+    assert _ids(http.post(PATH, files=[("other", (None, b"x"))])) == []
+
+
+def test_thousand_ids_are_accepted(http: httpx.Client) -> None:
+    ids = [KNOWN[0], *(f"unknown-{n}" for n in range(999))]
+    assert _ids(_post_json(http, {"ids": ids})) == [KNOWN[0]]
+
+
+def test_id_with_surrounding_whitespace_is_not_a_known_id(http: httpx.Client) -> None:
+    assert _ids(_post_json(http, {"ids": [f" {KNOWN[0]}", f"{KNOWN[1]}\n"]})) == []
+
+
+# Bodies the spec forbids, and limits
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b'{"ids": ["1"', "not valid JSON"),
+        (b"\xff\xfe{}", "not valid JSON"),
+        (b"ids=1", "not valid JSON"),
+        (b"", "no body"),
+        (b'["1"]', "Expected `object`, got `array`"),
+        (b"null", "Expected `object`, got `null`"),
+        (b'{"ids": "1"}', "`$.ids`"),
+        (b'{"ids": {"0": "1"}}', "`$.ids`"),
+        (b'{"ids": 1}', "`$.ids`"),
+        (b'{"ids": [1]}', "`$.ids[0]`: Expected `str`, got `int`"),
+        (b'{"ids": ["1", null]}', "`$.ids[1]`: Expected `str`, got `null`"),
+        (b'{"ids": ["1", ["2"]]}', "`$.ids[1]`: Expected `str`, got `array`"),
+        (b'{"ids": [true]}', "`$.ids[0]`: Expected `str`, got `bool`"),
+    ],
+)
+def test_bad_json_body_gets_400_saying_what_is_wrong(
+    http: httpx.Client, content: bytes, says: str
+) -> None:
+    body = _assert_problem(http.post(PATH, content=content, headers=JSON), 400)
+    assert says in body["message"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/xml", "application/x-www-form-urlencoded", "image/png"],
+)
+def test_unsupported_content_type_gets_415(http: httpx.Client, content_type: str) -> None:
+    response = http.post(PATH, content=b'{"ids": []}', headers={"Content-Type": content_type})
+    body = _assert_problem(response, 415)
+    assert content_type in body["message"]
+    assert "application/json" in body["message"]
+
+
+def test_multipart_without_boundary_gets_400(http: httpx.Client) -> None:
+    headers = {"Content-Type": "multipart/form-data"}
+    _assert_problem(http.post(PATH, content=b"--x\r\n", headers=headers), 400)
+
+
+def test_body_over_one_mebibyte_gets_413(http: httpx.Client) -> None:
+    content = json.dumps({"ids": ["x" * 1024] * 1024}).encode()
+    assert len(content) > 1 << 20
+    body = _assert_problem(http.post(PATH, content=content, headers=JSON), 413)
+    assert str(1 << 20) in body["message"]
+
+
+def test_chunked_body_over_one_mebibyte_gets_413(http: httpx.Client) -> None:
+    """Without a Content-Length the limit is enforced while reading."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"ids": ['
+        for _ in range(1100):
+            yield b'"' + b"x" * 1000 + b'",'
+        yield b'"x"]}'
+
+    _assert_problem(http.post(PATH, content=chunks(), headers=JSON), 413)
+
+
+def test_more_than_thousand_ids_get_413(http: httpx.Client) -> None:
+    body = _assert_problem(_post_json(http, {"ids": [str(n) for n in range(1001)]}), 413)
+    assert "1001" in body["message"]
+    assert "1000" in body["message"]
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", PATH), ("POST", "/mj/task/nope")])
+def test_other_routes_get_a_json_4xx(http: httpx.Client, method: str, path: str) -> None:
+    _assert_problem(http.request(method, path))
+
+
+# Property tests over the shared server
+
+
+_unknown_ids = st.one_of(
+    st.integers(min_value=10**15, max_value=10**16 - 1).map(str),
+    st.text(st.characters(codec="utf-8"), max_size=12),
+)
+
+
+@st.composite
+def _allowed_bodies(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+    """(encoding, body): ids of known, unknown, duplicated and unicode ids; null; or missing."""
+    ids: list[str] = draw(st.lists(st.one_of(st.sampled_from(KNOWN), _unknown_ids), max_size=12))
+    duplicate: bool = draw(st.booleans())
+    if ids and duplicate:
+        ids += draw(st.lists(st.sampled_from(ids), min_size=1, max_size=3))
+    choice = draw(st.sampled_from(["list", "list", "list", "null", "missing"]))
+    body: dict[str, Any] = {"ids": ids} if choice == "list" else {}
+    if choice == "null":
+        body["ids"] = None
+    if draw(st.booleans()):
+        body["extra"] = draw(st.integers())  # the request schema allows further properties
+    encoding = draw(st.sampled_from(["json", "multipart"])) if choice == "list" else "json"
+    return encoding, body
+
+
+def _send(http: httpx.Client, encoding: str, body: dict[str, Any]) -> httpx.Response:
+    if encoding == "json":
+        return _post_json(http, body)
+    parts = [("ids", (None, i.encode())) for i in body["ids"]]
+    parts.append(("extra", (None, str(body.get("extra", "")).encode())))
+    return http.post(PATH, files=parts)
+
+
+@settings(max_examples=50, deadline=None)
+@given(_allowed_bodies())
+def test_any_allowed_body_gets_exactly_the_known_requested_tasks(
+    http: httpx.Client, case: tuple[str, dict[str, Any]]
+) -> None:
+    encoding, body = case
+    response = _send(http, encoding, body)
+    assert response.status_code == 200, response.text
+    tasks = response.json()
+    assert {task["id"] for task in tasks} == set(body.get("ids") or ()) & set(KNOWN)
+    assert all(task == STORE[task["id"]] for task in tasks)
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=6,
+)
+
+
+def _is_json(content: bytes) -> bool:
+    try:
+        json.loads(content.decode("utf-8"))
+    except ValueError:
+        return False
+    return True
+
+
+_forbidden_bodies = st.one_of(
+    _json_values.filter(lambda v: not isinstance(v, dict)).map(
+        lambda v: json.dumps(v, ensure_ascii=False).encode()
+    ),
+    _json_values.filter(lambda v: not isinstance(v, list) and v is not None).map(
+        lambda v: json.dumps({"ids": v}, ensure_ascii=False).encode()
+    ),
+    st.lists(st.one_of(st.text(max_size=8), _json_values), min_size=1, max_size=5)
+    .filter(lambda items: not all(isinstance(i, str) for i in items))
+    .map(lambda items: json.dumps({"ids": items}, ensure_ascii=False).encode()),
+    st.binary(max_size=40).filter(lambda content: not _is_json(content)),
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(_forbidden_bodies)
+def test_any_forbidden_body_gets_a_4xx_json_error(http: httpx.Client, content: bytes) -> None:
+    _assert_problem(http.post(PATH, content=content, headers=JSON))
+
+
+# load_tasks
+
+
+def test_load_tasks_reads_a_good_file(tmp_path: Path) -> None:
+    tasks = default_tasks(load_spec(default_spec_path()))
+    assert load_tasks(_write_tasks(tmp_path / "tasks.json", tasks)) == tasks
+
+
+def test_served_tasks_file_is_what_is_returned(tmp_path: Path) -> None:
+    tasks = default_tasks(load_spec(default_spec_path()))[:3]
+    with serve_in_thread(_write_tasks(tmp_path / "tasks.json", tasks)) as running:
+        assert running.task_ids == [task.id for task in tasks]
+        response = httpx.post(running.base_url + PATH, json={"ids": running.task_ids})
+    assert msgspec.json.decode(response.content, type=list[Task]) == tasks
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "says"),
+    [
+        ("promptEn", ..., "field `promptEn`: required field is missing"),
+        ("buttons.3.style", "2", "field `buttons[3].style`: Expected `int`, got `str`"),
+        ("properties.finalZhPrompt", None, "field `properties.finalZhPrompt`: Expected `str`"),
+        ("submitTime", 1.5, "field `submitTime`: Expected `int`, got `float`"),
+    ],
+)
+def test_load_tasks_names_the_task_and_field_of_a_bad_file(
+    tmp_path: Path, path: str, value: object, says: str
+) -> None:
+    tasks: list[Any] = msgspec.to_builtins(default_tasks(load_spec(default_spec_path())))
+    bad = next(n for n, task in enumerate(tasks) if len(task["buttons"]) > 3)
+    *parents, last = path.split(".")
+    node: Any = tasks[bad]
+    for part in parents:
+        node = node[int(part)] if part.isdigit() else node[part]
+    if value is ...:
+        del node[last]
+    else:
+        node[int(last) if last.isdigit() else last] = value
+    file = _write_tasks(tmp_path / "tasks.json", tasks)
+    with pytest.raises(UsageError) as caught:
+        load_tasks(file)
+    message = str(caught.value)
+    assert f"task {tasks[bad]['id']!r} (item {bad})" in message
+    assert says in message
+    assert str(file) in message
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [(b"[{", "not valid JSON"), (b'{"id": "1"}', "Expected `array`, got `object`")],
+)
+def test_load_tasks_rejects_a_file_of_the_wrong_shape(
+    tmp_path: Path, content: bytes, says: str
+) -> None:
+    file = tmp_path / "tasks.json"
+    file.write_bytes(content)
+    with pytest.raises(UsageError, match=says):
+        load_tasks(file)
+
+
+def test_load_tasks_of_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="cannot read the tasks file"):
+        load_tasks(tmp_path / "absent.json")
+
+
+# The command line
+
+
+def _mjspec(*args: str, **options: Any) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "mjspec.cli", *args]
+    return subprocess.Popen(command, cwd=ROOT, env=env, text=True, **options)
+
+
+def _wait_until_up(process: subprocess.Popen[str], url: str) -> None:
+    deadline = time.monotonic() + 30
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            httpx.post(url + PATH, json={}, timeout=1)
+        except httpx.TransportError:
+            time.sleep(0.05)
+        else:
+            return
+    raise AssertionError(f"`mjspec serve` did not come up (exit code {process.poll()})")
+
+
+def test_cli_serve_answers_and_never_prints_the_token(tmp_path: Path) -> None:
+    tasks = default_tasks(load_spec(default_spec_path()))[:4]
+    file = _write_tasks(tmp_path / "tasks.json", tasks)
+    url = f"http://127.0.0.1:{free_port()}"
+    args = ["serve", "--port", url.rsplit(":", 1)[1], "--tasks", str(file), "--token", TOKEN]
+    process = _mjspec(*args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _wait_until_up(process, url)
+        good = httpx.post(url + PATH, json={"ids": [tasks[1].id, "x"]}, headers=AUTH)
+        bad = httpx.post(url + PATH, json={"ids": [tasks[1].id]}, headers={"mj-api-secret": TOKEN})
+    finally:
+        process.terminate()
+        stdout, stderr = process.communicate(timeout=15)
+    assert _ids(good) == [tasks[1].id]
+    assert bad.status_code == 401
+    output = stdout + stderr
+    assert "4 tasks" in stdout
+    assert "POST /mj/task/list-by-condition" in output, "the access log was captured"
+    assert TOKEN not in output
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [(b'[{"id": "7"}]', "task '7' (item 0), field `action`"), (None, "cannot read")],
+    ids=["bad-task", "missing-file"],
+)
+def test_cli_serve_with_a_bad_tasks_file_exits_2_in_one_line(
+    tmp_path: Path, content: bytes | None, says: str
+) -> None:
+    file = tmp_path / "tasks.json"
+    if content is not None:
+        file.write_bytes(content)
+    args = ["serve", "--port", str(free_port()), "--tasks", str(file)]
+    process = _mjspec(*args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 2
+    assert stdout == ""
+    assert stderr.startswith("mjspec: error: ")
+    assert stderr.count("\n") == 1
+    assert says in stderr
+    assert "Traceback" not in stderr
