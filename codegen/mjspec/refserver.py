@@ -86,7 +86,10 @@ def create_app(
     async def problem_for_http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 400
         detail = exc.detail if isinstance(exc, HTTPException) else str(exc)
-        return Problem(status, "http_error", str(detail)).response()
+        response = Problem(status, "http_error", str(detail)).response()
+        if isinstance(exc, HTTPException) and exc.headers:
+            response.headers.update(exc.headers)  # keeps `Allow` on 405 (RFC 9110)
+        return response
 
     app.add_exception_handler(HTTPException, problem_for_http_error)
     app.add_exception_handler(RequestValidationError, problem_for_http_error)
