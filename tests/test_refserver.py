@@ -247,7 +247,9 @@ def test_other_routes_get_a_json_4xx(http: httpx.Client, method: str, path: str)
 
 
 @pytest.mark.parametrize("method", ["GET", "TRACE", "DELETE"])
-def test_an_undeclared_method_gets_405_with_an_allow_header(http: httpx.Client, method: str) -> None:
+def test_an_undeclared_method_gets_405_with_an_allow_header(
+    http: httpx.Client, method: str
+) -> None:
     response = http.request(method, PATH)
     _assert_problem(response, 405)
     assert response.headers["allow"] == "POST"

@@ -46,8 +46,11 @@ def describe(value: Any) -> str:
     return f"an object with keys {sorted(map(str, value))[:6]}"
 
 
-def load_spec(path: Path) -> dict[str, Any]:
-    """Read a YAML or JSON spec file and check it; raise SpecError naming the file and place."""
+def load_spec(path: Path, *, check: bool = True) -> dict[str, Any]:
+    """Read a YAML or JSON spec file and (unless `check` is false) check it for generation.
+
+    Raises SpecError naming the file and place.
+    """
     source = path.as_posix()
     try:
         text = path.read_text(encoding="utf-8")
@@ -56,10 +59,10 @@ def load_spec(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         msg = f"cannot read the file: {exc}"
         raise SpecError([SpecProblem(source=source, pointer="", message=msg)]) from None
-    return parse_spec(text, source)
+    return parse_spec(text, source, check=check)
 
 
-def parse_spec(text: str, source: str) -> dict[str, Any]:
+def parse_spec(text: str, source: str, *, check: bool = True) -> dict[str, Any]:
     """Parse spec text (YAML or JSON) and check it; pure."""
     try:
         doc = yaml.safe_load(text)
@@ -72,7 +75,7 @@ def parse_spec(text: str, source: str) -> dict[str, Any]:
     if not isinstance(doc, dict):
         msg = f"expected an OpenAPI document (a mapping), found {describe(doc)}"
         raise SpecError([SpecProblem(source=source, pointer="", message=msg)])
-    problems = check_spec(doc, source)
+    problems = check_spec(doc, source) if check else []
     if problems:
         raise SpecError(problems)
     return doc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,9 +63,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--spec",
         type=Path,
-        default=DEFAULT_SPEC,
+        default=None,
         metavar="PATH",
-        help=f"the OpenAPI document (default {DEFAULT_SPEC}, relative to the current directory)",
+        help=f"the OpenAPI document (default: {DEFAULT_SPEC} when it exists, "
+        "else the copy shipped with mjapi)",
     )
 
 
@@ -73,22 +75,17 @@ def _error(message: str) -> int:
     return 2
 
 
-def _load_spec(path: Path) -> dict[str, Any]:
-    import yaml
+def _load_spec(path: Path | None) -> dict[str, Any]:
+    from mjspec.errors import SpecError
+    from mjspec.spec import default_spec_path, load_spec
 
+    path = path or default_spec_path()
     try:
-        text = path.read_text("utf-8")
-    except OSError as exc:
-        raise ConformError(
-            f"cannot read the spec {path}: {exc.strerror or exc}; run from the repository "
-            "root or pass --spec PATH"
-        ) from None
-    try:
-        spec = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConformError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(spec, dict):
-        raise ConformError(f"{path} is not an OpenAPI document")
+        # Only parsed here: schemathesis validates it, and `derive_fields` checks the shape
+        # the kit needs, each with its own message.
+        spec = load_spec(path, check=False)
+    except SpecError as exc:
+        raise ConformError(f"the spec cannot be used: {exc}") from None
     try:
         derive_fields(spec)
     except SpecShapeError as exc:
@@ -100,7 +97,7 @@ def _load_spec(path: Path) -> dict[str, Any]:
 def _embedded_server() -> Iterator[tuple[str, list[str], str | None]]:
     """The reference server on a free port: (base_url, its task ids, its token or None)."""
     try:
-        from mjspec import refserver  # type: ignore[attr-defined,unused-ignore]
+        refserver = importlib.import_module("mjspec.refserver")
     except ImportError as exc:
         raise ConformError(
             f"the reference server (mjspec.refserver) is not available ({exc}); "

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from mjspec.conform._typing import AnyCase, Operation
 
-DEFAULT_MAX_EXAMPLES = 100
+DEFAULT_MAX_EXAMPLES = 50
 JSON = "application/json"
 FORM = "multipart/form-data"
 

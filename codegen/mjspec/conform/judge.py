@@ -55,6 +55,7 @@ class ServerGone(Exception):
 class _Kept:
     finding: Finding
     warning: bool
+    size: int
 
 
 class Judge:
@@ -117,21 +118,27 @@ class Judge:
         message: str,
         key: str = "",
         field: str | None = None,
+        case: AnyCase | None = None,
         reproduce: str | None = None,
         status_code: int | None = None,
     ) -> None:
-        """Keep one finding per (kind, check, field, key): the shortest reproduction wins."""
+        """Keep one finding per (kind, check, field, key): the smallest request wins.
+
+        The curl line of a case is rendered only when its finding is kept.
+        """
+        size = len(repr(case.body)) if case is not None else len(reproduce or "")
+        ident = ("w" if warning else "f", check, field or "", key)
+        kept = self._kept.get(ident)
+        if kept is not None and kept.size <= size:
+            return
         finding = Finding(
             check=check,
             message=self._mask(message),
             field=field,
-            reproduce=reproduce,
+            reproduce=self.curl(case) if case is not None else reproduce,
             status_code=status_code,
         )
-        ident = ("w" if warning else "f", check, field or "", key)
-        kept = self._kept.get(ident)
-        if kept is None or len(reproduce or "") < len(kept.finding.reproduce or ""):
-            self._kept[ident] = _Kept(finding, warning)
+        self._kept[ident] = _Kept(finding, warning, size)
 
     def _observe(self, observation: checks.FieldObservation) -> None:
         result = self._results[observation.path]
@@ -188,7 +195,7 @@ class Judge:
                 warning=False,
                 check=NO_ANSWER,
                 message=f"no answer: {exc}",
-                reproduce=self.curl(case),
+                case=case,
             )
             raise
         return self._judge(case, response, negative=negative)
@@ -200,7 +207,6 @@ class Judge:
 
         status = response.status_code
         media_type = case.media_type or ""
-        reproduce = self.curl(case)
         broken = False
         own_problems = False
         if status in (401, 403):
@@ -214,11 +220,11 @@ class Judge:
                 key=f"{kind} {media_type}",
                 message=f"answered {status} to a {kind} {media_type} request "
                 "(the spec declares 200 and 4XX; bad input gets a 4xx)",
-                reproduce=reproduce,
+                case=case,
                 status_code=status,
             )
         elif status == 200:
-            broken = own_problems = self._judge_ok(case, response, negative, reproduce)
+            broken = own_problems = self._judge_ok(case, response, negative)
         elif 400 <= status < 500 and not negative and status not in (401, 403):
             multipart = media_type.startswith("multipart/")
             self._record(
@@ -227,7 +233,7 @@ class Judge:
                 key=str(status),
                 message=f"a spec-valid {media_type} request was answered {status}"
                 + (" (every known implementation parses JSON only)" if multipart else ""),
-                reproduce=reproduce,
+                case=case,
                 status_code=status,
             )
         spec_checks = list(self._spec_checks)
@@ -246,7 +252,7 @@ class Judge:
                         check=INVALID_ACCEPTED,
                         key=media_type,
                         message=f"spec-invalid input was answered {status}: {text}",
-                        reproduce=reproduce,
+                        case=case,
                         status_code=status,
                     )
                 elif 400 <= status < 500:
@@ -255,7 +261,7 @@ class Judge:
                         check=ERROR_ANSWER,
                         key=f"{name} {status}",
                         message=f"a {status} answer: {text}",
-                        reproduce=reproduce,
+                        case=case,
                         status_code=status,
                     )
                 elif not own_problems:  # our own checks already said it better
@@ -265,12 +271,12 @@ class Judge:
                         check=name,
                         key=failure.code,
                         message=f"a {status} answer: {text}",
-                        reproduce=reproduce,
+                        case=case,
                         status_code=status,
                     )
         return broken
 
-    def _judge_ok(self, case: AnyCase, response: Response, negative: bool, reproduce: str) -> bool:
+    def _judge_ok(self, case: AnyCase, response: Response, negative: bool) -> bool:
         content_type = response.headers.get("content-type", [None])[0]
         try:
             body = json.loads(response.content)
@@ -279,7 +285,7 @@ class Judge:
                 warning=False,
                 check=NOT_JSON,
                 message=f"the 200 body is not JSON (Content-Type {content_type or '(none)'!r})",
-                reproduce=reproduce,
+                case=case,
                 status_code=200,
             )
             return True
@@ -301,7 +307,7 @@ class Judge:
                 field=problem.field,
                 key=problem.key,
                 message=problem.message,
-                reproduce=reproduce,
+                case=case,
                 status_code=200,
             )
         return bool(verdict.problems)
