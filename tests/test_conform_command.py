@@ -237,6 +237,16 @@ def test_without_base_url_the_embedded_reference_server_is_checked(
     assert "Verdict: PASS" in out
 
 
+def test_the_real_reference_server_passes_and_the_working_directory_stays_clean(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = conform(capsys)
+    assert code == 0, out
+    assert "Verdict: PASS" in out
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_missing_reference_server_is_a_clear_exit_2(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -139,12 +139,22 @@ def _check(
     return result.exit_code
 
 
+def _keep_hypothesis_out_of_the_working_directory() -> None:
+    """Hypothesis caches in `./.hypothesis` by default; a command must not litter the user's CWD."""
+    import tempfile
+
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "mjspec-hypothesis")
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Run `mjspec conform`; returns the exit code (0 pass, 1 fail, 2 could not judge)."""
     if args.base_url is not None and not args.base_url.startswith(("http://", "https://")):
         return _error(f"--base-url must start with http:// or https://, not {args.base_url!r}")
     if args.auth_header != "Authorization" and args.token is None:
         return _error("--auth-header needs --token")
+    _keep_hypothesis_out_of_the_working_directory()
     try:
         spec = _load_spec(args.spec)
         if args.base_url is not None:
