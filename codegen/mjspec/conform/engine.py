@@ -126,13 +126,18 @@ def _hypothesis_phase(
         test()
 
 
+# Each of the first known ids is also asked for alone; the rest come with the others and in
+# the generated cases (a user may pass hundreds of ids).
+PROBED_ALONE = 40
+
+
 def _probes(operation: Operation, known: Sequence[str]) -> list[tuple[AnyCase, bool]]:
     """Fixed requests every run sends: (case, is it spec-invalid)."""
     bodies: list[tuple[Any, str, bool]] = []
     if known:
         # The known ids, an unknown one and a duplicate; then each known id alone.
         bodies.append(({"ids": [*known, "0", known[0]]}, JSON, False))
-        bodies.extend(({"ids": [task_id]}, JSON, False) for task_id in known)
+        bodies.extend(({"ids": [task_id]}, JSON, False) for task_id in known[:PROBED_ALONE])
     bodies += [
         ({"ids": []}, JSON, False),
         ({}, JSON, False),
