@@ -80,7 +80,6 @@ class Operation:
     body_fields: tuple[Param, ...]
     response: Response
     signature: str  # the parameters after `self`
-    call_arguments: str  # keyword arguments passing the same parameters on
     service_arguments: str  # the server stub's call of the service, from parsed params and body
     path_expression: str  # the URL path as a Python expression
     params_struct: str  # name of the server's struct of path/query/header params, "" if none
@@ -197,9 +196,6 @@ class _Builder:
         by_location = {loc: tuple(p for p in params if p.location == loc) for loc in _LOCATIONS}
         arguments = by_location["path"] + body_fields + by_location["query"] + by_location["header"]
         self.check_unique(pointer, arguments, body)
-        call_arguments = [f"{a.python_name}={a.python_name}" for a in arguments]
-        if body is not None and not body.flattened:
-            call_arguments.insert(len(by_location["path"]), "body=body")
         summary = str(operation.get("summary") or op_id).strip().splitlines()[0]
         description = str(operation.get("description") or "").strip()
         return Operation(
@@ -216,7 +212,6 @@ class _Builder:
             body_fields=body_fields,
             response=response,
             signature=_signature(by_location["path"], body_fields, body, params),
-            call_arguments=", ".join(call_arguments),
             service_arguments=_service_arguments(by_location, body, body_fields),
             path_expression=_path_expression(path, by_location["path"]),
             params_struct=f"_{pascal(op_id)}Params" if params else "",
