@@ -285,8 +285,8 @@ def test_single_object_instead_of_an_array_is_a_contract_error(fetch: Fetch) -> 
 
 @pytest.mark.parametrize(
     ("status", "body"),
-    [(200, b"[{"), (200, b"<html>ok</html>"), (200, b""), (204, b"")],
-    ids=["truncated", "html", "empty-200", "empty-204"],
+    [(200, b"[{"), (200, b"<html>ok</html>"), (200, b""), (204, b""), (200, b'[{"id": "\xff"}]')],
+    ids=["truncated", "html", "empty-200", "empty-204", "not-utf8"],
 )
 def test_invalid_json_is_a_contract_error(fetch: Fetch, status: int, body: bytes) -> None:
     with (

@@ -266,6 +266,11 @@ def test_a_missing_reference_server_is_a_clear_exit_2(
             ["--base-url", "http://127.0.0.1:1", "--spec", "no/such/spec.yaml"],
             "no such file",
         ),
+        (
+            ["--base-url", "http://127.0.0.1:1", "--report-json", "/nonexistent/dir/r.json"],
+            "--report-json /nonexistent/dir/r.json: no such directory",
+        ),
+        (["--base-url", "http://127.0.0.1:1", "--junit-xml", "/"], "--junit-xml /: is a directory"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_message(

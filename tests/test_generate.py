@@ -34,7 +34,7 @@ def test_generated_matches_a_fresh_render_file_for_file_and_byte_for_byte(
     committed = read_tree(GENERATED)
     assert sorted(committed) == sorted(rendered), REGENERATE
     for name, text in rendered.items():
-        assert committed[name] == text, f"generated/mjapi/{name} differs: {REGENERATE}"
+        assert committed[name] == text.encode(), f"generated/mjapi/{name} differs: {REGENERATE}"
 
 
 def test_rendering_twice_gives_identical_bytes(rendered: dict[str, str]) -> None:
@@ -70,7 +70,7 @@ def _copy_generated(tmp_path: Path) -> Path:
     return out
 
 
-@pytest.mark.parametrize("edit", ["change", "add", "delete"])
+@pytest.mark.parametrize("edit", ["change", "add", "delete", "crlf", "binary"])
 def test_check_fails_with_a_diff_on_any_edit_and_writes_nothing(
     edit: str,
     tmp_path: Path,
@@ -85,8 +85,12 @@ def test_check_fails_with_a_diff_on_any_edit_and_writes_nothing(
         )
     elif edit == "add":
         (out / "mjapi" / "extra.py").write_text("x = 1\n")
-    else:
+    elif edit == "delete":
         client.unlink()
+    elif edit == "crlf":
+        client.write_bytes(client.read_bytes().replace(b"\n", b"\r\n"))
+    else:
+        client.write_bytes(client.read_bytes() + b"\xff\xfe")
     before = read_tree(out / "mjapi")
     monkeypatch.chdir(ROOT)
     assert main(["generate", "--check", "--output", str(out)]) == 1
@@ -242,5 +246,5 @@ def test_a_failed_write_leaves_the_previous_output_untouched(
     monkeypatch.setattr("mjspec.write.os.replace", failing_replace)
     with pytest.raises(GenerateError, match="No space left"):
         write_tree({"a.py": "new\n", "b.py": "b\n"}, root)
-    assert read_tree(root) == {"a.py": "old\n"}
+    assert read_tree(root) == {"a.py": b"old\n"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg"]

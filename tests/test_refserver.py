@@ -180,6 +180,8 @@ def test_id_with_surrounding_whitespace_is_not_a_known_id(http: httpx.Client) ->
     [
         (b'{"ids": ["1"', "not valid JSON"),
         (b"\xff\xfe{}", "not valid JSON"),
+        (b'{"ids": ["\xff"]}', "not valid JSON"),
+        (b'{"ids": ["1\xc3"]}', "not valid JSON"),
         (b"ids=1", "not valid JSON"),
         (b"", "no body"),
         (b'["1"]', "Expected `object`, got `array`"),

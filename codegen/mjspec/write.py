@@ -18,25 +18,30 @@ from mjspec.errors import GenerateError
 _IGNORED_DIRS = frozenset({"__pycache__"})
 
 
-def read_tree(root: Path) -> dict[str, str]:
-    """{relative posix path: text} of the files under root, caches left out."""
-    found: dict[str, str] = {}
+def read_tree(root: Path) -> dict[str, bytes]:
+    """{relative posix path: bytes} of the files under root, caches left out."""
+    found: dict[str, bytes] = {}
     if not root.is_dir():
         return found
     for path in sorted(root.rglob("*")):
         if path.is_file() and not _IGNORED_DIRS.intersection(path.relative_to(root).parts):
-            found[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
+            found[path.relative_to(root).as_posix()] = path.read_bytes()
     return found
 
 
 def diff_tree(expected: Mapping[str, str], root: Path, label: str) -> list[str]:
-    """Unified diffs turning what is under `root` into `expected`; empty when they agree."""
-    actual = read_tree(root)
+    """Unified diffs turning what is under `root` into `expected`; empty when they agree.
+
+    Files are compared byte for byte: a changed line ending or encoding is a difference.
+    """
+    actual_bytes = read_tree(root)
     diffs: list[str] = []
-    for name in sorted(set(expected) | set(actual)):
-        old, new = actual.get(name), expected.get(name)
-        if old == new:
+    for name in sorted(set(expected) | set(actual_bytes)):
+        raw = actual_bytes.get(name)
+        new = expected.get(name)
+        if raw is not None and new is not None and raw == new.encode("utf-8"):
             continue
+        old = None if raw is None else raw.decode("utf-8", "replace")
         diffs.append(
             "".join(
                 difflib.unified_diff(
@@ -46,7 +51,7 @@ def diff_tree(expected: Mapping[str, str], root: Path, label: str) -> list[str]:
                     tofile=f"{label}/{name} (fresh render)" if new is not None else "/dev/null",
                 )
             )
-            or f"{label}/{name}: differs\n"
+            or f"{label}/{name}: differs in its bytes (line endings or encoding)\n"
         )
     return diffs
 
@@ -61,8 +66,7 @@ def write_tree(files: Mapping[str, str], root: Path) -> None:
         for name, text in files.items():
             target = staging / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            with target.open("w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
+            target.write_bytes(text.encode("utf-8"))
         if root.exists():
             os.replace(root, backup)
         try:

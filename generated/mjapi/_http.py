@@ -87,7 +87,7 @@ class ResponseDecoder(Generic[T]):
             return self._decoder.decode(content)
         except msgspec.ValidationError as exc:
             raise self._contract_error(str(exc), content, status_code) from None
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             raise ContractError(
                 self._operation,
                 status_code=status_code,
@@ -124,7 +124,7 @@ def _item_id(content: bytes, index: int) -> str | None:
     """The `id` of item `index` of a JSON array body, read only when reporting an error."""
     try:
         items = msgspec.json.decode(content)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return None
     if isinstance(items, list) and index < len(items) and isinstance(items[index], dict):
         value = items[index].get("id")

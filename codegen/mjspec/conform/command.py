@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -132,11 +133,28 @@ def _check(
     finally:
         progress.stop()
     output.render(result, output.make_console())
-    if args.report_json:
-        report.write_json(result, args.report_json)
-    if args.junit_xml:
-        report.write_junit(result, args.junit_xml)
+    try:
+        if args.report_json:
+            report.write_json(result, args.report_json)
+        if args.junit_xml:
+            report.write_junit(result, args.junit_xml)
+    except OSError as exc:
+        return _error(f"cannot write the report: {exc}")
     return result.exit_code
+
+
+def _unwritable(path: Path | None) -> str:
+    """Why a report could not be written there ("" when it can), checked before the run."""
+    if path is None:
+        return ""
+    if path.is_dir():
+        return "is a directory"
+    parent = path.parent
+    if not parent.is_dir():
+        return f"no such directory {parent.as_posix()!r}"
+    if not os.access(parent, os.W_OK):
+        return f"the directory {parent.as_posix()!r} is not writable"
+    return ""
 
 
 def _keep_hypothesis_out_of_the_working_directory() -> None:
@@ -154,6 +172,10 @@ def run_command(args: argparse.Namespace) -> int:
         return _error(f"--base-url must start with http:// or https://, not {args.base_url!r}")
     if args.auth_header != "Authorization" and args.token is None:
         return _error("--auth-header needs --token")
+    for option, path in (("--report-json", args.report_json), ("--junit-xml", args.junit_xml)):
+        problem = _unwritable(path)
+        if problem:
+            return _error(f"{option} {path}: {problem}")
     _keep_hypothesis_out_of_the_working_directory()
     try:
         spec = _load_spec(args.spec)

@@ -8,7 +8,9 @@ was ever checked, or every request was refused by authentication).
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Literal
@@ -130,8 +132,19 @@ def decide(
     return "pass", f"{tasks_checked} task(s) checked, every required field conforms{suffix}"
 
 
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write through a sibling temporary file, so a reader never sees half a report."""
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def write_json(report: Report, path: Path) -> None:
-    path.write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n", "utf-8")
+    text = json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n"
+    _write_atomically(path, text.encode("utf-8"))
 
 
 def junit_tree(report: Report) -> ET.ElementTree[ET.Element]:
@@ -181,4 +194,6 @@ def junit_tree(report: Report) -> ET.ElementTree[ET.Element]:
 def write_junit(report: Report, path: Path) -> None:
     tree = junit_tree(report)
     ET.indent(tree)
-    tree.write(path, encoding="utf-8", xml_declaration=True)
+    buffer = io.BytesIO()
+    tree.write(buffer, encoding="utf-8", xml_declaration=True)
+    _write_atomically(path, buffer.getvalue())
