@@ -130,9 +130,12 @@ def test_a_rejected_token_is_inconclusive_not_a_failure(
 def test_the_token_is_sent_and_never_printed_or_reported(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, header: str
 ) -> None:
-    def broken(reply: Reply) -> Reply:  # a failure, so that curl lines are printed
+    def broken(reply: Reply) -> Reply:  # failures, so that curl lines and examples are shown
         if not reply.ids:
             reply.status = 500
+        elif isinstance(reply.body, list) and reply.body:
+            reply.body[0]["state"] = f"Bearer {TOKEN}"  # echoes the credentials
+            reply.body[0]["progress"] = {"auth": [TOKEN]}
         return reply
 
     json_path, junit_path = tmp_path / "r.json", tmp_path / "r.xml"

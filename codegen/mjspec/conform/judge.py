@@ -101,6 +101,18 @@ class Judge:
 
     # -- recording ---------------------------------------------------------
 
+    def _mask_value(self, value: Any) -> Any:
+        """`value` with the token masked in every string, however deeply nested."""
+        if not self._secret:
+            return value
+        if isinstance(value, str):
+            return self._mask(value)
+        if isinstance(value, list):
+            return [self._mask_value(item) for item in value]
+        if isinstance(value, dict):
+            return {self._mask(str(k)): self._mask_value(v) for k, v in value.items()}
+        return value
+
     def _mask(self, text: str) -> str:
         if self._secret:
             text = text.replace(self._secret, "***")
@@ -152,7 +164,8 @@ class Judge:
             }
             if observation.status != "missing":
                 example["value"] = observation.value
-            result.example = example
+            # A server may echo the credentials into a field; reports never carry them.
+            result.example = self._mask_value(example)
 
     # -- sending -----------------------------------------------------------
 
