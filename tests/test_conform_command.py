@@ -87,6 +87,16 @@ def test_the_json_report_has_the_documented_shape(
     assert "is a JSON string" in failure["message"]
 
 
+def test_a_wrong_base_url_is_inconclusive_saying_the_endpoint_never_answered_200(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with serve() as server:
+        code, out, _ = conform(capsys, "--base-url", server.base_url + "/wrong-prefix", *KNOWN)
+    assert code == 2
+    assert "never answered 200 (it answered 404" in out
+    assert "check --base-url" in out
+
+
 def test_without_known_ids_the_verdict_is_inconclusive(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

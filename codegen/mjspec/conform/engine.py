@@ -193,6 +193,7 @@ def run(
         warnings=warnings,
         strict=settings.strict,
         auth_rejected=judge_.auth_rejected,
+        statuses=judge_.statuses,
     )
     return Report(
         verdict=verdict,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +95,7 @@ class Judge:
         ]
         self._negative_check = st_checks.negative_data_rejection
         self.requests = 0
+        self.statuses: Counter[int] = Counter()  # of the POSTs to the operation
         self.refused = 0
         self.tasks_checked = 0
         self.gone = False
@@ -185,6 +187,7 @@ class Judge:
             self.gone = True
             raise ServerGone(_one_line(exc)) from None
         self.requests += 1
+        self.statuses[response.status_code] += 1
         return response
 
     def preflight(self) -> int:

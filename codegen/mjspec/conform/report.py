@@ -12,6 +12,7 @@ import io
 import json
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -110,6 +111,7 @@ def decide(
     warnings: list[Finding],
     strict: bool,
     auth_rejected: bool,
+    statuses: Mapping[int, int] | None = None,
 ) -> tuple[Verdict, str]:
     """The verdict and a one-line reason."""
     if auth_rejected:
@@ -122,6 +124,13 @@ def decide(
         return "fail", f"{len(failures)} contract failure(s)"
     if strict and warnings:
         return "fail", f"{len(warnings)} finding(s) outside the contract, failing under --strict"
+    if tasks_checked == 0 and statuses and 200 not in statuses:
+        seen = ", ".join(f"{code} x{count}" for code, count in sorted(statuses.items()))
+        return (
+            "inconclusive",
+            f"the operation never answered 200 (it answered {seen}); check --base-url: "
+            "the endpoint should be at <base-url>/mj/task/list-by-condition",
+        )
     if tasks_checked == 0:
         return (
             "inconclusive",
