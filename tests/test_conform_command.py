@@ -233,7 +233,7 @@ def test_the_junit_file_has_a_case_per_field_and_counts_failures(
 @contextlib.contextmanager
 def _fake_refserver_module() -> Iterator[Any]:
     @contextlib.contextmanager
-    def serve_in_thread() -> Iterator[Any]:
+    def serve_in_thread(token: str | None = None) -> Iterator[Any]:
         with serve() as server:
             yield types.SimpleNamespace(base_url=server.base_url, task_ids=server.task_ids)
 
@@ -258,6 +258,15 @@ def test_the_real_reference_server_passes_and_the_working_directory_stays_clean(
     assert code == 0, out
     assert "Verdict: PASS" in out
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_token_without_base_url_is_enforced_by_the_embedded_server(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = conform(capsys, "--token", TOKEN)
+    assert code == 0, out
+    assert "auth_not_enforced" not in out
+    assert TOKEN not in out
 
 
 def test_a_missing_reference_server_is_a_clear_exit_2(

@@ -116,6 +116,18 @@ def _all_tasks(reply: Reply) -> Reply:
     return reply
 
 
+def _server_error_on_many_ids(reply: Reply) -> Reply:
+    if len(reply.ids) > 20:
+        reply.status, reply.body = 500, {"error": "too many"}
+    return reply
+
+
+def _server_error_on_non_ascii_ids(reply: Reply) -> Reply:
+    if any(not task_id.isascii() for task_id in reply.ids):
+        reply.status, reply.body = 500, {"error": "encoding"}
+    return reply
+
+
 def _server_error_on_empty(reply: Reply) -> Reply:
     if not reply.ids:
         reply.status, reply.body = 500, {"error": "internal"}
@@ -155,6 +167,8 @@ OTHER_MUTANTS = [
     Mutant("a task nobody asked for", _extra_task, "unrequested_task"),
     Mutant("every task whatever was asked", _all_tasks, "unrequested_task"),
     Mutant("500 to an empty list", _server_error_on_empty, "server_error"),
+    Mutant("500 to many ids", _server_error_on_many_ids, "server_error"),
+    Mutant("500 to non-ASCII ids", _server_error_on_non_ascii_ids, "server_error"),
     Mutant("a non-JSON Content-Type", _text_plain, "content_type"),
     Mutant("an HTML page instead of JSON", _html_page, "not_json"),
     Mutant("only one of several tasks broken", _one_task_broken, "field", "startTime"),

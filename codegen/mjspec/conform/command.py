@@ -95,7 +95,7 @@ def _load_spec(path: Path | None) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _embedded_server() -> Iterator[tuple[str, list[str], str | None]]:
+def _embedded_server(token: str | None) -> Iterator[tuple[str, list[str], str | None]]:
     """The reference server on a free port: (base_url, its task ids, its token or None)."""
     try:
         refserver = importlib.import_module("mjspec.refserver")
@@ -104,7 +104,7 @@ def _embedded_server() -> Iterator[tuple[str, list[str], str | None]]:
             f"the reference server (mjspec.refserver) is not available ({exc}); "
             "pass --base-url to check a running server"
         ) from None
-    with refserver.serve_in_thread() as server:
+    with refserver.serve_in_thread(token=token) as server:
         yield server.base_url, list(server.task_ids), getattr(server, "token", None)
 
 
@@ -181,7 +181,9 @@ def run_command(args: argparse.Namespace) -> int:
         spec = _load_spec(args.spec)
         if args.base_url is not None:
             return _check(args, spec, args.base_url, args.task_ids, args.token)
-        with _embedded_server() as (base_url, ids, token):
+        # The embedded server enforces --token when it is sent the document's way.
+        embedded_token = args.token if args.auth_header.lower() == "authorization" else None
+        with _embedded_server(embedded_token) as (base_url, ids, token):
             return _check(args, spec, base_url, [*ids, *args.task_ids], args.token or token)
     except ConformError as exc:
         return _error(str(exc))

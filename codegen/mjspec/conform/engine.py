@@ -138,7 +138,10 @@ def _probes(operation: Operation, known: Sequence[str]) -> list[tuple[AnyCase, b
         # The known ids, an unknown one and a duplicate; then each known id alone.
         bodies.append(({"ids": [*known, "0", known[0]]}, JSON, False))
         bodies.extend(({"ids": [task_id]}, JSON, False) for task_id in known[:PROBED_ALONE])
+    many = [*known, *(str(10**15 + n) for n in range(60))]
     bodies += [
+        ({"ids": many}, JSON, False),  # more ids than the generated cases hold
+        ({"ids": [*known[:1], "任务-ü-🙂", "Ω"]}, JSON, False),  # non-ASCII ids
         ({"ids": []}, JSON, False),
         ({}, JSON, False),
         ({"ids": list(known[:2]) or ["0"]}, FORM, False),

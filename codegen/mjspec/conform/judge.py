@@ -406,7 +406,7 @@ class Judge:
             # The server knew none of the ids: that is "inconclusive", not a missing task.
             failures = [f for f in failures if f.check != checks.MISSING_KNOWN_TASK]
         if strict:
-            failures = failures + warnings
+            return failures + warnings, []  # under --strict they are failures, listed once
         return failures, warnings
 
 
