@@ -6,15 +6,20 @@ free port of 127.0.0.1; the figure is the ratio of the medians of their wall tim
 that accepts multipart bodies (an object for `ids` serializes to the string "{}"), so the
 same bare run with `--continue-on-failure` is shown too, for information.
 
-Usage: python benchmarks/bench_conform.py   (from the repository root)
+Usage, from the repository root:
+    python benchmarks/bench_conform.py                       # against the reference server
+    python benchmarks/bench_conform.py --base-url URL --task-id ID ...   # any running server
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from mjspec.refserver import serve_in_thread
@@ -31,24 +36,38 @@ def wall_time(command: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def main() -> int:
+@contextlib.contextmanager
+def target(base_url: str | None, task_ids: list[str]) -> Iterator[tuple[str, list[str]]]:
+    """The given server, or the reference server on a free port."""
+    if base_url is not None:
+        yield base_url, task_ids
+        return
     with serve_in_thread() as server:
-        task_ids = [arg for task_id in server.task_ids for arg in ("--task-id", task_id)]
+        yield server.base_url, server.task_ids
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--base-url", help="a running server (default: the reference server)")
+    parser.add_argument("--task-id", action="append", default=[], dest="task_ids")
+    args = parser.parse_args()
+    with target(args.base_url, args.task_ids) as (base_url, known):
+        task_ids = [arg for task_id in known for arg in ("--task-id", task_id)]
         commands = {
-            "schemathesis run": [str(BIN / "schemathesis"), "run", SPEC, "--url", server.base_url],
+            "schemathesis run": [str(BIN / "schemathesis"), "run", SPEC, "--url", base_url],
             "schemathesis run --continue-on-failure": [
                 str(BIN / "schemathesis"),
                 "run",
                 SPEC,
                 "--url",
-                server.base_url,
+                base_url,
                 "--continue-on-failure",
             ],
             "mjspec conform": [
                 str(BIN / "mjspec"),
                 "conform",
                 "--base-url",
-                server.base_url,
+                base_url,
                 "--spec",
                 SPEC,
                 *task_ids,
