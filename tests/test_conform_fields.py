@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from mjspec.conform import Settings, derive_fields, run
-from mjspec.conform.checks import check_ok_answer, observe_task
+from mjspec.conform.checks import check_ok_answer, describe, observe_task
 from mjspec.conform.fields import SpecShapeError, json_type
 from tests.conform_servers import TASK_IDS, TASKS, serve
 
@@ -19,6 +19,7 @@ SPEC: dict[str, Any] = yaml.safe_load(
 )
 FIELDS = derive_fields(SPEC)
 BY_PATH = {f.path: f for f in FIELDS}
+BUTTON_FIELDS = ("customId", "emoji", "label", "type", "style")
 
 
 def _task() -> dict[str, Any]:
@@ -72,6 +73,21 @@ def test_a_null_nested_field_is_reported_with_its_location() -> None:
     assert [(o.path, o.location, o.status) for o in bad] == [
         ("buttons[].style", "buttons[3].style", "null")
     ]
+
+
+@pytest.mark.parametrize("item", ["U5", None, 7, ["x"]])
+def test_an_array_item_that_is_not_an_object_is_reported_under_its_fields(item: Any) -> None:
+    task = _task()
+    task["buttons"].append(item)
+    index = len(task["buttons"]) - 1
+    bad = [o for o in observe_task(task, FIELDS) if o.status != "ok"]
+    assert {o.path for o in bad} == {f"buttons[].{name}" for name in BUTTON_FIELDS}
+    assert {(o.location, o.status) for o in bad} == {
+        (f"buttons[{index}].{name}", "wrong_type") for name in BUTTON_FIELDS
+    }
+    message = describe(bad[0], BY_PATH[bad[0].path], task["id"])
+    assert message.startswith(f"buttons[{index}] of task {task['id']!r} is a JSON ")
+    assert "documented: an object with a required" in message
 
 
 def test_a_missing_parent_reports_the_parent_only() -> None:

@@ -66,11 +66,23 @@ def is_json_media_type(content_type: str | None) -> bool:
     )
 
 
+class NotAnObject:
+    """Stands for a field whose array item is not an object (`buttons: ["U5"]`)."""
+
+    def __init__(self, item: Any) -> None:
+        self.item = item
+
+    def __repr__(self) -> str:
+        return f"an item that is not an object: {self.item!r}"
+
+
 def _locate(task: Any, steps: Sequence[str]) -> Iterator[tuple[str, bool, Any]]:
     """(location, present, value) of every place the steps reach.
 
-    A parent that is missing, null or not a container yields nothing: the
-    parent's own observation reports it.
+    A parent field that is missing, null or not a container yields nothing: the
+    parent's own observation reports it. An array item that should be an object and
+    is not has no observation of its own, so each field under it is reported there,
+    with a `NotAnObject` value.
     """
     spots: list[tuple[str, Any]] = [("", task)]
     for index, step in enumerate(steps):
@@ -81,9 +93,11 @@ def _locate(task: Any, steps: Sequence[str]) -> Iterator[tuple[str, bool, Any]]:
                 if isinstance(value, list):
                     following.extend((f"{location}[{i}]", item) for i, item in enumerate(value))
                 continue
-            if not isinstance(value, dict):
-                continue
             where = f"{location}.{step}" if location else step
+            if not isinstance(value, dict):
+                if index > 0 and steps[index - 1] == "[]":
+                    yield where, True, NotAnObject(value)
+                continue
             if step in value:
                 following.append((where, value[step]))
             elif last:
@@ -102,6 +116,8 @@ def observe_task(task: dict[str, Any], fields: Sequence[FieldSpec]) -> list[Fiel
             status: FieldStatus
             if not present:
                 status = "missing"
+            elif isinstance(value, NotAnObject):
+                status = "wrong_type"
             elif value is None and "null" not in spec.types:
                 status = "null"
             elif type_matches(value, spec.types):
@@ -122,6 +138,13 @@ def describe(observation: FieldObservation, spec: FieldSpec, task_id: object) ->
         return f"{where} is missing (documented: required {spec.type_name})"
     if observation.status == "null":
         return f"{where} is null (documented: {spec.type_name}, not nullable)"
+    if isinstance(observation.value, NotAnObject):
+        item = observation.value.item
+        parent = observation.location.rpartition(".")[0]
+        return (
+            f"{parent} of task {task_id!r} is a JSON {json_type(item)} ({item!r:.60}), "
+            f"documented: an object with a required {spec.type_name} {spec.path.rpartition('.')[2]}"
+        )
     shown = repr(observation.value)
     if len(shown) > 60:
         shown = shown[:57] + "..."

@@ -164,7 +164,9 @@ class Judge:
                 "task": observation.task_id,
                 "location": observation.location,
             }
-            if observation.status != "missing":
+            if isinstance(observation.value, checks.NotAnObject):
+                example["value"] = observation.value.item
+            elif observation.status != "missing":
                 example["value"] = observation.value
             # A server may echo the credentials into a field; reports never carry them.
             result.example = self._mask_value(example)
