@@ -162,6 +162,18 @@ def break_field(task: dict[str, Any], field: FieldPath, defect: str, replacement
         node[last] = replacement
 
 
+def set_at_path(task: dict[str, Any], path: str, value: object) -> None:
+    """Put `value` at a dot-separated path (numbers index lists); `...` removes the field."""
+    *parents, last = path.split(".")
+    node: Any = task
+    for part in parents:
+        node = node[int(part)] if part.isdigit() else node[part]
+    if value is ...:
+        del node[last]
+    else:
+        node[int(last) if last.isdigit() else last] = value
+
+
 @st.composite
 def broken_bodies(draw: st.DrawFn, field: FieldPath, defect: str) -> Broken:
     """Several valid tasks, one of which has `defect` at `field`."""

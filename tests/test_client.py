@@ -20,6 +20,7 @@ from mjspec.refdata import default_tasks
 from mjspec.refserver import RunningServer, serve_in_thread
 from mjspec.spec import default_spec_path, load_spec
 from tests.helpers_http import Reply, stub_server, unreachable_url, wait_until
+from tests.strategies import set_at_path
 
 SPEC = Path(__file__).resolve().parents[1] / "spec" / "openapi.yaml"
 TOKEN = "t0ken-for-tests"
@@ -230,14 +231,7 @@ def _break(path: str, value: object) -> Callable[[dict[str, Any]], None]:
     """A defect at `path` (dot-separated, numbers index lists); `...` removes the field."""
 
     def apply(task: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        node: Any = task
-        for part in parents:
-            node = node[int(part)] if part.isdigit() else node[part]
-        if value is ...:
-            del node[last]
-        else:
-            node[int(last) if last.isdigit() else last] = value
+        set_at_path(task, path, value)
 
     return apply
 

@@ -23,6 +23,7 @@ from mjspec.refdata import default_tasks
 from mjspec.refserver import RunningServer, load_tasks, serve_in_thread
 from mjspec.spec import default_spec_path, load_spec
 from tests.helpers_http import free_port
+from tests.strategies import set_at_path
 
 ROOT = Path(__file__).resolve().parents[1]
 PATH = "/mj/task/list-by-condition"
@@ -373,14 +374,7 @@ def test_load_tasks_names_the_task_and_field_of_a_bad_file(
 ) -> None:
     tasks: list[Any] = msgspec.to_builtins(default_tasks(load_spec(default_spec_path())))
     bad = next(n for n, task in enumerate(tasks) if len(task["buttons"]) > 3)
-    *parents, last = path.split(".")
-    node: Any = tasks[bad]
-    for part in parents:
-        node = node[int(part)] if part.isdigit() else node[part]
-    if value is ...:
-        del node[last]
-    else:
-        node[int(last) if last.isdigit() else last] = value
+    set_at_path(tasks[bad], path, value)
     file = _write_tasks(tmp_path / "tasks.json", tasks)
     with pytest.raises(UsageError) as caught:
         load_tasks(file)
