@@ -20,7 +20,18 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 _SCHEMA_CHILDREN = ("items", "additionalProperties", "not", "contains", "propertyNames")
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 # Keys whose values are data, not spec: a "$ref" inside them is just a string.
-_DATA_KEYS = frozenset({"example", "examples", "x-known-values", "default", "enum", "const"})
+_DATA_KEYS = frozenset(
+    {
+        "example",
+        "examples",
+        "x-known-values",
+        "default",
+        "enum",
+        "const",
+        "x-mjspec-served",
+        "x-mjspec-served-extra",
+    }
+)
 
 
 def pointer_join(pointer: str, *parts: str | int) -> str:

@@ -24,7 +24,7 @@ class SpecShapeError(Exception):
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class FieldSpec:
-    """One required field: where it sits in a task and which JSON types it may have."""
+    """One documented field: where it sits in a task and which JSON types it may have."""
 
     path: str
     """Display path: `id`, `buttons[].style`, `properties.finalZhPrompt`."""
@@ -32,10 +32,16 @@ class FieldSpec:
     """Walk from the task: property names, and `[]` for every array item."""
     types: frozenset[str]
     """Documented JSON types; `integer` excludes floats and bools."""
+    required: bool = True
+    """False for a documented field a server may leave out (checked when present)."""
 
     @property
     def type_name(self) -> str:
         return " | ".join(sorted(self.types))
+
+    def describe(self) -> str:
+        """`required string | null`, `optional array`."""
+        return f"{'required' if self.required else 'optional'} {self.type_name}"
 
 
 def json_type(value: object) -> str:
@@ -94,7 +100,23 @@ def _merged(spec: Mapping[str, Any], schema: Any) -> dict[str, Any]:
     return merged
 
 
-def _types(schema: Mapping[str, Any]) -> frozenset[str]:
+def _branches(spec: Mapping[str, Any], schema: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The members of an `anyOf`/`oneOf`, each resolved and merged."""
+    found = []
+    for key in ("anyOf", "oneOf"):
+        found += [_merged(spec, member) for member in schema.get(key, ()) or ()]
+    return found
+
+
+def _types(schema: Mapping[str, Any], spec: Mapping[str, Any] | None = None) -> frozenset[str]:
+    branches = _branches(spec, schema) if spec is not None and "type" not in schema else []
+    if branches:
+        union: set[str] = set()
+        for branch in branches:
+            union |= _types(branch, spec)
+        return frozenset(union)
+    if "const" in schema and "type" not in schema:
+        return frozenset({json_type(schema["const"])})
     declared = schema.get("type")
     if isinstance(declared, str):
         types = {declared}
@@ -111,24 +133,43 @@ def _types(schema: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(types)
 
 
+def _object_part(spec: Mapping[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """The object (or array) branch of a schema that may also be null."""
+    for branch in _branches(spec, schema):
+        if _types(branch, spec) & {"object", "array"}:
+            return branch
+    return schema
+
+
 def _walk(
-    spec: Mapping[str, Any], schema: Any, prefix: str, steps: tuple[str, ...], depth: int
+    spec: Mapping[str, Any],
+    schema: Any,
+    prefix: str,
+    steps: tuple[str, ...],
+    depth: int,
+    optional: bool,
 ) -> Iterator[FieldSpec]:
     if depth > 16:  # recursive schemas: stop rather than loop
         return
     merged = _merged(spec, schema)
     properties = merged.get("properties", {})
-    for name in dict.fromkeys(merged.get("required", [])):
+    required = list(dict.fromkeys(merged.get("required", [])))
+    names = [*required, *(n for n in properties if n not in required)] if optional else required
+    for name in names:
         sub = _merged(spec, properties.get(name, {}))
-        types = _types(sub)
+        types = _types(sub, spec)
         path = f"{prefix}{name}"
-        yield FieldSpec(path=path, steps=(*steps, name), types=types)
-        if types == {"object"} or (sub.get("required") and "object" in types):
-            yield from _walk(spec, sub, f"{path}.", (*steps, name), depth + 1)
-        elif "array" in types and "items" in sub:
-            items = _merged(spec, sub["items"])
-            if items.get("required"):
-                yield from _walk(spec, items, f"{path}[].", (*steps, name, "[]"), depth + 1)
+        yield FieldSpec(path=path, steps=(*steps, name), types=types, required=name in required)
+        part = _object_part(spec, sub)
+        nested = part.get("required") or (optional and part.get("properties"))
+        if "object" in types and (types - {"null"} == {"object"} or nested):
+            yield from _walk(spec, part, f"{path}.", (*steps, name), depth + 1, optional)
+        elif "array" in types and "items" in part:
+            items = _merged(spec, part["items"])
+            if items.get("required") or (optional and items.get("properties")):
+                yield from _walk(
+                    spec, items, f"{path}[].", (*steps, name, "[]"), depth + 1, optional
+                )
 
 
 def item_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -142,11 +183,26 @@ def item_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
             f"the spec has no application/json 200 answer for "
             f"{OPERATION_METHOD.upper()} {OPERATION_PATH} (missing {exc})"
         ) from None
-    if _types(schema) != {"array"} or "items" not in schema:
+    arrays = [b for b in _branches(spec, schema) if _types(b, spec) == {"array"}]
+    if arrays:  # `oneOf: [array of tasks, an error object answered with 200]`
+        schema = arrays[0]
+    if _types(schema, spec) != {"array"} or "items" not in schema:
         raise SpecShapeError("the 200 answer is not declared as a JSON array")
     return _merged(spec, schema["items"])
 
 
-def derive_fields(spec: Mapping[str, Any]) -> tuple[FieldSpec, ...]:
-    """Every required field path of a task, nested ones included, in spec order."""
-    return tuple(_walk(spec, item_schema(spec), "", (), 0))
+def error_answer_schemas(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Object branches of the 200 answer marked `x-mjspec-error-answer` (an error sent as 200)."""
+    operation = spec["paths"][OPERATION_PATH][OPERATION_METHOD]
+    content = _resolve(spec, operation["responses"]["200"])["content"]
+    schema = _merged(spec, content["application/json"]["schema"])
+    return [b for b in _branches(spec, schema) if b.get("x-mjspec-error-answer") is True]
+
+
+def derive_fields(spec: Mapping[str, Any], *, optional: bool = False) -> tuple[FieldSpec, ...]:
+    """Every required field path of a task, nested ones included, in spec order.
+
+    With `optional`, documented fields a server may leave out follow the required ones
+    (`required=False`): they are checked whenever they are present.
+    """
+    return tuple(_walk(spec, item_schema(spec), "", (), 0, optional))
