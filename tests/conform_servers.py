@@ -18,7 +18,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 
 PATH = "/mj/task/list-by-condition"
 MAX_BODY = 1 << 20
@@ -207,6 +207,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.server.requests += 1
+        family = self.server.family
+        if family is not None:
+            family.handle(self)
+            return
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
             self.close_connection = True
@@ -239,8 +243,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(reply.status, reply.content_type, reply.body)
 
 
+class Family(Protocol):
+    """Answers like one real server family (see tests/family_servers.py)."""
+
+    def handle(self, handler: _Handler) -> None: ...
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    family: Family | None = None
     mutation: Mutation | None = None
     token: str | None = None
     auth_header: str = "Authorization"
@@ -271,6 +282,7 @@ def serve(
     auth_header: str = "Authorization",
     bad_input_status: int | None = None,
     tasks: dict[str, dict[str, Any]] | None = None,
+    family: Family | None = None,
 ) -> Iterator[RunningServer]:
     """Run the correct server (or a mutant) on a free port of 127.0.0.1.
 
@@ -278,6 +290,7 @@ def serve(
     `tasks` replaces the default store, keyed by id.
     """
     server = _Server(("127.0.0.1", 0), _Handler)
+    server.family = family
     if tasks is not None:
         server.tasks = tasks
     server.mutation = mutation

@@ -233,7 +233,7 @@ def test_the_junit_file_has_a_case_per_field_and_counts_failures(
 @contextlib.contextmanager
 def _fake_refserver_module() -> Iterator[Any]:
     @contextlib.contextmanager
-    def serve_in_thread(token: str | None = None) -> Iterator[Any]:
+    def serve_in_thread(token: str | None = None, profile: str = "doc") -> Iterator[Any]:
         with serve() as server:
             yield types.SimpleNamespace(base_url=server.base_url, task_ids=server.task_ids)
 
@@ -293,6 +293,7 @@ def test_a_missing_reference_server_is_a_clear_exit_2(
             "--report-json /nonexistent/dir/r.json: no such directory",
         ),
         (["--base-url", "http://127.0.0.1:1", "--junit-xml", "/"], "--junit-xml /: is a directory"),
+        (["--base-url", "http://127.0.0.1:1", "--profile", "nope"], "unknown profile 'nope'"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_message(

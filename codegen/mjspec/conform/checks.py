@@ -8,19 +8,21 @@ and every required field path of every task (`observe_task`).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterator, Sequence
+import json
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 from mjspec.conform.fields import FieldSpec, json_type, type_matches
 
-FieldStatus = Literal["ok", "missing", "null", "wrong_type"]
+FieldStatus = Literal["ok", "absent", "missing", "null", "wrong_type"]
 
-# Names of the checks, as they appear in reports.
+# Names of the checks, as they appear in reports (severities: `severity.py`).
 FIELD = "field"
 SHAPE = "shape"
 CONTENT_TYPE = "content_type"
 UNREQUESTED_TASK = "unrequested_task"
 MISSING_KNOWN_TASK = "missing_known_task"
+ERROR_AS_200 = "error_as_200"
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +57,8 @@ class AnswerVerdict:
     observations: list[FieldObservation] = dataclasses.field(default_factory=list)
     problems: list[Problem] = dataclasses.field(default_factory=list)
     tasks_checked: int = 0
+    error_answer: bool = False
+    """The body is an error object the profile allows in a 200 answer (the C# fork's)."""
 
 
 def is_json_media_type(content_type: str | None) -> bool:
@@ -115,7 +119,7 @@ def observe_task(task: dict[str, Any], fields: Sequence[FieldSpec]) -> list[Fiel
         for location, present, value in _locate(task, spec.steps):
             status: FieldStatus
             if not present:
-                status = "missing"
+                status = "missing" if spec.required else "absent"
             elif isinstance(value, NotAnObject):
                 status = "wrong_type"
             elif value is None and "null" not in spec.types:
@@ -136,6 +140,8 @@ def describe(observation: FieldObservation, spec: FieldSpec, task_id: object) ->
     where = f"{observation.location} of task {task_id!r}"
     if observation.status == "missing":
         return f"{where} is missing (documented: required {spec.type_name})"
+    if observation.status == "absent":
+        return f"{where} is absent (documented: optional {spec.type_name})"
     if observation.status == "null":
         return f"{where} is null (documented: {spec.type_name}, not nullable)"
     if isinstance(observation.value, NotAnObject):
@@ -160,11 +166,14 @@ def check_ok_answer(
     fields: Sequence[FieldSpec],
     requested: Collection[str] | None,
     known: Collection[str],
+    error_schemas: Sequence[Mapping[str, Any]] = (),
 ) -> AnswerVerdict:
     """Judge a decoded 200 answer.
 
     `requested` is None when the request was not a valid list of string ids
-    (negative cases): then which tasks came back is not judged.
+    (negative cases): then which tasks came back is not judged. `error_schemas` are
+    the error objects a profile allows in a 200 answer: fine for bad input, a failure
+    for a valid request.
     """
     verdict = AnswerVerdict()
     if not is_json_media_type(content_type):
@@ -176,6 +185,17 @@ def check_ok_answer(
                 "documented: application/json",
             )
         )
+    if isinstance(body, dict) and any(_matches(body, schema) for schema in error_schemas):
+        verdict.error_answer = True
+        if requested is not None:
+            verdict.problems.append(
+                Problem(
+                    check=ERROR_AS_200,
+                    message="a valid request was answered HTTP 200 with an error object: "
+                    f"{_short(body)}",
+                )
+            )
+        return verdict
     if isinstance(body, dict):
         verdict.problems.append(
             Problem(
@@ -209,7 +229,7 @@ def check_ok_answer(
         task_id = task.get("id")
         for observation in observe_task(task, fields):
             verdict.observations.append(observation)
-            if observation.status != "ok":
+            if observation.status not in ("ok", "absent"):
                 spec = by_path[observation.path]
                 verdict.problems.append(
                     Problem(
@@ -238,3 +258,14 @@ def check_ok_answer(
                 )
             )
     return verdict
+
+
+def _matches(value: Any, schema: Mapping[str, Any]) -> bool:
+    from jsonschema import Draft202012Validator
+
+    return bool(Draft202012Validator(dict(schema)).is_valid(value))
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 120 else text[:117] + "..."

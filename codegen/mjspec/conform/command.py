@@ -13,6 +13,7 @@ from typing import Any
 
 from mjspec.conform.engine import DEFAULT_MAX_EXAMPLES, ConformError, Settings, run
 from mjspec.conform.fields import SpecShapeError, derive_fields
+from mjspec.profiles import Profile
 
 DEFAULT_SPEC = Path("spec/openapi.yaml")
 
@@ -30,12 +31,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the server to check, e.g. http://127.0.0.1:8080 "
         "(default: start the reference server on a free port and check it)",
     )
-    parser.add_argument("--token", help="the API key; sent as 'Authorization: Bearer <token>'")
+    parser.add_argument(
+        "--token", help="the API key, sent the profile's way (doc: 'Authorization: Bearer <token>')"
+    )
     parser.add_argument(
         "--auth-header",
-        default="Authorization",
+        default=None,
         metavar="NAME",
-        help="send the token raw in this header instead (real servers: mj-api-secret)",
+        help="send the token raw in this header instead (e.g. mj-api-secret, or Authorization "
+        "for the C# fork)",
+    )
+    parser.add_argument(
+        "--profile",
+        default="doc",
+        metavar="NAME|all",
+        help="judge against this implementation profile (doc, new-api, midjourney-proxy-java, "
+        "midjourney-proxy-csharp), or all of them from one set of requests: a compatibility "
+        "matrix (default: doc)",
     )
     parser.add_argument(
         "--task-id",
@@ -57,6 +69,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report")
     parser.add_argument("--report-json", type=Path, metavar="PATH", help="write a JSON report")
     parser.add_argument(
+        "--report-markdown",
+        type=Path,
+        metavar="PATH",
+        help="write a Markdown report (a GitHub-flavoured table, fit for a CI job summary)",
+    )
+    parser.add_argument(
+        "--report-html", type=Path, metavar="PATH", help="write a self-contained HTML report"
+    )
+    parser.add_argument(
         "--strict",
         action="store_true",
         help="fail on findings outside the documented contract too (they only warn by default)",
@@ -76,8 +97,10 @@ def _error(message: str) -> int:
     return 2
 
 
-def _load_spec(path: Path | None) -> dict[str, Any]:
-    from mjspec.errors import SpecError
+def _load_profiles(path: Path | None, wanted: str) -> tuple[dict[str, Any], list[Profile]]:
+    """The spec and the profiles to judge under (`all`: every profile, doc first)."""
+    from mjspec.errors import SpecError, UsageError
+    from mjspec.profiles import load_profiles, select
     from mjspec.spec import default_spec_path, load_spec
 
     path = path or default_spec_path()
@@ -85,17 +108,23 @@ def _load_spec(path: Path | None) -> dict[str, Any]:
         # Only parsed here: schemathesis validates it, and `derive_fields` checks the shape
         # the kit needs, each with its own message.
         spec = load_spec(path, check=False)
+        chosen = select(load_profiles(path, spec, check=False), wanted)
     except SpecError as exc:
         raise ConformError(f"the spec cannot be used: {exc}") from None
-    try:
-        derive_fields(spec)
-    except SpecShapeError as exc:
-        raise ConformError(f"{path}: {exc}") from None
-    return spec
+    except UsageError as exc:
+        raise ConformError(f"--profile: {exc}") from None
+    for profile in chosen:
+        try:
+            derive_fields(profile.document)
+        except SpecShapeError as exc:
+            raise ConformError(f"{profile.source}: {exc}") from None
+    return spec, chosen
 
 
 @contextlib.contextmanager
-def _embedded_server(token: str | None) -> Iterator[tuple[str, list[str], str | None]]:
+def _embedded_server(
+    token: str | None, profile: str
+) -> Iterator[tuple[str, list[str], str | None]]:
     """The reference server on a free port: (base_url, its task ids, its token or None)."""
     try:
         refserver = importlib.import_module("mjspec.refserver")
@@ -104,18 +133,19 @@ def _embedded_server(token: str | None) -> Iterator[tuple[str, list[str], str | 
             f"the reference server (mjspec.refserver) is not available ({exc}); "
             "pass --base-url to check a running server"
         ) from None
-    with refserver.serve_in_thread(token=token) as server:
+    with refserver.serve_in_thread(token=token, profile=profile) as server:
         yield server.base_url, list(server.task_ids), getattr(server, "token", None)
 
 
 def _check(
     args: argparse.Namespace,
     spec: dict[str, Any],
+    profiles: list[Profile],
     base_url: str,
     task_ids: list[str],
     token: str | None,
 ) -> int:
-    from mjspec.conform import output, report
+    from mjspec.conform import markdown, output, report
 
     settings = Settings(
         spec=spec,
@@ -123,6 +153,7 @@ def _check(
         task_ids=tuple(dict.fromkeys(task_ids)),
         token=token,
         auth_header=args.auth_header,
+        profiles=tuple(profiles),
         max_examples=args.max_examples,
         seed=args.seed,
         strict=args.strict,
@@ -138,6 +169,12 @@ def _check(
             report.write_json(result, args.report_json)
         if args.junit_xml:
             report.write_junit(result, args.junit_xml)
+        if args.report_markdown:
+            markdown.write(result, args.report_markdown)
+        if args.report_html:
+            from mjspec.conform import html
+
+            html.write(result, args.report_html)
     except OSError as exc:
         return _error(f"cannot write the report: {exc}")
     return result.exit_code
@@ -170,20 +207,26 @@ def run_command(args: argparse.Namespace) -> int:
     """Run `mjspec conform`; returns the exit code (0 pass, 1 fail, 2 could not judge)."""
     if args.base_url is not None and not args.base_url.startswith(("http://", "https://")):
         return _error(f"--base-url must start with http:// or https://, not {args.base_url!r}")
-    if args.auth_header != "Authorization" and args.token is None:
+    if args.auth_header is not None and args.token is None:
         return _error("--auth-header needs --token")
-    for option, path in (("--report-json", args.report_json), ("--junit-xml", args.junit_xml)):
+    reports = (
+        ("--report-json", args.report_json),
+        ("--junit-xml", args.junit_xml),
+        ("--report-markdown", args.report_markdown),
+        ("--report-html", args.report_html),
+    )
+    for option, path in reports:
         problem = _unwritable(path)
         if problem:
             return _error(f"{option} {path}: {problem}")
     _keep_hypothesis_out_of_the_working_directory()
     try:
-        spec = _load_spec(args.spec)
+        spec, profiles = _load_profiles(args.spec, args.profile)
         if args.base_url is not None:
-            return _check(args, spec, args.base_url, args.task_ids, args.token)
-        # The embedded server enforces --token when it is sent the document's way.
-        embedded_token = args.token if args.auth_header.lower() == "authorization" else None
-        with _embedded_server(embedded_token) as (base_url, ids, token):
-            return _check(args, spec, base_url, [*ids, *args.task_ids], args.token or token)
+            return _check(args, spec, profiles, args.base_url, args.task_ids, args.token)
+        # The embedded server is the first profile's stand-in; it enforces --token.
+        with _embedded_server(args.token, profiles[0].name) as (base_url, ids, token):
+            task_ids = [*ids, *args.task_ids]
+            return _check(args, spec, profiles, base_url, task_ids, args.token or token)
     except ConformError as exc:
         return _error(str(exc))

@@ -1,16 +1,20 @@
 """Drive a conformance run: probes, then Hypothesis over schemathesis cases.
 
-`run(settings)` sends every request through one keep-alive session and judges
-each answer with `exchange.Judge`. Order:
+`run(settings)` sends every request once, through one keep-alive `Session`, and
+judges each answer under every profile of the run (`judge.ProfileJudge`), so a
+compatibility matrix costs the requests of one run. Order:
 
-1. a preflight request (unreachable server: `Unreachable`; 401/403: stop,
+1. with a token, each way of sending it that any profile declares, once
+   (which ways the server accepts; the run goes on with an accepted one);
+2. a preflight request (unreachable server: `Unreachable`; 401/403: stop,
    inconclusive);
-2. fixed probes: the known ids, an empty list, no ids, a multipart body,
-   malformed JSON, other HTTP methods, no credentials;
-3. Hypothesis: positive cases (JSON and multipart, ids drawn by
-   `strategies.ids_lists`) and negative cases. A contract failure is raised
-   inside the test so that Hypothesis shrinks it; the shortest reproduction of
-   each finding is kept.
+3. fixed probes: the known ids, alone and together, an empty list, no ids, a
+   multipart body, malformed input, other HTTP methods, no or a wrong token;
+4. Hypothesis: positive cases (each media type of the broadest profile, ids
+   drawn by `strategies.ids_lists`) and negative cases. An answer that fails
+   under every profile is raised inside the test so that Hypothesis shrinks it;
+   a deviation only some profiles allow does not stop the exploration. The
+   smallest reproduction of each finding is kept.
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from mjspec.conform.fields import OPERATION_PATH, derive_fields
-from mjspec.conform.judge import Judge, ServerGone
-from mjspec.conform.report import Report, decide
+from mjspec.conform.fields import OPERATION_PATH
+from mjspec.conform.judge import ProfileJudge
+from mjspec.conform.report import AuthProbe, MediaProbe, ProfileResult, Report, decide
+from mjspec.conform.session import Masker, ServerGone, Session
+from mjspec.profiles import AuthWay, Profile, doc_profile
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -63,35 +69,72 @@ class _NoProgress:
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
-    """Everything a run needs; `spec` is the decoded OpenAPI document."""
+    """Everything a run needs.
+
+    `spec` is the decoded OpenAPI document (the `doc` profile); `profiles`, when
+    given, are the profiles to judge under, the first one on the report's top level.
+    """
 
     spec: Mapping[str, Any]
     base_url: str
     task_ids: tuple[str, ...] = ()
     token: str | None = None
-    auth_header: str = "Authorization"
+    auth_header: str | None = None
+    """Send the token raw in this header; None: the first profile's way."""
+    profiles: tuple[Profile, ...] = ()
     max_examples: int = DEFAULT_MAX_EXAMPLES
     seed: int | None = None
     strict: bool = False
     timeout: float = 10.0
     connect_timeout: float = 3.0
 
+    def judged_profiles(self) -> tuple[Profile, ...]:
+        return self.profiles or (doc_profile(dict(self.spec), "spec"),)
+
 
 class _Falsified(Exception):
     """Raised inside the Hypothesis test so that it shrinks a contract failure."""
 
 
-def _auth_headers(settings: Settings, *, masked: bool) -> dict[str, str]:
+def chosen_way(settings: Settings) -> AuthWay | None:
+    """How the token is sent: raw in `--auth-header`, else the first profile's first way."""
     if settings.token is None:
-        return {}
-    token = "***" if masked else settings.token
-    if settings.auth_header.lower() == "authorization":
-        return {"Authorization": f"Bearer {token}"}
-    return {settings.auth_header: token}
+        return None
+    if settings.auth_header:
+        return AuthWay(header=settings.auth_header)
+    ways = settings.judged_profiles()[0].auth_ways
+    return ways[0] if ways else AuthWay(header="Authorization", bearer=True)
+
+
+def _headers(way: AuthWay | None, token: str | None) -> dict[str, str]:
+    return way.headers(token) if way is not None and token is not None else {}
+
+
+class _Run:
+    """One run's session and judges."""
+
+    def __init__(self, session: Session, judges: list[ProfileJudge]) -> None:
+        self.session = session
+        self.judges = judges
+        self.media_statuses: dict[str, int] = {}
+        """The status of the first valid request of each media type."""
+
+    def exchange(self, case: AnyCase, *, negative: bool) -> bool:
+        """Send a case and judge it under every profile; True when every one of them failed."""
+        try:
+            exchange = self.session.send(case, negative=negative)
+        except ServerGone as exc:
+            for judge_ in self.judges:
+                judge_.no_answer(case.body, str(exc))
+            raise
+        if not negative:
+            self.media_statuses.setdefault(exchange.media_type, exchange.status)
+        verdicts = [judge_.judge(exchange) for judge_ in self.judges]
+        return all(verdicts)
 
 
 def _hypothesis_phase(
-    judge_: Judge,
+    run_: _Run,
     strategy: SearchStrategy[AnyCase],
     *,
     negative: bool,
@@ -118,7 +161,7 @@ def _hypothesis_phase(
     @given(strategy)
     def test(case: AnyCase) -> None:
         progress.advance()
-        if judge_.exchange(case, negative=negative):
+        if run_.exchange(case, negative=negative):
             raise _Falsified
 
     # The findings are recorded as they come; the exception only made Hypothesis shrink.
@@ -144,7 +187,11 @@ def _probes(operation: Operation, known: Sequence[str]) -> list[tuple[AnyCase, b
         ({"ids": [*known[:1], "任务-ü-🙂", "Ω"]}, JSON, False),  # non-ASCII ids
         ({"ids": []}, JSON, False),
         ({}, JSON, False),
-        ({"ids": list(known[:2]) or ["0"]}, FORM, False),
+    ]
+    # The documented multipart body, sent whether or not the profiles declare it: it
+    # tells which media types the server parses.
+    bodies.append(({"ids": list(known[:2]) or ["0"]}, FORM, False))
+    bodies += [
         ({"ids": "not-a-list"}, JSON, True),
         ({"ids": [1]}, JSON, True),
     ]
@@ -154,101 +201,239 @@ def _probes(operation: Operation, known: Sequence[str]) -> list[tuple[AnyCase, b
     ]
 
 
+def _generating_profile(profiles: Sequence[Profile]) -> Profile:
+    """The profile whose schema generates the cases: the one with the most request media types."""
+    return max(profiles, key=lambda p: len(p.request_media_types))
+
+
 def run(
     settings: Settings,
     *,
     progress: Progress | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> Report:
-    """Check the server at `settings.base_url` against the spec."""
+    """Check the server at `settings.base_url` under each profile of `settings`."""
     import requests
     import schemathesis
 
     started = clock()
     progress = progress or _NoProgress()
     seed = settings.seed if settings.seed is not None else random.getrandbits(32)
-    fields = derive_fields(settings.spec)
-    schema = schemathesis.openapi.from_dict(dict(settings.spec))
-    operation = schema[OPERATION_PATH]["POST"]
-    with requests.Session() as session:
-        judge_ = Judge(
-            operation=operation,
-            session=session,
-            base_url=settings.base_url.rstrip("/"),
-            fields=fields,
-            known=settings.task_ids,
-            headers=_auth_headers(settings, masked=False),
-            masked_headers=_auth_headers(settings, masked=True),
-            secret=settings.token,
+    profiles = settings.judged_profiles()
+    generating = _generating_profile(profiles)
+    operations = {
+        p.name: schemathesis.openapi.from_dict(dict(p.document))[OPERATION_PATH]["POST"]
+        for p in profiles
+    }
+    operation = operations[generating.name]
+    masker = Masker(settings.token)
+    way = chosen_way(settings)
+    headers = _headers(way, settings.token)
+    judges = [
+        ProfileJudge(p, operations[p.name], known=settings.task_ids, masker=masker, headers=headers)
+        for p in profiles
+    ]
+    base_url = settings.base_url.rstrip("/")
+    auth: list[AuthProbe] = []
+    with requests.Session() as http:
+        session = Session(
+            http=http,
+            base_url=base_url,
+            path=OPERATION_PATH,
+            headers=headers,
+            masked_headers=_headers(way, "***" if settings.token else None),
+            masker=masker,
             timeout=(settings.connect_timeout, settings.timeout),
         )
+        run_ = _Run(session, judges)
+        if way is not None and settings.token is not None:
+            auth = _probe_auth_ways(session, judges, way, settings)
         try:
-            status = judge_.preflight()
+            preflight = session.send(
+                operation.Case(body={"ids": list(settings.task_ids)}, media_type=JSON),
+                negative=False,
+            )
         except ServerGone as exc:
             raise Unreachable(f"cannot reach {settings.base_url}: {exc}") from None
-        if status not in (401, 403):
-            _run_phases(judge_, operation, settings, seed, progress)
+        refused = preflight.status in (401, 403)
+        run_.media_statuses[JSON] = preflight.status
+        for judge_ in judges:
+            if refused:
+                judge_.ledger.refused += 1
+                judge_.ledger.statuses[preflight.status] += 1
+            else:
+                judge_.judge(preflight)
+        if not refused:
+            _run_phases(run_, operation, generating, settings, seed, progress)
     progress.stop()
-    failures, warnings = judge_.findings(strict=settings.strict)
-    verdict, reason = decide(
-        tasks_checked=judge_.tasks_checked,
-        failures=failures,
-        warnings=warnings,
-        strict=settings.strict,
-        auth_rejected=judge_.auth_rejected,
-        statuses=judge_.statuses,
-    )
+    results = [
+        _result(judge_, settings, auth_rejected=refused, requests=session.requests)
+        for judge_ in judges
+    ]
+    first = results[0]
+    media = [
+        MediaProbe(
+            media_type=media_type,
+            status=status,
+            declared_by=[p.name for p in profiles if media_type in p.request_media_types],
+        )
+        for media_type, status in run_.media_statuses.items()
+    ]
     return Report(
-        verdict=verdict,
-        reason=reason,
+        verdict=first.verdict,
+        reason=first.reason,
         base_url=settings.base_url,
-        tasks_checked=judge_.tasks_checked,
-        requests=judge_.requests,
+        tasks_checked=first.tasks_checked,
+        requests=session.requests,
         seed=seed,
         duration=clock() - started,
-        fields=judge_.field_results(),
+        fields=first.fields,
+        failures=first.failures,
+        warnings=first.warnings,
+        strict=settings.strict,
+        profile=first.name,
+        profiles={r.name: r for r in results},
+        auth=auth,
+        media=media,
+    )
+
+
+def _result(
+    judge_: ProfileJudge, settings: Settings, *, auth_rejected: bool, requests: int
+) -> ProfileResult:
+    ledger = judge_.ledger
+    failures, warnings = ledger.findings(strict=settings.strict)
+    rejected = auth_rejected or (ledger.exchanges > 0 and ledger.refused == ledger.exchanges)
+    verdict, reason = decide(
+        tasks_checked=ledger.tasks_checked,
         failures=failures,
         warnings=warnings,
         strict=settings.strict,
+        auth_rejected=rejected,
+        statuses=ledger.statuses,
     )
+    return ProfileResult(
+        name=judge_.profile.name,
+        title=judge_.profile.title,
+        verdict=verdict,
+        reason=reason,
+        tasks_checked=ledger.tasks_checked,
+        fields=ledger.field_results(),
+        failures=failures,
+        warnings=warnings,
+    )
+
+
+def _probe_auth_ways(
+    session: Session, judges: Sequence[ProfileJudge], way: AuthWay, settings: Settings
+) -> list[AuthProbe]:
+    """Send the token each way any profile declares; go on with an accepted way."""
+    assert settings.token is not None
+    ways: dict[tuple[str, bool], AuthWay] = {way.key(): way}
+    for judge_ in judges:
+        for declared in judge_.profile.auth_ways:
+            ways.setdefault(declared.key(), declared)
+    body = {"ids": list(settings.task_ids[:1])}
+    probes: list[AuthProbe] = []
+    accepted: list[AuthWay] = []
+    for candidate in ways.values():
+        exchange = session.raw(
+            "POST",
+            candidate.headers(settings.token),
+            candidate.headers("***"),
+            body=body,
+            kind="auth",
+            label=candidate.label,
+        )
+        if exchange is None:
+            continue
+        ok = exchange.status not in (401, 403)
+        if ok:
+            accepted.append(candidate)
+        declared_by = []
+        for judge_ in judges:
+            says_so = candidate.key() in {w.key() for w in judge_.profile.auth_ways}
+            judge_.auth_way(exchange, declared=says_so)
+            if says_so:
+                declared_by.append(judge_.profile.name)
+        probes.append(
+            AuthProbe(
+                way=candidate.label,
+                status=exchange.status,
+                accepted=ok,
+                declared_by=declared_by,
+            )
+        )
+    if accepted and way not in accepted:
+        better = accepted[0]
+        session.use_headers(better.headers(settings.token), better.headers("***"))
+        for judge_ in judges:
+            judge_.use_headers(better.headers(settings.token))
+    return probes
 
 
 def _run_phases(
-    judge_: Judge, operation: Operation, settings: Settings, seed: int, progress: Progress
+    run_: _Run,
+    operation: Operation,
+    generating: Profile,
+    settings: Settings,
+    seed: int,
+    progress: Progress,
 ) -> None:
     from mjspec.conform.strategies import negative_cases, positive_cases
 
+    media_types = [m for m in (JSON, FORM) if m in generating.request_media_types] or [JSON]
     probes = _probes(operation, settings.task_ids)
     progress.start("probes", len(probes) + 1)
     try:
         for case, negative in probes:
-            judge_.exchange(case, negative=negative)
+            run_.exchange(case, negative=negative)
             progress.advance()
-        judge_.probe_methods()
-        judge_.probe_auth()
+        _probe_outside(run_, settings)
         progress.advance()
     except ServerGone:
         return
-    media_types = [JSON, FORM]
     positive = positive_cases(operation, settings.task_ids, media_types)
     progress.start("positive cases", settings.max_examples)
     _hypothesis_phase(
-        judge_,
+        run_,
         positive,
         negative=False,
         max_examples=settings.max_examples,
         seed=seed,
         progress=progress,
     )
-    if judge_.gone:
+    if run_.session.gone:
         return
     negative_examples = max(1, settings.max_examples // 2)
     progress.start("negative cases", negative_examples)
     _hypothesis_phase(
-        judge_,
+        run_,
         negative_cases(operation),
         negative=True,
         max_examples=negative_examples,
         seed=seed,
         progress=progress,
     )
+
+
+OTHER_METHODS = ("GET", "PUT", "DELETE")
+
+
+def _probe_outside(run_: _Run, settings: Settings) -> None:
+    """Other HTTP methods on the path; with a token, no token and a wrong one."""
+    session = run_.session
+    for method in OTHER_METHODS:
+        exchange = session.raw(method, session.headers, session.masked_headers, label=method)
+        if exchange is not None:
+            for judge_ in run_.judges:
+                judge_.other_method(exchange)
+    if settings.token is None:
+        return
+    body = {"ids": list(settings.task_ids)}
+    wrong = {k: v.replace("***", "wrong-token") for k, v in session.masked_headers.items()}
+    for label, headers in (("without credentials", {}), ("with a wrong token", wrong)):
+        exchange = session.raw("POST", headers, headers, body=body, kind="auth", label=label)
+        if exchange is not None:
+            for judge_ in run_.judges:
+                judge_.unauthenticated(exchange)

@@ -3,6 +3,11 @@
 Verdicts and exit codes: `pass` (0), `fail` (1: a contract failure, or with
 `--strict` any warning), `inconclusive` (2: nothing could be judged - no task
 was ever checked, or every request was refused by authentication).
+
+One run judges its requests under one or more profiles: `Report.profiles` holds a
+`ProfileResult` per profile, and the top level of the report repeats the first one
+(the profile judged alone, or first), so readers of a single-profile report see
+the same shape as before profiles existed.
 """
 
 from __future__ import annotations
@@ -50,23 +55,107 @@ class FieldResult:
     path: str
     type_name: str
     counts: dict[str, int] = dataclasses.field(
-        default_factory=lambda: {"ok": 0, "missing": 0, "null": 0, "wrong_type": 0}
+        default_factory=lambda: {"ok": 0, "absent": 0, "missing": 0, "null": 0, "wrong_type": 0}
     )
     example: Any = None
+    required: bool = True
 
     @property
     def status(self) -> str:
         for status in BAD_STATUSES:
             if self.counts[status]:
                 return status
-        return "ok" if self.counts["ok"] else "unseen"
+        if self.counts["ok"]:
+            return "ok"
+        return "absent" if self.counts["absent"] else "unseen"
+
+    @property
+    def bad(self) -> int:
+        """How many times the field was missing, null or of the wrong type."""
+        return sum(self.counts[status] for status in BAD_STATUSES)
+
+    @property
+    def seen(self) -> int:
+        return sum(self.counts.values())
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "status": self.status,
             "type": self.type_name,
+            "required": self.required,
             "counts": dict(self.counts),
             "example": self.example,
+        }
+
+
+@dataclasses.dataclass(slots=True, kw_only=True)
+class AuthProbe:
+    """One way of sending the token, tried once: did the server accept it?"""
+
+    way: str
+    """`Authorization: Bearer`, `mj-api-secret (raw)`."""
+    status: int | None
+    accepted: bool
+    declared_by: list[str] = dataclasses.field(default_factory=list)
+    """The profiles that say clients send the token this way."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "way": self.way,
+            "status": self.status,
+            "accepted": self.accepted,
+            "declared_by": list(self.declared_by),
+        }
+
+
+@dataclasses.dataclass(slots=True, kw_only=True)
+class MediaProbe:
+    """How the server answered the first valid request of one media type."""
+
+    media_type: str
+    status: int | None
+    declared_by: list[str] = dataclasses.field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "media_type": self.media_type,
+            "status": self.status,
+            "declared_by": list(self.declared_by),
+        }
+
+
+@dataclasses.dataclass(slots=True, kw_only=True)
+class ProfileResult:
+    """The verdict of one profile over the run's requests."""
+
+    name: str
+    title: str
+    verdict: Verdict
+    reason: str
+    tasks_checked: int
+    fields: list[FieldResult]
+    failures: list[Finding]
+    warnings: list[Finding]
+
+    def deviations(self) -> list[str]:
+        """`buttons null in 23 of 61 tasks`, one per failing field (a summary for humans)."""
+        found = []
+        for result in self.fields:
+            if result.status in BAD_STATUSES:
+                what = result.status.replace("_", " ")
+                found.append(f"{result.path} {what} in {result.bad} of {result.seen}")
+        found += sorted({f.check for f in self.failures if f.field is None})
+        return found
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "tasks_checked": self.tasks_checked,
+            "fields": {f.path: f.as_dict() for f in self.fields},
+            "failures": [f.as_dict() for f in self.failures],
+            "warnings": [w.as_dict() for w in self.warnings],
         }
 
 
@@ -83,13 +172,34 @@ class Report:
     failures: list[Finding]
     warnings: list[Finding]
     strict: bool = False
+    profile: str = "doc"
+    profiles: dict[str, ProfileResult] = dataclasses.field(default_factory=dict)
+    auth: list[AuthProbe] = dataclasses.field(default_factory=list)
+    media: list[MediaProbe] = dataclasses.field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
         return EXIT_CODES[self.verdict]
 
+    def summary(self) -> str:
+        """`conforms to: new-api; not to: doc (buttons null in 23 of 61 tasks)`."""
+        passing = [name for name, p in self.profiles.items() if p.verdict == "pass"]
+        failing = [
+            f"{name} ({', '.join(p.deviations()[:3]) or p.reason})"
+            for name, p in self.profiles.items()
+            if p.verdict == "fail"
+        ]
+        undecided = [name for name, p in self.profiles.items() if p.verdict == "inconclusive"]
+        parts = [f"conforms to: {', '.join(passing) or 'none'}"]
+        if failing:
+            parts.append(f"not to: {'; '.join(failing)}")
+        if undecided:
+            parts.append(f"inconclusive: {', '.join(undecided)}")
+        return "; ".join(parts)
+
     def as_dict(self) -> dict[str, Any]:
         return {
+            "profile": self.profile,
             "verdict": self.verdict,
             "reason": self.reason,
             "base_url": self.base_url,
@@ -101,6 +211,10 @@ class Report:
             "fields": {f.path: f.as_dict() for f in self.fields},
             "failures": [f.as_dict() for f in self.failures],
             "warnings": [w.as_dict() for w in self.warnings],
+            "summary": self.summary(),
+            "profiles": {name: p.as_dict() for name, p in self.profiles.items()},
+            "auth": [probe.as_dict() for probe in self.auth],
+            "media_types": [probe.as_dict() for probe in self.media],
         }
 
 
@@ -141,7 +255,7 @@ def decide(
     return "pass", f"{tasks_checked} task(s) checked, every required field conforms{suffix}"
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
     """Write through a sibling temporary file, so a reader never sees half a report."""
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
@@ -153,7 +267,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 def write_json(report: Report, path: Path) -> None:
     text = json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n"
-    _write_atomically(path, text.encode("utf-8"))
+    write_atomically(path, text.encode("utf-8"))
 
 
 def junit_tree(report: Report) -> ET.ElementTree[ET.Element]:
@@ -205,4 +319,4 @@ def write_junit(report: Report, path: Path) -> None:
     ET.indent(tree)
     buffer = io.BytesIO()
     tree.write(buffer, encoding="utf-8", xml_declaration=True)
-    _write_atomically(path, buffer.getvalue())
+    write_atomically(path, buffer.getvalue())
