@@ -205,6 +205,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _other_method(self) -> None:
+        family = self.server.family
+        if family is not None and getattr(family, "any_method", False):
+            self._send(200, "application/json", [])
+        else:
+            self.send_error(501)
+
+    do_GET = do_PUT = do_DELETE = _other_method
+
     def do_POST(self) -> None:
         self.server.requests += 1
         family = self.server.family

@@ -149,6 +149,8 @@ class FamilyServer:
     deviation: Deviation | None = None
     error_as_200: bool = False
     """A deviation of the reply as a whole: a bad body answered 200 (the C# fork's way)."""
+    any_method: bool = False
+    """Answer GET, PUT and DELETE on the path with 200 (no family does)."""
 
     # Per family: overridden by the subclasses.
     def authorized(self, headers: Any) -> bool:
@@ -315,8 +317,11 @@ def serve_family(
     token: str | None = None,
     deviation: Deviation | None = None,
     error_as_200: bool = False,
+    any_method: bool = False,
 ) -> Iterator[RunningServer]:
     """Run a server of the family `name` on a free port of 127.0.0.1."""
-    family = FAMILIES[name](token=token, deviation=deviation, error_as_200=error_as_200)
+    family = FAMILIES[name](
+        token=token, deviation=deviation, error_as_200=error_as_200, any_method=any_method
+    )
     with serve(tasks=family.tasks, family=family) as running:
         yield running

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from mjspec.conform.fields import OPERATION_PATH
 from mjspec.conform.judge import ProfileJudge
 from mjspec.conform.report import AuthProbe, MediaProbe, ProfileResult, Report, decide
-from mjspec.conform.session import Masker, ServerGone, Session
+from mjspec.conform.session import Exchange, Masker, ServerGone, Session
 from mjspec.profiles import AuthWay, Profile, doc_profile
 
 if TYPE_CHECKING:
@@ -324,18 +324,28 @@ def _result(
     )
 
 
+# Tried with every token whatever the profiles: a way the server accepts proves the token
+# right, so that refusing the profile's way is the server's doing, not a wrong token.
+KNOWN_WAYS = (
+    AuthWay(header="Authorization", bearer=True),
+    AuthWay(header="Authorization"),
+    AuthWay(header="mj-api-secret"),
+)
+
+
 def _probe_auth_ways(
     session: Session, judges: Sequence[ProfileJudge], way: AuthWay, settings: Settings
 ) -> list[AuthProbe]:
-    """Send the token each way any profile declares; go on with an accepted way."""
+    """Send the token each known way once; go on with an accepted way."""
     assert settings.token is not None
     ways: dict[tuple[str, bool], AuthWay] = {way.key(): way}
     for judge_ in judges:
         for declared in judge_.profile.auth_ways:
             ways.setdefault(declared.key(), declared)
+    for known in KNOWN_WAYS:
+        ways.setdefault(known.key(), known)
     body = {"ids": list(settings.task_ids[:1])}
-    probes: list[AuthProbe] = []
-    accepted: list[AuthWay] = []
+    answered: list[tuple[AuthWay, Exchange]] = []
     for candidate in ways.values():
         exchange = session.raw(
             "POST",
@@ -345,22 +355,22 @@ def _probe_auth_ways(
             kind="auth",
             label=candidate.label,
         )
-        if exchange is None:
-            continue
-        ok = exchange.status not in (401, 403)
-        if ok:
-            accepted.append(candidate)
+        if exchange is not None:
+            answered.append((candidate, exchange))
+    accepted = [c for c, exchange in answered if exchange.status not in (401, 403)]
+    probes: list[AuthProbe] = []
+    for candidate, exchange in answered:
         declared_by = []
         for judge_ in judges:
-            says_so = candidate.key() in {w.key() for w in judge_.profile.auth_ways}
-            judge_.auth_way(exchange, declared=says_so)
-            if says_so:
+            if candidate.key() in {w.key() for w in judge_.profile.auth_ways}:
                 declared_by.append(judge_.profile.name)
+                if accepted:  # else the token itself may be wrong: inconclusive, not a failure
+                    judge_.auth_way(exchange, declared=True)
         probes.append(
             AuthProbe(
                 way=candidate.label,
                 status=exchange.status,
-                accepted=ok,
+                accepted=candidate in accepted,
                 declared_by=declared_by,
             )
         )

@@ -20,6 +20,7 @@ from mjspec.conform.report import BAD_STATUSES, Finding, Report
 
 _STATUS_STYLE = {
     "ok": "green",
+    "absent": "green",
     "unseen": "yellow",
     "missing": "bold red",
     "null": "bold red",
@@ -84,7 +85,8 @@ def _example(example: Any) -> str:
 
 
 def field_table(report: Report) -> Table:
-    table = Table(title=f"Required fields ({report.tasks_checked} task(s) checked)")
+    title = f"Documented fields under {report.profile} ({report.tasks_checked} task(s) checked)"
+    table = Table(title=title)
     for column in ("field", "type", "status", "ok", "missing", "null", "wrong type", "example"):
         table.add_column(column, justify="right" if column in {"ok", "missing", "null"} else "left")
     for result in report.fields:
@@ -111,7 +113,68 @@ def _finding(console: Console, index: int, finding: Finding, label: str) -> None
         console.print(Text(f"   {finding.reproduce}", style="dim"), soft_wrap=True)
 
 
+_CELL_STYLE = {
+    "ok": "green",
+    "fail": "bold red",
+    "warn": "yellow",
+    "unseen": "dim",
+    "na": "dim",
+}
+
+
+def matrix_table(report: Report) -> Table:
+    """The compatibility matrix: fields and checks as rows, a column per profile."""
+    from mjspec.conform import matrix
+
+    built = matrix.build(report)
+    table = Table(title="Compatibility matrix (one set of requests, judged under each profile)")
+    table.add_column("")
+    for name in built.profiles:
+        table.add_column(name)
+    table.add_row(
+        Text("verdict", style="bold"),
+        *(
+            Text(built.verdicts[name].upper(), style=_VERDICT_STYLE[built.verdicts[name]])
+            for name in built.profiles
+        ),
+    )
+    kind = None
+    for row in built.rows:
+        if kind is not None and row.kind != kind:
+            table.add_section()
+        kind = row.kind
+        cells = [row.cells[name] for name in built.profiles]
+        table.add_row(row.label, *(Text(c.text, style=_CELL_STYLE[c.state]) for c in cells))
+    return table
+
+
+def _render_matrix(report: Report, console: Console) -> None:
+    console.print(matrix_table(report))
+    for name, result in report.profiles.items():
+        if not result.failures:
+            continue
+        console.print()
+        console.print(Text(f"Failures under {name} ({len(result.failures)})", style="bold red"))
+        for index, finding in enumerate(result.failures, 1):
+            _finding(console, index, finding, "red")
+    console.print()
+    console.print(
+        Text(
+            f"{report.requests} request(s) in {report.duration:.1f}s, seed {report.seed} "
+            f"(--seed {report.seed} reruns the same cases)",
+            style="dim",
+        )
+    )
+    for name, result in report.profiles.items():
+        verdict = Text(result.verdict.upper(), style=_VERDICT_STYLE[result.verdict])
+        console.print(Text.assemble(f"{name}: ", verdict, f" - {result.reason}"), soft_wrap=True)
+    console.print(Text(f"Summary: {report.summary()}", style="bold"), soft_wrap=True)
+
+
 def render(report: Report, console: Console) -> None:
+    if len(report.profiles) > 1:
+        _render_matrix(report, console)
+        return
     console.print(field_table(report))
     if report.failures:
         console.print()
