@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -243,13 +244,14 @@ def test_a_profile_may_change_a_severity(tmp_path: Path) -> None:
 def test_the_command_prints_the_matrix_and_writes_every_report(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    paths = {kind: tmp_path / f"report.{kind}" for kind in ("json", "md")}
+    paths = {kind: tmp_path / f"report.{kind}" for kind in ("json", "md", "xml")}
     with serve_family("midjourney-proxy-java", token=TOKEN) as server:
         parser = argparse.ArgumentParser()
         add_arguments(parser)
         argv = ["--base-url", server.base_url, "--profile", "all", "--token", TOKEN]
         argv += ["--max-examples", "8", "--seed", "5", "--spec", str(SPEC_PATH)]
         argv += ["--report-json", str(paths["json"]), "--report-markdown", str(paths["md"])]
+        argv += ["--junit-xml", str(paths["xml"])]
         argv += [arg for task_id in server.task_ids for arg in ("--task-id", task_id)]
         code = run_command(parser.parse_args(argv))
     out, _ = capsys.readouterr()
@@ -267,3 +269,10 @@ def test_the_command_prints_the_matrix_and_writes_every_report(
     assert "| `startTime` |" in markdown
     assert "null in" in markdown
     assert TOKEN not in markdown + paths["json"].read_text("utf-8")
+    suites = ET.parse(paths["xml"]).getroot()
+    assert suites.tag == "testsuites"
+    names = {suite.get("name") for suite in suites}
+    assert names == {f"mjspec conform [{name}]" for name in PROFILES}
+    java = next(s for s in suites if s.get("name") == "mjspec conform [midjourney-proxy-java]")
+    assert java.get("failures") == "0"
+    assert int(suites.get("failures", "0")) > 0  # doc's, among others

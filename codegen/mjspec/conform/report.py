@@ -275,13 +275,14 @@ def write_json(report: Report, path: Path) -> None:
     write_atomically(path, text.encode("utf-8"))
 
 
-def junit_tree(report: Report) -> ET.ElementTree[ET.Element]:
+def _junit_suite(result: ProfileResult, name: str, duration: float) -> ET.Element:
     """One test case per field path and per check that failed; warnings as system-out."""
-    suite = ET.Element("testsuite", name="mjspec conform", time=f"{report.duration:.3f}")
+    suite = ET.Element("testsuite", name=name, time=f"{duration:.3f}")
     counts = {"tests": 0, "failures": 0, "skipped": 0}
+    classname = f"mjspec.conform.{result.name}"
 
     def case(name: str, *, failure: str | None = None, skipped: str | None = None) -> None:
-        element = ET.SubElement(suite, "testcase", classname="mjspec.conform", name=name)
+        element = ET.SubElement(suite, "testcase", classname=classname, name=name)
         counts["tests"] += 1
         if failure is not None:
             ET.SubElement(element, "failure", message=failure.splitlines()[0]).text = failure
@@ -290,33 +291,58 @@ def junit_tree(report: Report) -> ET.ElementTree[ET.Element]:
             ET.SubElement(element, "skipped", message=skipped)
             counts["skipped"] += 1
 
-    for result in report.fields:
-        messages = [f.message for f in report.failures if f.field == result.path]
-        if result.status in BAD_STATUSES:
-            case(f"field {result.path}", failure="\n".join(messages) or result.status)
-        elif result.status == "unseen":
-            case(f"field {result.path}", skipped="never seen in any answer")
+    for field in result.fields:
+        messages = [f.message for f in result.failures if f.field == field.path]
+        if field.status in BAD_STATUSES:
+            case(f"field {field.path}", failure="\n".join(messages) or field.status)
+        elif field.status == "unseen":
+            case(f"field {field.path}", skipped="never seen in any answer")
         else:
-            case(f"field {result.path}")
+            case(f"field {field.path}")
     by_check: dict[str, list[Finding]] = {}
-    for finding in report.failures:
+    for finding in result.failures:
         if finding.field is None:
             by_check.setdefault(finding.check, []).append(finding)
     for check, findings in sorted(by_check.items()):
         text = "\n\n".join(f"{f.message}\n{f.reproduce or ''}".strip() for f in findings)
         case(f"check {check}", failure=text)
-    if report.verdict == "inconclusive":
-        case("verdict", skipped=report.reason)
+    if result.verdict == "inconclusive":
+        case("verdict", skipped=result.reason)
     else:
-        case("verdict", failure=report.reason if report.verdict == "fail" else None)
-    if report.warnings:
+        case("verdict", failure=result.reason if result.verdict == "fail" else None)
+    if result.warnings:
         ET.SubElement(suite, "system-out").text = "\n\n".join(
-            f"warning [{w.check}] {w.message}\n{w.reproduce or ''}".strip() for w in report.warnings
+            f"warning [{w.check}] {w.message}\n{w.reproduce or ''}".strip() for w in result.warnings
         )
     for key, value in counts.items():
         suite.set(key, str(value))
     suite.set("errors", "0")
-    return ET.ElementTree(suite)
+    return suite
+
+
+def _top_result(report: Report) -> ProfileResult:
+    return ProfileResult(
+        name=report.profile,
+        title=report.profile,
+        verdict=report.verdict,
+        reason=report.reason,
+        tasks_checked=report.tasks_checked,
+        fields=report.fields,
+        failures=report.failures,
+        warnings=report.warnings,
+    )
+
+
+def junit_tree(report: Report) -> ET.ElementTree[ET.Element]:
+    """A test suite; judged under several profiles, a `testsuites` with one per profile."""
+    if len(report.profiles) <= 1:
+        return ET.ElementTree(_junit_suite(_top_result(report), "mjspec conform", report.duration))
+    root = ET.Element("testsuites", name="mjspec conform")
+    for name, result in report.profiles.items():
+        root.append(_junit_suite(result, f"mjspec conform [{name}]", report.duration))
+    for key in ("tests", "failures", "skipped", "errors"):
+        root.set(key, str(sum(int(suite.get(key, "0")) for suite in root)))
+    return ET.ElementTree(root)
 
 
 def write_junit(report: Report, path: Path) -> None:
