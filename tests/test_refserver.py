@@ -349,7 +349,7 @@ def test_any_forbidden_body_gets_a_4xx_json_error(http: httpx.Client, content: b
 
 def test_load_tasks_reads_a_good_file(tmp_path: Path) -> None:
     tasks = default_tasks(load_spec(default_spec_path()))
-    assert load_tasks(_write_tasks(tmp_path / "tasks.json", tasks)) == tasks
+    assert load_tasks(_write_tasks(tmp_path / "tasks.json", tasks)) == msgspec.to_builtins(tasks)
 
 
 def test_served_tasks_file_is_what_is_returned(tmp_path: Path) -> None:
@@ -364,9 +364,14 @@ def test_served_tasks_file_is_what_is_returned(tmp_path: Path) -> None:
     ("path", "value", "says"),
     [
         ("promptEn", ..., "field `promptEn`: required field is missing"),
-        ("buttons.3.style", "2", "field `buttons[3].style`: Expected `int`, got `str`"),
-        ("properties.finalZhPrompt", None, "field `properties.finalZhPrompt`: Expected `str`"),
-        ("submitTime", 1.5, "field `submitTime`: Expected `int`, got `float`"),
+        (
+            "buttons.3.style",
+            "2",
+            "field `buttons[3].style`: a JSON string ('2'), documented: integer",
+        ),
+        ("properties.finalZhPrompt", None, "field `properties.finalZhPrompt`: is null (documented"),
+        ("submitTime", 1.5, "field `submitTime`: a JSON number (1.5), documented: integer"),
+        ("buttons.2", "U3", "field `buttons[2]`: a JSON string ('U3'), documented: an object"),
     ],
 )
 def test_load_tasks_names_the_task_and_field_of_a_bad_file(
@@ -386,7 +391,11 @@ def test_load_tasks_names_the_task_and_field_of_a_bad_file(
 
 @pytest.mark.parametrize(
     ("content", "says"),
-    [(b"[{", "not valid JSON"), (b'{"id": "1"}', "Expected `array`, got `object`")],
+    [
+        (b"[{", "not valid JSON"),
+        (b'{"id": "1"}', "expected a JSON array of tasks, found a JSON object"),
+        (b"[7]", "item 0: a JSON integer, documented: a task object"),
+    ],
 )
 def test_load_tasks_rejects_a_file_of_the_wrong_shape(
     tmp_path: Path, content: bytes, says: str

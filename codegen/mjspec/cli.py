@@ -27,12 +27,48 @@ def _parser() -> argparse.ArgumentParser:
     )
     gen.set_defaults(handler=_generate)
 
-    serve = commands.add_parser("serve", help="run the reference server")
+    serve = commands.add_parser(
+        "serve", help="run the reference server, or a server family's stand-in (--profile)"
+    )
     serve.add_argument("--host", default="127.0.0.1", help="%(default)s")
     serve.add_argument("--port", type=int, default=8080, help="%(default)s")
-    serve.add_argument("--token", help="require `Authorization: Bearer TOKEN`")
-    serve.add_argument("--tasks", type=Path, metavar="FILE", help="serve the tasks of a JSON file")
+    serve.add_argument(
+        "--token", help="require the token, sent the profile's way (doc: `Authorization: Bearer`)"
+    )
+    serve.add_argument(
+        "--tasks", type=Path, metavar="FILE", help="serve the tasks of a JSON file, as they are"
+    )
+    serve.add_argument(
+        "--profile",
+        default="doc",
+        metavar="NAME",
+        help="serve as this implementation family does (doc, new-api, midjourney-proxy-java, "
+        "midjourney-proxy-csharp; default %(default)s)",
+    )
+    serve.add_argument(
+        "--dump-tasks",
+        action="store_true",
+        help="print the JSON array of the tasks as served, and exit",
+    )
     serve.set_defaults(handler=_serve)
+
+    record = commands.add_parser("record", help="keep a server's answer as a tasks file")
+    record.add_argument("--base-url", required=True, help="the server, e.g. http://127.0.0.1:8080")
+    record.add_argument("--token", help="the API key, sent the profile's way")
+    record.add_argument("--auth-header", metavar="NAME", help="send the token raw in this header")
+    record.add_argument(
+        "--profile", default="doc", metavar="NAME", help="whose way to send the token (%(default)s)"
+    )
+    record.add_argument(
+        "--task-id",
+        action="append",
+        required=True,
+        metavar="ID",
+        dest="task_ids",
+        help="an id to ask for (repeat it)",
+    )
+    record.add_argument("--output", type=Path, required=True, metavar="FILE", help="the file")
+    record.set_defaults(handler=_record)
 
     from mjspec.conform.command import add_arguments, run_command
 
@@ -61,9 +97,27 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from mjspec.refserver import serve
+    from mjspec.refserver import dump_tasks, serve
 
-    serve(args.host, args.port, args.tasks, args.token)
+    if args.dump_tasks:
+        sys.stdout.buffer.write(dump_tasks(args.tasks, args.profile) + b"\n")
+        return 0
+    serve(args.host, args.port, args.tasks, args.token, args.profile)
+    return 0
+
+
+def _record(args: argparse.Namespace) -> int:
+    from mjspec.record import record
+
+    outcome = record(
+        args.base_url,
+        args.task_ids,
+        args.output,
+        token=args.token,
+        auth_header=args.auth_header,
+        profile=args.profile,
+    )
+    print(outcome.summary())
     return 0
 
 

@@ -1,14 +1,18 @@
 """The reference server's default tasks: deterministic, realistic, covering every known value.
 
-The known actions, statuses and bot types are read from the spec's `x-known-values`, so a
-value added to the spec is served too.
+The known actions, statuses and bot types are read from the document's `x-known-values`,
+so a value added to the spec (or to a profile's overlay) is served too. `task_dicts` gives
+the tasks as JSON objects (the wire form, in the spec's field order); `default_tasks` the
+same tasks as `mjapi` models.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from mjapi.models import Button, Task, TaskProperties
+import msgspec
+
+from mjapi.models import Button, Task
 
 BASE_ID = 1730621826053455
 BASE_TIME = 1730621826053
@@ -34,7 +38,7 @@ def known_values(doc: dict[str, Any], field: str) -> list[str]:
     return [str(v) for v in values]
 
 
-def buttons(job: str) -> list[Button]:
+def button_dicts(job: str) -> list[dict[str, Any]]:
     """The buttons Midjourney offers on a finished grid: U1-U4, reroll, V1-V4."""
     found = [_button(f"MJ::JOB::upsample::{n}::{job}", f"U{n}") for n in range(1, 5)]
     found.append(_button(f"MJ::JOB::reroll::0::{job}::SOLO", "", emoji="\U0001f504"))
@@ -42,16 +46,25 @@ def buttons(job: str) -> list[Button]:
     return found
 
 
-def _button(custom_id: str, label: str, emoji: str = "") -> Button:
-    return Button(custom_id=custom_id, emoji=emoji, label=label, type=2, style=2)
+def buttons(job: str) -> list[Button]:
+    """`button_dicts` as `mjapi` models."""
+    return msgspec.convert(button_dicts(job), type=list[Button])
 
 
-def default_tasks(doc: dict[str, Any]) -> list[Task]:
-    """One task per known action, statuses and bot types cycling, times consistent with status."""
+def _button(custom_id: str, label: str, emoji: str = "") -> dict[str, Any]:
+    return {"customId": custom_id, "emoji": emoji, "label": label, "type": 2, "style": 2}
+
+
+def task_dicts(doc: dict[str, Any], *, blank_status: bool = False) -> list[dict[str, Any]]:
+    """One task per known action, statuses and bot types cycling, times consistent with status.
+
+    The status `""` (a task new-api has not polled yet) is served only with `blank_status`:
+    the document lists it too, and its default tasks stay as they always were.
+    """
     actions = [a for a in known_values(doc, "action") if a]
-    statuses = [s for s in known_values(doc, "status") if s]
+    statuses = [s for s in known_values(doc, "status") if s or blank_status]
     bot_types = known_values(doc, "botType")
-    tasks: list[Task] = []
+    tasks: list[dict[str, Any]] = []
     for n, action in enumerate(actions):
         status = statuses[n % len(statuses)]
         tasks.append(
@@ -64,39 +77,45 @@ def default_tasks(doc: dict[str, Any]) -> list[Task]:
     return tasks
 
 
-def _task(n: int, action: str, status: str, bot_type: str, prompt: str) -> Task:
+def default_tasks(doc: dict[str, Any]) -> list[Task]:
+    """`task_dicts` as `mjapi` models."""
+    return msgspec.convert(task_dicts(doc), type=list[Task])
+
+
+def _task(n: int, action: str, status: str, bot_type: str, prompt: str) -> dict[str, Any]:
     job = f"{n:08x}-4f70-4034-9128-f3ff1ac634fa"
     submit = BASE_TIME + n * 60_000
-    started = status not in ("NOT_START", "SUBMITTED")
+    started = status not in ("NOT_START", "SUBMITTED", "")
     finished = status in ("SUCCESS", "FAILURE", "CANCEL")
     progress = {
         "SUCCESS": "100%",
         "IN_PROGRESS": f"{(n * 37) % 90 + 5}%",
         "MODAL": "0%",
     }.get(status, "0%" if not finished else "")
-    return Task(
-        id=str(BASE_ID + n),
-        action=action,
-        custom_id="" if action == "IMAGINE" else f"MJ::JOB::upsample::1::{job}",
-        bot_type=bot_type,
-        prompt=prompt,
-        prompt_en=prompt
+    return {
+        "id": str(BASE_ID + n),
+        "action": action,
+        "customId": "" if action == "IMAGINE" else f"MJ::JOB::upsample::1::{job}",
+        "botType": bot_type,
+        "prompt": prompt,
+        "promptEn": prompt
         if prompt.isascii()
         else "a panda drinking tea in a bamboo forest --niji 6",
-        description="Submit success",
-        state=f"state-{n}" if n % 3 == 0 else "",
-        submit_time=submit,
-        start_time=submit + 2_000 if started else 0,
-        finish_time=submit + 30_000 if finished else 0,
-        image_url=f"https://cdn.example.com/attachments/{job}.png" if started else "",
-        status=status,
-        progress=progress,
-        fail_reason="Banned prompt detected: the prompt was rejected"
+        "description": "Submit success",
+        "state": f"state-{n}" if n % 3 == 0 else "",
+        "submitTime": submit,
+        "startTime": submit + 2_000 if started else 0,
+        "finishTime": submit + 30_000 if finished else 0,
+        "imageUrl": f"https://cdn.example.com/attachments/{job}.png" if started else "",
+        "status": status,
+        "progress": progress,
+        "failReason": "Banned prompt detected: the prompt was rejected"
         if status == "FAILURE"
         else "",
-        buttons=buttons(job) if status == "SUCCESS" else [],
-        mask_base64="",
-        properties=TaskProperties(
-            final_prompt=prompt, final_zh_prompt="" if prompt.isascii() else prompt
-        ),
-    )
+        "buttons": button_dicts(job) if status == "SUCCESS" else [],
+        "maskBase64": "",
+        "properties": {
+            "finalPrompt": prompt,
+            "finalZhPrompt": "" if prompt.isascii() else prompt,
+        },
+    }

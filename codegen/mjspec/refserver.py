@@ -1,7 +1,13 @@
-"""The reference server: the generated FastAPI stub filled in with a task store.
+"""The reference server and the families' stand-ins: a task store behind one profile's wire.
 
-`create_app` builds the ASGI app; `serve_in_thread` runs it with uvicorn on a free port of
-127.0.0.1 (tests, `mjspec conform` without --base-url); `serve` runs it in the foreground.
+`create_app` builds the ASGI app for a profile. For `doc` it is the generated FastAPI stub
+filled in with the task store (JSON and multipart bodies, `{"error", "message"}` 4xx
+answers). For any other profile it is a stand-in of that family, derived from the profile:
+its request media types only, the token accepted only its ways, and every refusal in the
+family's form (`errorbody`). `serve_in_thread` runs one on a free port of 127.0.0.1 (tests,
+`mjspec conform` without --base-url); `serve` runs it in the foreground.
+
+Tasks are held as JSON objects and served as they are (key order, nulls, extra fields).
 """
 
 from __future__ import annotations
@@ -11,121 +17,302 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.types import Message
 
-from mjapi._http import ResponseDecoder
-from mjapi.errors import ContractError
-from mjapi.models import Task
 from mjapi.server import DEFAULT_MAX_BODY_BYTES, Problem, create_router
+from mjspec.errorbody import (
+    ErrorAnswer,
+    bad_body_answer,
+    error_answer,
+    unsupported_media_type_status,
+)
 from mjspec.errors import UsageError
-from mjspec.refdata import default_tasks
-from mjspec.spec import default_spec_path, load_spec
+from mjspec.profiles import DOC, OPERATION_PATH, AuthWay, Profile
+from mjspec.standin import load_profile, served_tasks, task_problems
 
 DEFAULT_MAX_IDS = 1000
 # python-multipart logs every malformed part it skips; bad input is answered, not logged.
 logging.getLogger("python_multipart").setLevel(logging.ERROR)
 logging.getLogger("multipart").setLevel(logging.ERROR)
-_TASKS_FILE = ResponseDecoder[list[Task]]("tasks file", list[Task], is_array=True)
+_FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+class TooManyIds(Exception):
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(f"{count} ids asked for; the limit is {limit}")
 
 
 class TaskStore:
-    """Implements `mjapi.server.Service` over tasks held in memory."""
+    """Tasks (JSON objects) by id, encoded once; implements `mjapi.server.Service`."""
 
-    def __init__(self, tasks: Sequence[Task], *, max_ids: int = DEFAULT_MAX_IDS) -> None:
-        self._tasks = {task.id: task for task in tasks}
+    def __init__(
+        self, tasks: Sequence[Mapping[str, Any]], *, max_ids: int = DEFAULT_MAX_IDS
+    ) -> None:
+        self._tasks: dict[str, msgspec.Raw] = {}
+        for task in tasks:
+            self._tasks.setdefault(str(task["id"]), msgspec.Raw(msgspec.json.encode(task)))
         self._max_ids = max_ids
 
     @property
     def ids(self) -> list[str]:
         return list(self._tasks)
 
-    async def list_by_condition(self, ids: list[str] | None = None) -> list[Task]:
+    def select(self, ids: Sequence[str] | None) -> list[msgspec.Raw]:
+        """The known tasks among `ids`, each once, in the order asked; unknown ids left out."""
         if not ids:
             return []
         if len(ids) > self._max_ids:
-            raise Problem(
-                413, "too_many_ids", f"{len(ids)} ids asked for; the limit is {self._max_ids}"
-            )
-        wanted = dict.fromkeys(ids)
-        return [self._tasks[i] for i in wanted if i in self._tasks]
+            raise TooManyIds(len(ids), self._max_ids)
+        return [self._tasks[i] for i in dict.fromkeys(ids) if i in self._tasks]
+
+    def encode(self, ids: Sequence[str] | None) -> bytes:
+        """The answer's body: the JSON array of `select(ids)`."""
+        return msgspec.json.encode(self.select(ids))
+
+    async def list_by_condition(self, ids: list[str] | None = None) -> list[Any]:
+        try:
+            return self.select(ids)
+        except TooManyIds as exc:
+            raise Problem(413, "too_many_ids", str(exc)) from None
 
 
-def load_tasks(path: Path) -> list[Task]:
-    """Tasks from a JSON file (an array of tasks, as a real server answers); checked."""
+def load_tasks(path: Path, profile: Profile | None = None) -> list[dict[str, Any]]:
+    """Tasks from a JSON file (an array, as a real server answers), checked against a profile.
+
+    The tasks are kept as they are; the first problem is a one-line UsageError naming the
+    file, the task, its index and the field.
+    """
+    chosen = profile or load_profile(DOC)
     try:
         content = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the tasks file: {exc.strerror}") from None
     try:
-        return _TASKS_FILE.decode_content(content)
-    except ContractError as exc:
-        where = f"task {exc.task_id!r} (item {exc.index})" if exc.index is not None else "the file"
-        field = f", field `{exc.field}`" if exc.field else ""
-        raise UsageError(f"{path}: {where}{field}: {exc.reason}") from None
+        tasks: Any = msgspec.json.decode(content)
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: not valid JSON: {exc}") from None
+    problems = task_problems(tasks, chosen.document)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise UsageError(f"{path}: {problems[0]}{more}")
+    result: list[dict[str, Any]] = tasks
+    return result
+
+
+def _answer(answer: ErrorAnswer, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(
+        answer.body, status_code=answer.status, media_type=answer.media_type, headers=headers
+    )
+
+
+def token_accepted(headers: Headers, ways: Sequence[AuthWay], expected: bytes) -> bool:
+    """Whether the request carries the token one of `ways` (header names case-insensitive)."""
+    accepted = False
+    for way in ways:
+        # Header values come decoded as latin-1: encoding them back gives the bytes sent.
+        given = headers.get(way.header, "").encode("latin-1")
+        scheme_ok = True
+        if way.bearer:
+            scheme, _, given = given.partition(b" ")
+            given = given.strip()
+            scheme_ok = scheme.lower() == b"bearer"
+        # compare_digest runs for every way and whatever the scheme, so timing says nothing
+        # about the token or about which way came close.
+        accepted |= hmac.compare_digest(given, expected) and scheme_ok
+    return accepted
+
+
+def auth_hint(profile: Profile) -> str:
+    """`Authorization: Bearer <token>` or `mj-api-secret: <token>`, the profile's ways."""
+    shown = [
+        f"`{w.header}: Bearer <token>`" if w.bearer else f"`{w.header}: <token>`"
+        for w in profile.auth_ways
+    ]
+    return " or ".join(shown) or "no way to send a token"
 
 
 def create_app(
-    tasks: Sequence[Task],
+    tasks: Sequence[Mapping[str, Any]],
     *,
     token: str | None = None,
+    profile: Profile | None = None,
     max_ids: int = DEFAULT_MAX_IDS,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> FastAPI:
-    """The reference server's app; with a token, every request needs `Authorization: Bearer`."""
+    """The app of a profile's server (default `doc`); with a token, only its ways get in."""
+    chosen = profile or load_profile(DOC)
+    document = chosen.document
     app = FastAPI(title="mjspec reference server", openapi_url=None, docs_url=None, redoc_url=None)
     store = TaskStore(tasks, max_ids=max_ids)
     app.state.store = store
-    app.include_router(create_router(store, max_body_bytes=max_body_bytes))
+    app.state.profile = chosen
+    if chosen.name == DOC:
+        app.include_router(create_router(store, max_body_bytes=max_body_bytes))
+    else:
+        app.add_api_route(
+            OPERATION_PATH, _standin_endpoint(store, chosen, max_body_bytes), methods=["POST"]
+        )
 
-    async def problem_for_http_error(request: Request, exc: Exception) -> Response:
+    async def answer_http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 400
-        detail = exc.detail if isinstance(exc, HTTPException) else str(exc)
-        response = Problem(status, "http_error", str(detail)).response()
-        if isinstance(exc, HTTPException) and exc.headers:
-            response.headers.update(exc.headers)  # keeps `Allow` on 405 (RFC 9110)
-        return response
+        detail = str(exc.detail if isinstance(exc, HTTPException) else exc)
+        found = error_answer(document, status, detail, error="http_error", path=request.url.path)
+        # keeps `Allow` on 405 (RFC 9110)
+        return _answer(found, exc.headers if isinstance(exc, HTTPException) else None)
 
-    app.add_exception_handler(HTTPException, problem_for_http_error)
-    app.add_exception_handler(RequestValidationError, problem_for_http_error)
+    app.add_exception_handler(HTTPException, answer_http_error)
+    app.add_exception_handler(RequestValidationError, answer_http_error)
     if token is not None:
         expected = token.encode()
+        ways = chosen.auth_ways
+        hint = f"send the token as {auth_hint(chosen)}"
 
         @app.middleware("http")
         async def require_token(
             request: Request, call_next: Callable[[Request], Awaitable[Response]]
         ) -> Response:
-            scheme, _, given = request.headers.get("authorization", "").partition(" ")
-            # compare_digest runs whatever the scheme, so timing says nothing about the token
-            matches = hmac.compare_digest(given.strip().encode(), expected)
-            if not (matches and scheme.lower() == "bearer"):
-                return Problem(
-                    401, "unauthorized", "send the token as `Authorization: Bearer <token>`"
-                ).response()
+            if not token_accepted(request.headers, ways, expected):
+                refused = error_answer(
+                    document, 401, hint, error="unauthorized", path=request.url.path
+                )
+                return _answer(refused)
             return await call_next(request)
 
     return app
 
 
-def build_app(tasks_file: Path | None, token: str | None) -> tuple[FastAPI, list[str]]:
-    tasks = load_tasks(tasks_file) if tasks_file else default_tasks(load_spec(default_spec_path()))
-    app = create_app(tasks, token=token)
+class _Refused(Exception):
+    def __init__(self, answer: ErrorAnswer) -> None:
+        self.answer = answer
+
+
+class _Body(msgspec.Struct):
+    ids: list[str] | None = None
+
+
+def _standin_endpoint(
+    store: TaskStore, profile: Profile, max_body_bytes: int
+) -> Callable[[Request], Awaitable[Response]]:
+    document = profile.document
+    accepted = [m.split(";", 1)[0].strip().lower() for m in profile.request_media_types]
+
+    async def list_by_condition(request: Request) -> Response:
+        path = request.url.path
+        kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        json_kind = "application/json" in accepted and (
+            kind == "application/json"
+            or (kind.startswith("application/") and kind.endswith("+json"))
+        )
+        try:
+            if not json_kind and kind not in accepted:
+                send = " or ".join(accepted)
+                message = f"Content-Type {kind or 'none'!r} is not accepted; send {send}"
+                status = unsupported_media_type_status(profile.name)
+                raise _Refused(error_answer(document, status, message, path=path))
+            raw = await _read_limited(request, max_body_bytes, document, path)
+            if json_kind:
+                ids = _json_ids(raw, document, path)
+            else:
+                ids = await _form_ids(request, raw, document, path)
+            return Response(store.encode(ids), media_type="application/json")
+        except TooManyIds as exc:
+            return _answer(error_answer(document, 413, str(exc), error="too_many_ids", path=path))
+        except _Refused as refused:
+            return _answer(refused.answer)
+
+    return list_by_condition
+
+
+async def _read_limited(
+    request: Request, max_bytes: int, document: Mapping[str, Any], path: str
+) -> bytes:
+    def too_large() -> _Refused:
+        message = f"the body is over the limit of {max_bytes} bytes"
+        return _Refused(error_answer(document, 413, message, path=path))
+
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json_ids(raw: bytes, document: Mapping[str, Any], path: str) -> list[str] | None:
+    if not raw.strip():
+        raise _Refused(bad_body_answer(document, "the request has no body", path=path))
+    try:
+        return msgspec.json.decode(raw, type=_Body).ids
+    except msgspec.ValidationError as exc:
+        reason, _, where = str(exc).partition(" - at `")
+        message = f"invalid body at `{where.rstrip('`')}`: {reason}" if where else reason
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        message = f"the body is not valid JSON: {exc}"
+    raise _Refused(bad_body_answer(document, message, path=path))
+
+
+async def _form_ids(
+    request: Request, raw: bytes, document: Mapping[str, Any], path: str
+) -> list[str]:
+    """The `ids` of a form body (only for a profile that declares one)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    try:
+        form = await Request(request.scope, receive=replay).form()
+    except Exception as exc:  # starlette raises several kinds for a malformed form
+        message = f"the form body cannot be parsed: {exc}"
+        raise _Refused(bad_body_answer(document, message, path=path)) from None
+    return [value for value in form.getlist("ids") if isinstance(value, str)]
+
+
+def build_app(
+    tasks_file: Path | None, token: str | None, profile: str | Profile = DOC
+) -> tuple[FastAPI, list[str]]:
+    chosen = profile if isinstance(profile, Profile) else load_profile(profile)
+    tasks = load_tasks(tasks_file, chosen) if tasks_file else served_tasks(chosen)
+    app = create_app(tasks, token=token, profile=chosen)
     return app, app.state.store.ids
+
+
+def dump_tasks(tasks_file: Path | None, profile: str | Profile = DOC) -> bytes:
+    """The JSON array of every task, exactly as the profile's server serves them."""
+    app, ids = build_app(tasks_file, None, profile)
+    store: TaskStore = app.state.store
+    return store.encode(ids)
 
 
 @dataclass(frozen=True, slots=True)
 class RunningServer:
     base_url: str
     task_ids: list[str]
+    profile: str = DOC
+    token: str | None = field(default=None, repr=False)
+    """The token the server requires (its profile's ways), None when it requires none."""
 
 
 @contextmanager
@@ -156,18 +343,27 @@ def serve_app_in_thread(app: Any) -> Iterator[str]:
 
 @contextmanager
 def serve_in_thread(
-    tasks_file: Path | None = None, *, token: str | None = None
+    tasks_file: Path | None = None, *, token: str | None = None, profile: str | Profile = DOC
 ) -> Iterator[RunningServer]:
-    """Run the reference server on a free port of 127.0.0.1 until the block ends."""
-    app, ids = build_app(tasks_file, token)
+    """Run a profile's server (default: the reference server) on a free loopback port."""
+    app, ids = build_app(tasks_file, token, profile)
+    name = app.state.profile.name
     with serve_app_in_thread(app) as base_url:
-        yield RunningServer(base_url=base_url, task_ids=ids)
+        yield RunningServer(base_url=base_url, task_ids=ids, profile=name, token=token)
 
 
-def serve(host: str, port: int, tasks_file: Path | None, token: str | None) -> None:
-    """Run the reference server in the foreground until interrupted."""
-    app, ids = build_app(tasks_file, token)
-    auth = "a token is required (Authorization: Bearer <token>)" if token else "no token required"
-    print(f"mjspec reference server on http://{host}:{port}: {len(ids)} tasks, {auth}")
+def serve(
+    host: str,
+    port: int,
+    tasks_file: Path | None,
+    token: str | None,
+    profile: str | Profile = DOC,
+) -> None:
+    """Run a profile's server in the foreground until interrupted."""
+    app, ids = build_app(tasks_file, token, profile)
+    chosen: Profile = app.state.profile
+    auth = f"a token is required ({auth_hint(chosen)})" if token else "no token required"
+    what = "reference server" if chosen.name == DOC else f"stand-in of {chosen.title}"
+    print(f"mjspec {what} on http://{host}:{port}: {len(ids)} tasks, {auth}")
     print(f"task ids: {' '.join(ids[:5])} ... {ids[-1]}" if len(ids) > 5 else f"task ids: {ids}")
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=True)

@@ -1,0 +1,183 @@
+"""`mjspec record`: ask a server for tasks and keep its answer as a tasks file.
+
+`record` POSTs `{"ids": [...]}` as JSON, with the token sent the profile's way (or raw in
+a named header), reads at most `max_bytes` of the answer while it streams in, and writes
+the tasks exactly as they came (key order, nulls, extra fields) to a temporary file that
+replaces the output only once it is complete. The token is never written: wherever the
+server echoes it, it is masked. `mjspec serve --tasks FILE --profile NAME` replays it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+
+from mjspec.conform.fields import json_type
+from mjspec.errors import MjspecError
+from mjspec.profiles import DOC, OPERATION_PATH
+from mjspec.standin import load_profile
+
+DEFAULT_TIMEOUT = 30.0
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+MASK = "***"
+_EXCERPT = 200
+
+
+class RecordError(MjspecError):
+    """Nothing was recorded: the server, its answer or the output file is the reason."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Recorded:
+    """What `record` wrote."""
+
+    output: Path
+    tasks: int
+    missing: tuple[str, ...]
+    """Asked-for ids that did not come back."""
+    masked: bool
+    """The server echoed the token; it is masked in the file."""
+
+    def summary(self) -> str:
+        came = (
+            "every asked-for id came back"
+            if not self.missing
+            else f"did not come back: {', '.join(self.missing)}"
+        )
+        masked = f"; the answer contained the token, written as {MASK}" if self.masked else ""
+        plural = "task" if self.tasks == 1 else "tasks"
+        return f"recorded {self.tasks} {plural} to {self.output}; {came}{masked}"
+
+
+def record(
+    base_url: str,
+    task_ids: Sequence[str],
+    output: Path,
+    *,
+    token: str | None = None,
+    auth_header: str | None = None,
+    profile: str = DOC,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = MAX_RESPONSE_BYTES,
+    transport: httpx.BaseTransport | None = None,
+) -> Recorded:
+    """Record the server's answer for `task_ids` into `output`; RecordError otherwise."""
+    if not base_url.startswith(("http://", "https://")):
+        raise RecordError(f"--base-url must be an http:// or https:// URL, not {base_url!r}")
+    if not output.parent.is_dir():
+        raise RecordError(f"cannot write {output}: {output.parent} is not a directory")
+    headers: dict[str, str] = {}
+    if token:
+        ways = load_profile(profile).auth_ways
+        if auth_header:
+            headers = {auth_header: token}
+        elif ways:
+            headers = ways[0].headers(token)
+        else:
+            raise RecordError(f"the profile {profile!r} declares no way to send a token")
+    ids = list(dict.fromkeys(task_ids))
+    url = base_url.rstrip("/") + OPERATION_PATH
+    content = _fetch(url, ids, headers, token, timeout, max_bytes, transport)
+    try:
+        answer: Any = msgspec.json.decode(content)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        raise RecordError(f"{url}: the answer is not JSON: {_excerpt(content, token)}") from None
+    if not isinstance(answer, list):
+        kind = json_type(answer)
+        raise RecordError(
+            f"{url}: the answer is a JSON {kind}, not an array of tasks: {_excerpt(content, token)}"
+        )
+    for index, task in enumerate(answer):
+        if not isinstance(task, dict):
+            raise RecordError(f"{url}: item {index} of the answer is a JSON {json_type(task)}")
+    tasks = _mask(answer, token) if token else answer
+    _write_atomically(output, msgspec.json.encode(tasks) + b"\n")
+    returned = {task.get("id") for task in tasks}
+    return Recorded(
+        output=output,
+        tasks=len(tasks),
+        missing=tuple(i for i in ids if i not in returned),
+        masked=tasks != answer,
+    )
+
+
+def _fetch(
+    url: str,
+    ids: list[str],
+    headers: dict[str, str],
+    token: str | None,
+    timeout: float,
+    max_bytes: int,
+    transport: httpx.BaseTransport | None,
+) -> bytes:
+    try:
+        with (
+            httpx.Client(timeout=timeout, transport=transport) as client,
+            client.stream("POST", url, json={"ids": ids}, headers=headers) as response,
+        ):
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise RecordError(f"{url}: the answer is over the limit of {max_bytes} bytes")
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise RecordError(f"{url}: the answer is over the limit of {max_bytes} bytes")
+                chunks.append(chunk)
+    except httpx.TimeoutException:
+        raise RecordError(f"{url}: no answer within {timeout:g} s") from None
+    except (httpx.TransportError, httpx.InvalidURL) as exc:
+        raise RecordError(f"cannot reach {url}: {_mask(str(exc), token)}") from None
+    content = b"".join(chunks)
+    if not 200 <= response.status_code < 300:
+        raise RecordError(f"{url} answered HTTP {response.status_code}: {_excerpt(content, token)}")
+    return content
+
+
+def _excerpt(content: bytes, token: str | None) -> str:
+    text = " ".join(content.decode("utf-8", "replace").split())
+    if not text:
+        return "(empty body)"
+    text = text.replace(token, MASK) if token else text
+    return text if len(text) <= _EXCERPT else text[: _EXCERPT - 3] + "..."
+
+
+def _mask(value: Any, token: str | None) -> Any:
+    """`value` with the token replaced in every string, keys included, however deep."""
+    if not token:
+        return value
+    if isinstance(value, str):
+        return value.replace(token, MASK)
+    if isinstance(value, list):
+        return [_mask(item, token) for item in value]
+    if isinstance(value, dict):
+        return {_mask(key, token): _mask(item, token) for key, item in value.items()}
+    return value
+
+
+def _write_atomically(output: Path, content: bytes) -> None:
+    temporary: str | None = None
+    try:
+        with tempfile.NamedTemporaryFile(
+            dir=output.parent, prefix=f".{output.name}.", suffix=".tmp", delete=False
+        ) as file:
+            temporary = file.name
+            file.write(content)
+        os.replace(temporary, output)
+    except OSError as exc:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        raise RecordError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+__all__ = ["MAX_RESPONSE_BYTES", "RecordError", "Recorded", "record"]

@@ -1,0 +1,227 @@
+"""`mjspec record`: a server's answer kept as a tasks file, replayed by `mjspec serve --tasks`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mjspec.cli import main
+from mjspec.profiles import load_profiles
+from mjspec.record import RecordError, record
+from mjspec.refserver import serve_in_thread
+from mjspec.spec import default_spec_path
+from tests.helpers_http import Reply, stub_server, unreachable_url
+
+PATH = "/mj/task/list-by-condition"
+TOKEN = "record-s3cret-token"
+NAMES = list(load_profiles(default_spec_path()))
+ODD_TASK = (
+    b'{"status":"SUCCESS","id":"42","extra":{"nested":[1,null,"x"]},"promptEn":null,'
+    b'"big":123456789012345678901234567890,"ratio":0.1,"prompt":"\xe7\x8c\xab"}'
+)
+
+
+def _answer(server_url: str, ids: list[str], headers: dict[str, str]) -> bytes:
+    response = httpx.post(server_url + PATH, json={"ids": ids}, headers=headers, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_recorded_stand_in_replays_the_same_tasks(tmp_path: Path, name: str) -> None:
+    output = tmp_path / "tasks.json"
+    with serve_in_thread(token=TOKEN, profile=name) as original:
+        ids = original.task_ids[::2]
+        recorded = record(original.base_url, [*ids, "unknown"], output, token=TOKEN, profile=name)
+        way = load_profiles(default_spec_path())[name].auth_ways[0]
+        first = _answer(original.base_url, ids, way.headers(TOKEN))
+    assert (recorded.tasks, recorded.missing, recorded.masked) == (len(ids), ("unknown",), False)
+    assert json.loads(output.read_bytes()) == json.loads(first)
+    with serve_in_thread(output, profile=name) as replay:
+        assert replay.task_ids == ids
+        again = _answer(replay.base_url, ids, {})
+    assert again == first
+
+
+def test_the_answer_is_written_as_it_came(tmp_path: Path) -> None:
+    output = tmp_path / "tasks.json"
+    with stub_server(Reply(body=b"[ " + ODD_TASK + b" ]")) as stub:
+        recorded = record(stub.base_url, ["42", "7"], output)
+    assert output.read_bytes() == b"[" + ODD_TASK + b"]\n"
+    assert list(json.loads(output.read_bytes())[0]) == list(json.loads(ODD_TASK))
+    assert recorded.summary() == f"recorded 1 task to {output}; did not come back: 7"
+
+
+def test_an_echoed_token_is_masked_and_never_written(tmp_path: Path) -> None:
+    output = tmp_path / "tasks.json"
+    echo = {"id": "1", "state": f"key={TOKEN}", TOKEN: [f"Bearer {TOKEN}"]}
+    with stub_server(Reply(body=json.dumps([echo]).encode())) as stub:
+        recorded = record(stub.base_url, ["1"], output, token=TOKEN)
+    assert TOKEN not in output.read_text()
+    assert json.loads(output.read_bytes()) == [
+        {"id": "1", "state": "key=***", "***": ["Bearer ***"]}
+    ]
+    assert recorded.masked
+    assert "***" in recorded.summary()
+    assert TOKEN not in recorded.summary()
+
+
+@pytest.mark.parametrize(
+    ("profile", "auth_header", "sent"),
+    [
+        ("doc", None, {"authorization": f"Bearer {TOKEN}"}),
+        ("new-api", None, {"authorization": f"Bearer {TOKEN}"}),
+        ("midjourney-proxy-java", None, {"mj-api-secret": TOKEN}),
+        ("midjourney-proxy-csharp", None, {"authorization": TOKEN}),
+        ("doc", "mj-api-secret", {"mj-api-secret": TOKEN}),
+    ],
+)
+def test_the_token_goes_the_profiles_way_or_raw_in_the_named_header(
+    tmp_path: Path, profile: str, auth_header: str | None, sent: dict[str, str]
+) -> None:
+    with stub_server(Reply()) as stub:
+        record(
+            stub.base_url,
+            ["1", "2", "1"],
+            tmp_path / "t.json",
+            token=TOKEN,
+            auth_header=auth_header,
+            profile=profile,
+        )
+    (seen,) = stub.requests
+    assert {name: seen.headers.get(name) for name in sent} == sent
+    assert seen.headers["content-type"] == "application/json"
+    assert json.loads(seen.body) == {"ids": ["1", "2"]}
+    assert (seen.method, seen.path) == ("POST", PATH)
+
+
+# Nothing is written when recording fails
+
+
+@pytest.fixture
+def output(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "tasks.json"
+    yield path
+    assert not path.exists()
+    assert list(tmp_path.iterdir()) == [], "no temporary file is left behind"
+
+
+@pytest.mark.parametrize(
+    ("reply", "says"),
+    [
+        (Reply(status=401, body=b"", content_type="text/plain"), "answered HTTP 401: (empty body)"),
+        (
+            Reply(status=500, body=b"<html>" + b"x" * 500, content_type="text/html"),
+            "answered HTTP 500: <html>xxx",
+        ),
+        (
+            Reply(body=b'{"success": false, "code": -1, "description": "bad"}'),
+            'the answer is a JSON object, not an array of tasks: {"success": false',
+        ),
+        (Reply(body=b"[{"), "the answer is not JSON: [{"),
+        (Reply(body=b'[{"id": "1"}, "2"]'), "item 1 of the answer is a JSON string"),
+    ],
+    ids=["401", "500", "object", "not-json", "not-a-task"],
+)
+def test_a_bad_answer_is_one_line_and_nothing_is_written(
+    output: Path, reply: Reply, says: str
+) -> None:
+    with stub_server(reply) as stub, pytest.raises(RecordError) as caught:
+        record(stub.base_url, ["1"], output)
+    message = str(caught.value)
+    assert says in message
+    assert "\n" not in message
+    assert len(message) < 300
+
+
+def test_the_token_is_masked_in_an_error_excerpt(output: Path) -> None:
+    reply = Reply(status=403, body=f"token {TOKEN} is not allowed".encode())
+    with stub_server(reply) as stub, pytest.raises(RecordError) as caught:
+        record(stub.base_url, ["1"], output, token=TOKEN)
+    assert "answered HTTP 403: token *** is not allowed" in str(caught.value)
+
+
+def test_an_unreachable_server_is_one_line(output: Path) -> None:
+    with pytest.raises(RecordError, match=r"cannot reach http://127\.0\.0\.1:"):
+        record(unreachable_url(), ["1"], output)
+
+
+def test_a_slow_server_times_out(output: Path) -> None:
+    with stub_server(Reply(delay=5)) as stub, pytest.raises(RecordError, match="no answer within"):
+        record(stub.base_url, ["1"], output, timeout=0.2)
+
+
+def test_an_answer_over_the_declared_limit_is_refused(output: Path) -> None:
+    big = Reply(body=b"[" + b" " * 2000 + b"]")
+    with stub_server(big) as stub, pytest.raises(RecordError, match="over the limit of 1000"):
+        record(stub.base_url, ["1"], output, max_bytes=1000)
+
+
+def test_a_streamed_answer_is_cut_at_the_limit(output: Path) -> None:
+    """Without a Content-Length, the limit is enforced while reading."""
+    read: list[int] = []
+
+    def chunks() -> Iterator[bytes]:
+        yield b"["
+        for n in range(1000):
+            read.append(n)
+            yield b" " * 100
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=chunks()))
+    with pytest.raises(RecordError, match="over the limit of 1000 bytes"):
+        record("http://127.0.0.1:9", ["1"], output, max_bytes=1000, transport=transport)
+    assert len(read) < 20
+
+
+def test_an_output_in_a_missing_folder_is_refused_before_asking(tmp_path: Path) -> None:
+    with stub_server(Reply()) as stub, pytest.raises(RecordError, match="is not a directory"):
+        record(stub.base_url, ["1"], tmp_path / "absent" / "tasks.json")
+    assert stub.requests == []
+
+
+def test_an_unwritable_output_is_one_line_and_leaves_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "tasks.json"
+    target.mkdir()  # os.replace cannot put a file over a directory
+    with stub_server(Reply()) as stub, pytest.raises(RecordError, match="cannot write"):
+        record(stub.base_url, ["1"], target)
+    assert [p.name for p in tmp_path.iterdir()] == ["tasks.json"]
+    assert target.is_dir()
+
+
+def test_a_base_url_that_is_not_http_is_refused(output: Path) -> None:
+    with pytest.raises(RecordError, match="must be an http:// or https:// URL"):
+        record("127.0.0.1:8080", ["1"], output)
+
+
+# The command line (in process: `main` is what the `mjspec` script calls)
+
+
+def test_cli_record_prints_one_line_and_exits_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "tasks.json"
+    with serve_in_thread(token=TOKEN, profile="midjourney-proxy-java") as server:
+        args = ["record", "--base-url", server.base_url, "--token", TOKEN]
+        args += ["--profile", "midjourney-proxy-java", "--output", str(output)]
+        args += ["--task-id", server.task_ids[0], "--task-id", "nope"]
+        assert main(args) == 0
+    out, err = capsys.readouterr()
+    assert (out, err) == (f"recorded 1 task to {output}; did not come back: nope\n", "")
+    assert TOKEN not in out
+
+
+def test_cli_record_error_exits_2_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve_in_thread(token=TOKEN, profile="midjourney-proxy-java") as server:
+        args = ["record", "--base-url", server.base_url, "--token", "wrong"]
+        args += ["--profile", "midjourney-proxy-java", "--output", str(tmp_path / "t.json")]
+        assert main([*args, "--task-id", "1"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == f"mjspec: error: {server.base_url}{PATH} answered HTTP 401: (empty body)\n"
+    assert list(tmp_path.iterdir()) == []

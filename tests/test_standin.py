@@ -1,0 +1,438 @@
+"""The families' stand-ins (`mjspec serve --profile`): tasks, auth, bodies and errors over HTTP."""
+
+from __future__ import annotations
+
+import http
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+
+from mjspec.conform.checks import observe_task
+from mjspec.conform.fields import derive_fields
+from mjspec.errorbody import bad_body_answer, error_answer
+from mjspec.errors import UsageError
+from mjspec.profiles import AuthWay, Profile, load_profiles, served_rules
+from mjspec.refdata import default_tasks, task_dicts
+from mjspec.refserver import (
+    RunningServer,
+    create_app,
+    load_tasks,
+    serve_app_in_thread,
+    serve_in_thread,
+)
+from mjspec.spec import default_spec_path, resolve
+from mjspec.standin import served_tasks
+
+ROOT = Path(__file__).resolve().parents[1]
+PATH = "/mj/task/list-by-condition"
+TOKEN = "standin-s3cret-token"
+PROFILES = load_profiles(default_spec_path())
+NAMES = list(PROFILES)
+FAMILIES = [name for name in NAMES if name != "doc"]
+JSON = {"Content-Type": "application/json"}
+# Every way a client sends a key; each profile accepts some of them.
+WAYS = (
+    AuthWay(header="Authorization", bearer=True),
+    AuthWay(header="Authorization"),
+    AuthWay(header="mj-api-secret"),
+)
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[dict[str, RunningServer]]:
+    """Every profile's server, each requiring TOKEN its own ways."""
+    with ExitStack() as stack:
+        yield {
+            name: stack.enter_context(serve_in_thread(token=TOKEN, profile=name)) for name in NAMES
+        }
+
+
+def _post(
+    server: RunningServer, body: bytes, *, headers: Mapping[str, str] | None = None
+) -> httpx.Response:
+    profile = PROFILES[server.profile]
+    sent = {**JSON, **profile.auth_ways[0].headers(TOKEN)}
+    sent.update(headers or {})
+    return httpx.post(server.base_url + PATH, content=body, headers=sent, timeout=10)
+
+
+def _ids_body(ids: object) -> bytes:
+    return json.dumps({"ids": ids}).encode()
+
+
+def _assert_family_error(
+    name: str, response: httpx.Response, status: int, path: str = PATH
+) -> None:
+    """The family's error form, as implementations.md describes it."""
+    assert response.status_code == status, response.text
+    assert TOKEN not in response.text
+    content_type = response.headers.get("content-type", "")
+    if name == "doc":
+        assert content_type == "application/json"
+        assert set(response.json()) == {"error", "message"}
+    elif name == "new-api":
+        assert content_type == "application/json"
+        body = response.json()
+        assert list(body) == ["description", "type", "code"]
+        assert (body["type"], body["code"]) == ("upstream_error", 4)
+        assert body["description"]
+    elif name == "midjourney-proxy-java" and status == 401:
+        assert response.content == b""
+        assert "content-type" not in response.headers
+    elif name == "midjourney-proxy-java":
+        assert content_type == "application/json"
+        body = response.json()
+        assert list(body) == ["timestamp", "status", "error", "path"]
+        assert body["status"] == status
+        assert body["error"] == http.HTTPStatus(status).phrase
+        assert body["path"] == path
+    elif name == "midjourney-proxy-csharp":
+        assert content_type.startswith("text/plain")
+        assert response.text
+    else:
+        raise AssertionError(f"no expectation for the profile {name}")
+
+
+# The tasks each stand-in serves (pure)
+
+
+def test_doc_serves_exactly_the_default_tasks() -> None:
+    doc = PROFILES["doc"].document
+    assert served_tasks(PROFILES["doc"]) == msgspec.to_builtins(default_tasks(doc))
+    assert served_tasks(PROFILES["doc"]) == task_dicts(doc)
+
+
+def _wrong(profile_or_doc: Profile, tasks: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """{field path: statuses} of what breaks the profile's documented fields."""
+    fields = derive_fields(profile_or_doc.document, optional=True)
+    required = {f.path: f.required for f in fields}
+    found: dict[str, set[str]] = {}
+    for task in tasks:
+        for seen in observe_task(task, fields):
+            if seen.status in ("ok", "absent") or (
+                seen.status == "missing" and not required[seen.path]
+            ):
+                continue
+            found.setdefault(seen.path, set()).add(seen.status)
+    return found
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_stand_in_serves_tasks_valid_under_its_own_profile(name: str) -> None:
+    tasks = served_tasks(PROFILES[name])
+    assert len({task["id"] for task in tasks}) == len(tasks)
+    assert _wrong(PROFILES[name], tasks) == {}
+
+
+def _schema_at(document: Mapping[str, Any], steps: tuple[str, ...]) -> Mapping[str, Any]:
+    """The profile's schema of a field path (through $ref, anyOf/oneOf and array items)."""
+    from mjspec.conform.fields import item_schema
+
+    def alternatives(schema: Any) -> list[Mapping[str, Any]]:
+        while isinstance(schema, Mapping) and "$ref" in schema:
+            schema = resolve(document, schema["$ref"])
+        members = [*schema.get("anyOf", ()), *schema.get("oneOf", ())]
+        return [schema, *(m for member in members for m in alternatives(member))]
+
+    schema: Mapping[str, Any] = item_schema(document)
+    for index, step in enumerate(steps):
+        if step == "[]":
+            continue
+        owner = next(s for s in alternatives(schema) if step in s.get("properties", {}))
+        schema = owner["properties"][step]
+        if index + 1 < len(steps) and steps[index + 1] == "[]":
+            schema = next(s["items"] for s in alternatives(schema) if "items" in s)
+    return schema
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_a_family_breaks_the_document_exactly_where_its_served_rules_touch(name: str) -> None:
+    profile = PROFILES[name]
+    tasks = served_tasks(profile)
+    broken = _wrong(PROFILES["doc"], tasks)
+    assert broken, "a family's stand-in that the document accepts proves nothing"
+    doc_fields = derive_fields(PROFILES["doc"].document)
+    nulling = {
+        field.path
+        for field in doc_fields
+        if any(
+            rule.absent or rule.value is None
+            for rule in served_rules(_schema_at(profile.document, field.steps))
+        )
+    }
+    # Nothing breaks that no rule touched, and every rule that takes a documented field
+    # away or nulls it does so in some task.
+    assert set(broken) == nulling
+
+
+def test_java_serves_only_its_statuses_and_none_of_the_fields_it_lacks() -> None:
+    profile = PROFILES["midjourney-proxy-java"]
+    tasks = served_tasks(profile)
+    known = profile.document["components"]["schemas"]["Task"]["properties"]["status"]
+    assert {task["status"] for task in tasks} == set(known["x-known-values"])
+    for task in tasks:
+        assert not {"customId", "botType", "buttons", "maskBase64"} & set(task)
+        if task["status"] in ("NOT_START", "SUBMITTED"):
+            assert task["startTime"] is None
+        if task["status"] == "NOT_START":
+            assert task["progress"] is None
+            assert "finalPrompt" not in task["properties"]
+
+
+def test_new_api_serves_nulls_a_blank_status_and_its_video_fields() -> None:
+    tasks = served_tasks(PROFILES["new-api"])
+    blank = [task for task in tasks if task["status"] == ""]
+    assert blank
+    assert all(task["progress"] == "0%" and task["properties"] is None for task in blank)
+    for task in tasks:
+        assert (task["customId"], task["botType"], task["maskBase64"]) == ("", "", "")
+        assert (task["videoUrl"], task["videoUrls"]) == ("", None)
+        assert task["buttons"] is None or task["buttons"]
+        assert (task["properties"] is None) == (task["status"] in ("NOT_START", ""))
+
+
+def test_csharp_serves_its_extra_fields_and_nulls() -> None:
+    profile = PROFILES["midjourney-proxy-csharp"]
+    extra = profile.document["components"]["schemas"]["Task"]["x-mjspec-served-extra"]
+    for task in served_tasks(profile):
+        assert {name: task[name] for name in extra} == extra
+        assert list(task)[-len(extra) :] == list(extra)
+        assert not {"customId", "maskBase64"} & set(task)
+        if task["status"] == "IN_PROGRESS":
+            assert (task["finishTime"], task["failReason"]) == (None, None)
+
+
+# Over HTTP
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_stand_in_answers_its_tasks_as_served(
+    servers: dict[str, RunningServer], name: str
+) -> None:
+    server = servers[name]
+    tasks = served_tasks(PROFILES[name])
+    response = _post(server, _ids_body([*server.task_ids, "unknown"]))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert response.content == msgspec.json.encode(tasks)
+    assert server.task_ids == [task["id"] for task in tasks]
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("body", [b'{"ids": []}', b'{"ids": null}', b"{}", b'{"ids": ["nope"]}'])
+def test_no_known_ids_give_an_empty_array(
+    servers: dict[str, RunningServer], name: str, body: bytes
+) -> None:
+    response = _post(servers[name], body)
+    assert (response.status_code, response.json()) == (200, [])
+
+
+def _case_variants(way: AuthWay) -> list[dict[str, str]]:
+    value = f"bEaReR {TOKEN}" if way.bearer else TOKEN
+    return [way.headers(TOKEN), {way.header.upper(): value}, {way.header.lower(): value}]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_token_is_accepted_every_way_the_profile_declares(
+    servers: dict[str, RunningServer], name: str
+) -> None:
+    server = servers[name]
+    for way in PROFILES[name].auth_ways:
+        for headers in _case_variants(way):
+            response = httpx.post(
+                server.base_url + PATH, json={"ids": server.task_ids[:1]}, headers=headers
+            )
+            assert response.status_code == 200, (way, headers, response.text)
+            assert [task["id"] for task in response.json()] == server.task_ids[:1]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_any_other_way_gets_the_familys_401(servers: dict[str, RunningServer], name: str) -> None:
+    server = servers[name]
+    declared = {way.key() for way in PROFILES[name].auth_ways}
+    attempts: list[dict[str, str]] = [{}, {"Authorization": f"Basic {TOKEN}"}]
+    attempts += [way.headers(TOKEN) for way in WAYS if way.key() not in declared]
+    attempts += [way.headers(TOKEN + "x") for way in PROFILES[name].auth_ways]
+    attempts += [way.headers(TOKEN[:-1]) for way in PROFILES[name].auth_ways]
+    for headers in attempts:
+        response = httpx.post(server.base_url + PATH, json={"ids": []}, headers=headers)
+        _assert_family_error(name, response, 401)
+
+
+def test_without_a_token_a_stand_in_lets_everyone_in() -> None:
+    with serve_in_thread(profile="midjourney-proxy-java") as server:
+        response = httpx.post(server.base_url + PATH, json={"ids": server.task_ids[:2]})
+    assert [task["id"] for task in response.json()] == server.task_ids[:2]
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data; boundary=x", "text/plain", "application/xml", None]
+)
+def test_a_body_the_family_does_not_parse_gets_its_4xx(
+    servers: dict[str, RunningServer], name: str, content_type: str | None
+) -> None:
+    headers = PROFILES[name].auth_ways[0].headers(TOKEN)
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    body = b'--x\r\nContent-Disposition: form-data; name="ids"\r\n\r\n1\r\n--x--\r\n'
+    response = httpx.post(servers[name].base_url + PATH, content=body, headers=headers)
+    _assert_family_error(name, response, 400 if name == "new-api" else 415)
+
+
+def test_a_json_media_type_with_a_suffix_or_charset_is_parsed(
+    servers: dict[str, RunningServer],
+) -> None:
+    server = servers["midjourney-proxy-java"]
+    for content_type in ("application/json; charset=utf-8", "application/problem+json"):
+        response = _post(
+            server, _ids_body(server.task_ids[:1]), headers={"Content-Type": content_type}
+        )
+        assert len(response.json()) == 1, content_type
+
+
+BAD_BODIES = [
+    b'{"ids": ["1"',
+    b"",
+    b"\xff{}",
+    b"null",
+    b'["1"]',
+    b'{"ids": "1"}',
+    b'{"ids": [1]}',
+    b'{"ids": ["1", null]}',
+]
+
+
+@pytest.mark.parametrize("name", ["new-api", "midjourney-proxy-java"])
+@pytest.mark.parametrize("body", BAD_BODIES)
+def test_a_bad_body_gets_the_familys_400(
+    servers: dict[str, RunningServer], name: str, body: bytes
+) -> None:
+    _assert_family_error(name, _post(servers[name], body), 400)
+
+
+@pytest.mark.parametrize("body", BAD_BODIES)
+def test_the_csharp_fork_answers_a_bad_body_with_200_and_its_result_object(
+    servers: dict[str, RunningServer], body: bytes
+) -> None:
+    response = _post(servers["midjourney-proxy-csharp"], body)
+    assert response.status_code == 200
+    answer = response.json()
+    assert list(answer) == ["success", "code", "description"]
+    assert (answer["success"], answer["code"]) == (False, -1)
+    assert isinstance(answer["description"], str) and answer["description"]
+
+
+def test_a_bad_body_message_names_the_place(servers: dict[str, RunningServer]) -> None:
+    answer = _post(servers["new-api"], b'{"ids": ["1", 2]}').json()
+    assert "`$.ids[1]`" in answer["description"]
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_too_many_ids_and_other_routes_get_the_familys_4xx(
+    servers: dict[str, RunningServer], name: str
+) -> None:
+    server = servers[name]
+    _assert_family_error(name, _post(server, _ids_body([str(n) for n in range(1001)])), 413)
+    auth = PROFILES[name].auth_ways[0].headers(TOKEN)
+    wrong_method = httpx.get(server.base_url + PATH, headers=auth)
+    _assert_family_error(name, wrong_method, 405)
+    assert wrong_method.headers["allow"] == "POST"
+    nowhere = httpx.post(server.base_url + "/mj/nope", headers=auth)
+    _assert_family_error(name, nowhere, 404, path="/mj/nope")
+
+
+def test_a_stand_in_parses_the_forms_its_profile_declares() -> None:
+    doc = PROFILES["doc"]
+    custom = Profile(
+        name="forms", title="forms", description="", document=doc.document, source="test"
+    )
+    app = create_app(served_tasks(doc), profile=custom, max_body_bytes=1000)
+    with serve_app_in_thread(app) as base_url:
+        ids = [("ids", (None, task_id.encode())) for task_id in app.state.store.ids[:2]]
+        parts = [*ids, ("ids", (None, b"nope")), ("other", (None, b"x"))]
+        good = httpx.post(base_url + PATH, files=parts)
+        broken = httpx.post(
+            base_url + PATH, content=b"--x\r\n", headers={"Content-Type": "multipart/form-data"}
+        )
+        large = httpx.post(base_url + PATH, files=[("ids", (None, b"x" * 2000))])
+    assert [task["id"] for task in good.json()] == app.state.store.ids[:2]
+    _assert_family_error("doc", broken, 400)
+    _assert_family_error("doc", large, 413)
+
+
+# Error bodies are built from the profile's schemas
+
+
+def test_error_bodies_fill_the_required_properties_of_the_profiles_schemas() -> None:
+    java = PROFILES["midjourney-proxy-java"].document
+    spring = json.loads(error_answer(java, 415, "no", path="/x").body)
+    required = java["components"]["schemas"]["SpringError"]["required"]
+    assert list(spring) == required
+    assert (spring["status"], spring["error"], spring["path"]) == (
+        415,
+        "Unsupported Media Type",
+        "/x",
+    )
+    assert error_answer(java, 401, "no").body == b""
+    doc = PROFILES["doc"].document
+    assert bad_body_answer(doc, "bad").status == 400
+    assert json.loads(error_answer(doc, 401, "m", error="unauthorized").body) == {
+        "error": "unauthorized",
+        "message": "m",
+    }
+
+
+# --tasks under a profile, and the command line
+
+
+def test_a_file_a_family_would_serve_is_refused_under_doc_in_one_line(tmp_path: Path) -> None:
+    tasks = served_tasks(PROFILES["new-api"])
+    file = tmp_path / "new-api.json"
+    file.write_bytes(msgspec.json.encode(tasks))
+    assert load_tasks(file, PROFILES["new-api"]) == tasks
+    with pytest.raises(UsageError) as caught:
+        load_tasks(file, PROFILES["doc"])
+    message = str(caught.value)
+    assert message.startswith(f"{file}: task '{tasks[0]['id']}' (item 0), field `buttons`: ")
+    assert "is null (documented: array, not nullable)" in message
+    assert "\n" not in message
+
+
+def _mjspec(*args: str) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "mjspec.cli", *args]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=60, check=False)
+
+
+def test_cli_dump_tasks_prints_the_tasks_as_the_stand_in_serves_them(tmp_path: Path) -> None:
+    done = _mjspec("serve", "--profile", "midjourney-proxy-csharp", "--dump-tasks")
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert json.loads(done.stdout.decode("utf-8")) == served_tasks(
+        PROFILES["midjourney-proxy-csharp"]
+    )
+    assert (
+        done.stdout
+        == msgspec.json.encode(served_tasks(PROFILES["midjourney-proxy-csharp"])) + b"\n"
+    )
+
+
+def test_cli_refuses_a_new_api_file_under_doc_in_one_line(tmp_path: Path) -> None:
+    file = tmp_path / "new-api.json"
+    file.write_bytes(msgspec.json.encode(served_tasks(PROFILES["new-api"])))
+    done = _mjspec("serve", "--tasks", str(file), "--dump-tasks")
+    stderr = done.stderr.decode()
+    assert (done.returncode, done.stdout) == (2, b"")
+    assert stderr.startswith(f"mjspec: error: {file}: task ")
+    assert "field `buttons`: is null" in stderr
+    assert stderr.count("\n") == 1
+    assert "Traceback" not in stderr
