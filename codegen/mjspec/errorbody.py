@@ -10,8 +10,8 @@ properties (the document's `Error`: any JSON) gets the reference server's own
 object a profile allows in a 200 answer (`x-mjspec-error-answer`, the C# fork's
 `{"success": false, "code": -1, ...}`) when it has one, else a 400.
 
-A property is filled from, in order: its `const`, `default` or first of `examples`; a value
-the family is known to send there (`FAMILY_VALUES`); the answer's context by name (`status`,
+A property is filled from, in order: its `const`, `default` or first of `examples` (the
+overlays put the values each family sends there); the answer's context by name (`status`,
 `error` (the reason phrase), `path`, `timestamp`, `code`, `description`/`message`/`detail`);
 else an empty value of its type. Optional properties are filled only from the context.
 """
@@ -33,19 +33,6 @@ from mjspec.spec import resolve
 JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
 
-FAMILY_VALUES: Mapping[tuple[str, str], Any] = {
-    # Values no schema keyword carries (yet): new-api's relay error (relay/relay-mj.go) and
-    # the C# fork's result object (Controllers/TaskController.cs); see
-    # shared/facts/implementations.md, "Errors".
-    ("NewApiError", "type"): "upstream_error",
-    ("NewApiError", "code"): 4,
-    ("CsharpResult", "code"): -1,
-}
-UNSUPPORTED_MEDIA_TYPE_STATUS: Mapping[str, int] = {
-    # Spring and ASP.NET answer a body they do not parse with 415; new-api tries to bind it
-    # and answers 400 (implementations.md, "Request body"). No profile keyword says this yet.
-    "new-api": 400,
-}
 _EMPTY = {"string": "", "integer": 0, "number": 0, "boolean": False, "array": [], "object": {}}
 
 
@@ -58,8 +45,10 @@ class ErrorAnswer:
     body: bytes
 
 
-def unsupported_media_type_status(profile_name: str) -> int:
-    return UNSUPPORTED_MEDIA_TYPE_STATUS.get(profile_name, 415)
+def unsupported_media_type_status(document: Mapping[str, Any]) -> int:
+    """415 when the profile declares it (Spring, ASP.NET Core); else 400 (new-api)."""
+    responses = _operation(document).get("responses") or {}
+    return 415 if "415" in responses else 400
 
 
 def error_answer(
@@ -200,8 +189,6 @@ def _required_value(
         return schema["default"]
     if schema.get("examples"):
         return schema["examples"][0]
-    if (schema_name, prop) in FAMILY_VALUES:
-        return FAMILY_VALUES[schema_name, prop]
     if prop in context and _fits(context[prop], types):
         return context[prop]
     return next((_EMPTY[t] for t in sorted(types) if t in _EMPTY), None)
@@ -222,8 +209,6 @@ def _fits(value: Any, types: frozenset[str]) -> bool:
 
 
 __all__ = [
-    "FAMILY_VALUES",
-    "UNSUPPORTED_MEDIA_TYPE_STATUS",
     "ErrorAnswer",
     "bad_body_answer",
     "error_answer",

@@ -220,7 +220,7 @@ def _standin_endpoint(
             if not json_kind and kind not in accepted:
                 send = " or ".join(accepted)
                 message = f"Content-Type {kind or 'none'!r} is not accepted; send {send}"
-                status = unsupported_media_type_status(profile.name)
+                status = unsupported_media_type_status(document)
                 raise _Refused(error_answer(document, status, message, path=path))
             raw = await _read_limited(request, max_body_bytes, document, path)
             if json_kind:
