@@ -172,9 +172,9 @@ def _check(
         if args.report_markdown:
             markdown.write(result, args.report_markdown)
         if args.report_html:
-            from mjspec.conform import html
+            from mjspec.conform.html import write as write_html
 
-            html.write(result, args.report_html)
+            write_html(result, args.report_html)
     except OSError as exc:
         return _error(f"cannot write the report: {exc}")
     return result.exit_code
