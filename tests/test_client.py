@@ -29,14 +29,18 @@ Fetch = Callable[..., list[Task]]
 
 
 def _fetch_sync(base_url: str, ids: list[str] | None, **options: Any) -> list[Task]:
+    tasks: list[Task]  # the doc client's answer (options may name any profile for mypy)
     with mjapi.Client(base_url, **options) as client:
-        return client.list_by_condition(ids)
+        tasks = client.list_by_condition(ids)
+    return tasks
 
 
 def _fetch_async(base_url: str, ids: list[str] | None, **options: Any) -> list[Task]:
     async def fetch() -> list[Task]:
+        tasks: list[Task]
         async with mjapi.AsyncClient(base_url, **options) as client:
-            return await client.list_by_condition(ids)
+            tasks = await client.list_by_condition(ids)
+        return tasks
 
     return asyncio.run(fetch())
 

@@ -27,6 +27,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     gen.set_defaults(handler=_generate)
 
+    profiles = commands.add_parser(
+        "profiles", help="list the profiles (server families) and how each differs from doc"
+    )
+    profiles.add_argument(
+        "--spec", type=Path, default=Path("spec/openapi.yaml"), help="%(default)s"
+    )
+    profiles.set_defaults(handler=_profiles)
+
     serve = commands.add_parser(
         "serve", help="run the reference server, or a server family's stand-in (--profile)"
     )
@@ -93,6 +101,13 @@ def _generate(args: argparse.Namespace) -> int:
         print(f"{where} is out of date ({len(outcome.diffs)} files differ): run `mjspec generate`")
         return 1
     print(f"wrote {where} ({len(outcome.diffs)} of {len(outcome.files)} files changed)")
+    return 0
+
+
+def _profiles(args: argparse.Namespace) -> int:
+    from mjspec.profiles import load_profiles, summary
+
+    print(summary(load_profiles(args.spec)))
     return 0
 
 

@@ -1,18 +1,29 @@
-"""The generation pipeline: spec file -> checked document -> IR + models -> files."""
+"""The generation pipeline: spec file and profiles -> checked documents -> IR + models -> files.
+
+The spec is rendered once with every profile next to it (`profiles/` beside the spec
+file): `mjapi/models.py` holds the spec's own models, `mjapi/profiles/<module>.py` each
+profile's, and `mjapi/profiles/<name>.json` ships each overlay beside `mjapi/openapi.json`
+so that `load_profiles` finds them in the installed package too. A spec without a
+`profiles/` folder gives the package without the `profiles` subpackage.
+"""
 
 from __future__ import annotations
 
 import json
+import posixpath
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mjspec.ir import build
-from mjspec.modelgen import generate_models, index_models
+from mjspec.ir import ProfileInput, build
+from mjspec.modelgen import ModelIndex, generate_models, index_models
 from mjspec.normalize import normalize
+from mjspec.profiles import DOC, Profile, doc_profile, load_profiles
 from mjspec.render import PACKAGE, header, render
-from mjspec.spec import load_spec
 from mjspec.write import diff_tree, write_tree
+
+SHIPPED_SPEC = "openapi.json"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -22,13 +33,71 @@ class Outcome:
     package_dir: Path
 
 
-def render_document(doc: dict[str, Any], source: str) -> dict[str, str]:
-    """Every generated file for a checked spec document; writes nothing."""
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+def overlay_label(source: str, profile: Profile) -> str:
+    """How generated headers name an overlay: in `profiles/` beside the spec's label."""
+    return posixpath.join(posixpath.dirname(source), "profiles", Path(profile.source).name)
+
+
+def render_profiles(profiles: Mapping[str, Profile], source: str) -> dict[str, str]:
+    """Every generated file for checked profiles (doc first, as `load_profiles` gives them)."""
+    doc = profiles[DOC].document
     normalized = normalize(doc, source)
     models_source = generate_models(normalized, header(source))
-    api = build(normalized, index_models(models_source), source)
-    spec_json = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    return render(api, models_source, spec_json)
+    models = index_models(models_source)
+    inputs = [_profile_input(profiles[DOC], normalized, models, source)]
+    profile_models: dict[str, str] = {}
+    overlays: dict[str, str] = {}
+    for profile in profiles.values():
+        if profile.name == DOC:
+            continue
+        label = overlay_label(source, profile)
+        document = normalize(profile.document, label)
+        text = generate_models(document, header(f"{source} with {label}"))
+        inputs.append(_profile_input(profile, document, index_models(text), label))
+        profile_models[profile.module_name] = text
+        overlays[profile.name] = _json(_shipped_overlay(profile.overlay or {}))
+    api = build(normalized, models, source, inputs)
+    return render(api, models_source, _json(doc), profile_models=profile_models, overlays=overlays)
+
+
+def render_document(doc: dict[str, Any], source: str) -> dict[str, str]:
+    """Every generated file for a checked spec document without profiles; writes nothing."""
+    return render_profiles({DOC: doc_profile(doc, source)}, source)
+
+
+def render_spec(spec_path: Path, source: str) -> dict[str, str]:
+    """Every generated file for a spec file and the profiles next to it; writes nothing."""
+    return render_profiles(load_profiles(spec_path), source)
+
+
+def _profile_input(
+    profile: Profile, document: dict[str, Any], models: ModelIndex, source: str
+) -> ProfileInput:
+    ways = profile.auth_ways
+    # A profile that declares no way of sending a key gets the document's: Bearer.
+    header_name, bearer = (ways[0].header, ways[0].bearer) if ways else ("Authorization", True)
+    return ProfileInput(
+        name=profile.name,
+        module="" if profile.name == DOC else profile.module_name,
+        title=profile.title,
+        document=document,
+        models=models,
+        source=source,
+        auth_header=header_name,
+        bearer=bearer,
+    )
+
+
+def _shipped_overlay(overlay: Mapping[str, Any]) -> dict[str, Any]:
+    """The overlay as shipped beside `openapi.json`: `extends` names the shipped spec."""
+    shipped = dict(overlay)
+    if "extends" in shipped:
+        shipped["extends"] = f"../{SHIPPED_SPEC}"
+    return shipped
 
 
 def source_label(spec_path: Path) -> str:
@@ -40,9 +109,8 @@ def source_label(spec_path: Path) -> str:
 
 
 def generate(spec_path: Path, output: Path, *, check: bool) -> Outcome:
-    """Render the spec; compare with `output`, and unless `check`, write what differs."""
-    source = source_label(spec_path)
-    rendered = render_document(load_spec(spec_path), source)
+    """Render the spec and its profiles; compare with `output`, and unless `check`, write."""
+    rendered = render_spec(spec_path, source_label(spec_path))
     package_dir = output / PACKAGE
     files = {name.removeprefix(f"{PACKAGE}/"): text for name, text in rendered.items()}
     diffs = diff_tree(files, package_dir, package_dir.as_posix())

@@ -1,13 +1,21 @@
 """The intermediate representation: what the templates print, decided here.
 
-`build(doc, models, source)` is pure. It turns a normalized spec (see `normalize`)
-into frozen dataclasses in which every Python name, annotation and expression a
-template prints is already computed; the templates only loop and render.
+`build(doc, models, source, profiles)` is pure. It turns a normalized spec (see
+`normalize`) into frozen dataclasses in which every Python name, annotation and
+expression a template prints is already computed; the templates only loop and render.
+
+Requests come from the spec itself. Answers and the default way of sending the token
+come from each profile (the spec as one server family serves it, see `profiles`): the
+client decodes an operation's answer into the models of the profile it was made with,
+and an operation whose answer type differs between profiles gets a type variable of
+the generic client.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import keyword
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mjspec.errors import SpecError, SpecProblem
@@ -27,8 +35,11 @@ CLIENT_EXPORTS = (
     "ContractError",
     "RequestTimeout",
     "StatusError",
+    "ProfileName",
     "TransportError",
 )
+ERROR_ANSWER = "x-mjspec-error-answer"
+DOC = "doc"
 _PRIMITIVES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
 
 
@@ -61,8 +72,14 @@ class Body:
 class Response:
     status: str
     kind: str  # "json" | "text" | "empty"
-    annotation: str  # the client's return annotation
+    annotation: str  # the client's return annotation (error answers left out)
     is_array: bool
+    decode_type: str = ""  # what the decoder decodes: the annotation, or with error answers
+    error_answers: tuple[str, ...] = ()  # classes that are errors answered with a 2xx
+
+    @property
+    def decoded(self) -> str:
+        return self.decode_type or self.annotation
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,11 +100,54 @@ class Operation:
     service_arguments: str  # the server stub's call of the service, from parsed params and body
     path_expression: str  # the URL path as a Python expression
     params_struct: str  # name of the server's struct of path/query/header params, "" if none
-    decoder_name: str
+    type_var: str = ""  # the client's type variable when the answer differs between profiles
+
+    @property
+    def return_annotation(self) -> str:
+        """What the client method returns: its type variable, or the one answer type."""
+        return self.type_var or self.response.annotation
 
     @property
     def params(self) -> tuple[Param, ...]:
         return self.path_params + self.query_params + self.header_params
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProfileInput:
+    """What the IR needs of one profile: its normalized document, models and auth way."""
+
+    name: str
+    module: str  # the module of its models under `profiles`; "" for doc (`models`)
+    title: str
+    document: dict[str, Any]
+    models: ModelIndex
+    source: str
+    auth_header: str = "Authorization"
+    bearer: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientProfile:
+    """One profile as the client sees it: how the token goes, what each answer decodes to."""
+
+    name: str
+    module: str  # "" for doc
+    title: str
+    auth_header: str
+    bearer: bool
+    responses: tuple[Response, ...]  # one per operation, in the order of Api.operations
+    type_arguments: str  # the generic client's type arguments under this profile; "" if none
+    default: bool  # the profile a client gets when none is named (doc)
+
+    @property
+    def auth_label(self) -> str:
+        token = "Bearer <token>" if self.bearer else "<token>"
+        return f"{self.auth_header}: {token}"
+
+    @property
+    def literal(self) -> str:
+        """The type of `profile=` that picks this profile."""
+        return f"Literal[{self.name!r}]"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,10 +159,52 @@ class Api:
     model_names: tuple[str, ...]  # every name the models module defines, re-exported
     exports: tuple[str, ...]  # the package's __all__
     any_multipart: bool
+    profiles: tuple[ClientProfile, ...]  # doc first
+    type_vars: tuple[str, ...]  # the generic client's type variables, one per varying answer
+    any_type_arguments: str  # the type arguments when the profile is only known as a str
+
+    @property
+    def profiled(self) -> bool:
+        """Whether there are profiles besides doc (and so a `profiles` subpackage)."""
+        return len(self.profiles) > 1
+
+    @property
+    def profile_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.profiles)
+
+    @property
+    def profile_modules(self) -> tuple[str, ...]:
+        return tuple(sorted(p.module for p in self.profiles if p.module))
+
+    @property
+    def generic(self) -> str:
+        """The generic base of the client classes and `_Decoders`; "" when not generic."""
+        return f"Generic[{', '.join(self.type_vars)}]" if self.type_vars else ""
+
+    @property
+    def decoders_type(self) -> str:
+        """The type of a client's decoders, in terms of its type variables."""
+        return f"_Decoders[{', '.join(self.type_vars)}]" if self.type_vars else "_Decoders"
+
+    @property
+    def any_decoders_type(self) -> str:
+        """The type of the decoders of any profile (the values of `_PROFILES`)."""
+        if not self.type_vars:
+            return "_Decoders"
+        return f"_Decoders[{', '.join('Any' for _ in self.type_vars)}]"
 
 
-def build(doc: dict[str, Any], models: ModelIndex, source: str) -> Api:
-    """The IR of every operation of a normalized spec."""
+def build(
+    doc: dict[str, Any],
+    models: ModelIndex,
+    source: str,
+    profiles: Sequence[ProfileInput] = (),
+) -> Api:
+    """The IR of every operation of a normalized spec, answered as each profile says.
+
+    `profiles` starts with doc (the spec itself, models in `models`); without any, doc
+    alone, sending the token as `Authorization: Bearer <token>`.
+    """
     builder = _Builder(doc, models, source)
     operations = tuple(
         builder.operation(pointer, operation) for pointer, operation in iter_operations(doc)
@@ -118,6 +220,19 @@ def build(doc: dict[str, Any], models: ModelIndex, source: str) -> Api:
             )
         seen[op.python_name] = op.operation_id
     builder.raise_problems()
+    inputs = tuple(profiles) or (
+        ProfileInput(
+            name=DOC, module="", title="the document", document=doc, models=models, source=source
+        ),
+    )
+    answers = _profile_responses(doc, operations, inputs)
+    type_vars: dict[int, str] = {}
+    for index, op in enumerate(operations):
+        if len({responses[index].annotation for responses in answers}) > 1:
+            type_vars[index] = f"_{pascal(op.operation_id)}T"
+    operations = tuple(
+        replace(op, type_var=type_vars.get(index, "")) for index, op in enumerate(operations)
+    )
     title = doc.get("info", {}).get("title", "")
     return Api(
         title=str(title),
@@ -127,14 +242,68 @@ def build(doc: dict[str, Any], models: ModelIndex, source: str) -> Api:
         model_names=tuple(sorted(models.names)),
         exports=tuple(sorted(CLIENT_EXPORTS + tuple(models.names))),
         any_multipart=any(op.body is not None and op.body.multipart for op in operations),
+        profiles=tuple(
+            ClientProfile(
+                name=profile.name,
+                module=profile.module,
+                title=profile.title,
+                auth_header=profile.auth_header,
+                bearer=profile.bearer,
+                responses=responses,
+                type_arguments=", ".join(responses[i].annotation for i in type_vars),
+                default=profile.name == DOC,
+            )
+            for profile, responses in zip(inputs, answers, strict=True)
+        ),
+        type_vars=tuple(type_vars.values()),
+        any_type_arguments=", ".join(
+            " | ".join(dict.fromkeys(responses[i].annotation for responses in answers))
+            for i in type_vars
+        ),
     )
 
 
+def _profile_responses(
+    doc: dict[str, Any], operations: tuple[Operation, ...], profiles: Sequence[ProfileInput]
+) -> list[tuple[Response, ...]]:
+    """Each profile's answer to each operation, its models named from the client module."""
+    problems: list[SpecProblem] = []
+    if profiles[0].name != DOC or profiles[0].module:
+        raise ValueError("the first profile must be doc, with its models in the models module")
+    found: list[tuple[Response, ...]] = [tuple(op.response for op in operations)]
+    for profile in profiles[1:]:
+        if not profile.module.isidentifier() or keyword.iskeyword(profile.module):
+            message = (
+                f"the profile name {profile.name!r} does not make a Python module name "
+                f"({profile.module!r})"
+            )
+            problems.append(SpecProblem(source=profile.source, pointer="", message=message))
+            continue
+        qualifier = f"profiles.{profile.module}."
+        builder = _Builder(profile.document, profile.models, profile.source, qualifier=qualifier)
+        by_pointer = dict(iter_operations(profile.document))
+        responses = []
+        for pointer, _ in iter_operations(doc):
+            operation = by_pointer.get(pointer)
+            if operation is None:
+                builder.problem(pointer, "the profile removes this operation; the client needs it")
+                continue
+            responses.append(builder.response(pointer, operation))
+        problems += builder.problems
+        found.append(tuple(responses))
+    if problems:
+        raise SpecError(problems)
+    return found
+
+
 class _Builder:
-    def __init__(self, doc: dict[str, Any], models: ModelIndex, source: str) -> None:
+    def __init__(
+        self, doc: dict[str, Any], models: ModelIndex, source: str, *, qualifier: str = ""
+    ) -> None:
         self.doc = doc
         self.models = models
         self.source = source
+        self.qualifier = qualifier  # how the client module names this document's models
         self.problems: list[SpecProblem] = []
         self.used_models: set[str] = set()
 
@@ -164,7 +333,7 @@ class _Builder:
                 name = ref[len(SCHEMAS) :]
                 if name in self.models.names:
                     self.used_models.add(name)
-                    return name
+                    return self.qualifier + name
             return self.annotation(self.deref(schema))
         declared = schema.get("type")
         types = list(declared) if isinstance(declared, list) else [declared] if declared else []
@@ -215,7 +384,6 @@ class _Builder:
             service_arguments=_service_arguments(by_location, body, body_fields),
             path_expression=_path_expression(path, by_location["path"]),
             params_struct=f"_{pascal(op_id)}Params" if params else "",
-            decoder_name=f"_{snake(op_id).upper()}_RESPONSE",
         )
 
     def check_unique(self, pointer: str, arguments: tuple[Param, ...], body: Body | None) -> None:
@@ -350,15 +518,63 @@ class _Builder:
         json_media = [m for m in content if _media_kind(m) == "json"]
         if json_media:
             schema = content[json_media[0]].get("schema", {})
+            where = pointer_join(pointer, "responses", status, "content", json_media[0], "schema")
+            answers, errors = self.error_answers(schema, where)
+            if not errors:
+                return Response(
+                    status=status,
+                    kind="json",
+                    annotation=self.annotation(schema),
+                    is_array=self.is_array(schema),
+                )
+            annotation = " | ".join(dict.fromkeys(self.annotation(s) for s in answers))
+            error_answers = tuple(dict.fromkeys(self.annotation(s) for s in errors))
             return Response(
                 status=status,
                 kind="json",
-                annotation=self.annotation(schema),
-                is_array=self.is_array(schema),
+                annotation=annotation,
+                is_array=all(self.is_array(s) for s in answers),
+                decode_type=" | ".join((annotation, *error_answers)),
+                error_answers=error_answers,
             )
         if content:
             return Response(status=status, kind="text", annotation="str", is_array=False)
         return Response(status=status, kind="empty", annotation="None", is_array=False)
+
+    def error_answers(self, schema: Any, pointer: str) -> tuple[list[Any], list[Any]]:
+        """The branches of a oneOf or anyOf answer that are answers, and those that are errors.
+
+        A branch whose schema says `x-mjspec-error-answer: true` is an error sent with a 2xx
+        status (the C# fork's `{"success": false, ...}`): the client raises it as a
+        StatusError instead of returning it, so it must be a model class.
+        """
+        resolved = self.deref(schema)
+        branches = None
+        if isinstance(resolved, dict) and "properties" not in resolved:
+            branches = resolved.get("oneOf") or resolved.get("anyOf")
+        if not isinstance(branches, list):
+            return [schema], []
+        answers: list[Any] = []
+        errors: list[Any] = []
+        for branch in branches:
+            target = self.deref(branch)
+            marked = isinstance(target, dict) and target.get(ERROR_ANSWER) is True
+            (errors if marked else answers).append(branch)
+        if not errors:
+            return [schema], []
+        for branch in errors:
+            ref = branch.get("$ref") if isinstance(branch, dict) else None
+            name = ref[len(SCHEMAS) :] if isinstance(ref, str) and ref.startswith(SCHEMAS) else ""
+            if name not in self.models.attributes:
+                self.problem(
+                    pointer,
+                    f"an error answer ({ERROR_ANSWER}) must be a $ref to an object schema, "
+                    f"found {branch!r}",
+                )
+        if not answers:
+            self.problem(pointer, f"every branch is an error answer ({ERROR_ANSWER})")
+            return [schema], []
+        return answers, errors
 
 
 _LOCATIONS = ("path", "query", "header")

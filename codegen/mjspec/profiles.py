@@ -388,6 +388,42 @@ def differences(base: Mapping[str, Any], other: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def error_answers(document: Mapping[str, Any]) -> list[str]:
+    """The component schemas marked `x-mjspec-error-answer`: errors sent with a 2xx status."""
+    schemas = document.get("components", {}).get("schemas", {})
+    return [
+        name
+        for name, schema in schemas.items()
+        if isinstance(schema, Mapping) and schema.get("x-mjspec-error-answer") is True
+    ]
+
+
+def summary(profiles: Mapping[str, Profile]) -> str:
+    """What `mjspec profiles` prints: each profile, where it comes from, how it sends the key
+    and its bodies, and how it differs from doc (`differences`)."""
+    base = profiles[DOC].document if DOC in profiles else {}
+    blocks = []
+    for profile in profiles.values():
+        ways = ", ".join(w.label for w in profile.auth_ways) or "none"
+        lines = [
+            f"{profile.name}: {profile.title}",
+            f"  source: {profile.source}",
+            f"  auth{' (optional)' if profile.auth_optional else ''}: {ways}",
+            f"  request bodies: {', '.join(profile.request_media_types) or 'none'}",
+        ]
+        errors = error_answers(profile.document)
+        if errors:
+            lines.append(f"  errors answered with a 2xx status: {', '.join(errors)}")
+        if profile.name == DOC:
+            lines.append("  differences from doc: none (it is the document)")
+        else:
+            found = differences(base, profile.document)
+            lines.append(f"  differences from doc: {len(found) or 'none'}")
+            lines += [f"    {line}" for line in found]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
 __all__ = [
     "DOC",
     "AuthWay",
@@ -396,10 +432,12 @@ __all__ = [
     "apply_overlay",
     "auth_ways",
     "differences",
+    "error_answers",
     "load_profiles",
     "overlay_files",
     "profile_names",
     "request_media_types",
     "select",
     "served_rules",
+    "summary",
 ]

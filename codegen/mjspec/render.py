@@ -7,6 +7,7 @@ stable whatever the templates' whitespace.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Mapping
 
 import jinja2
 from ruff.__main__ import find_ruff_bin
@@ -24,6 +25,8 @@ TEMPLATES = {
     "errors.py.jinja": "errors.py",
     "server.py.jinja": "server.py",
 }
+# only when the spec has profiles besides doc
+PROFILE_TEMPLATES = {"profiles__init__.py.jinja": "profiles/__init__.py"}
 
 
 def header(source: str) -> str:
@@ -63,17 +66,34 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render(api: Api, models_source: str, spec_json: str) -> dict[str, str]:
-    """{path relative to the output root: formatted text} for the whole package."""
+def render(
+    api: Api,
+    models_source: str,
+    spec_json: str,
+    *,
+    profile_models: Mapping[str, str] | None = None,
+    overlays: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """{path relative to the output root: formatted text} for the whole package.
+
+    `profile_models` maps each profile's module name to its models' source; `overlays`
+    maps each profile's name to its overlay as JSON, shipped next to `openapi.json`.
+    """
     env = environment()
+    templates = {**TEMPLATES, **(PROFILE_TEMPLATES if api.profiled else {})}
     files = {
-        f"{PACKAGE}/{out}": env.get_template(tpl).render(api=api) for tpl, out in TEMPLATES.items()
+        f"{PACKAGE}/{out}": env.get_template(tpl).render(api=api) for tpl, out in templates.items()
     }
     files[f"{PACKAGE}/models.py"] = models_source
+    for module, source in (profile_models or {}).items():
+        files[f"{PACKAGE}/profiles/{module}.py"] = source
     formatted = {path: format_python(text, path) for path, text in sorted(files.items())}
     formatted[f"{PACKAGE}/py.typed"] = ""
-    # The package carries its contract, so the conformance kit works outside a checkout.
+    # The package carries its contract and its profiles (overlays live in `profiles/` next
+    # to the spec), so the conformance kit works outside a checkout.
     formatted[f"{PACKAGE}/openapi.json"] = spec_json
+    for name, text in (overlays or {}).items():
+        formatted[f"{PACKAGE}/profiles/{name}.json"] = text
     return dict(sorted(formatted.items()))
 
 

@@ -2,11 +2,13 @@
 """Typed client for Midjourney task query (list-by-condition).
 
 The client is `Client` (sync) or `AsyncClient`; the models are in `mjapi.models`;
+each profile's models are in a module of `mjapi.profiles` (`Client(url, profile=...)`
+decodes into them);
 the server stubs are in `mjapi.server`; every error the client raises on purpose is
 an `ApiError` (see `mjapi.errors`).
 """
 
-from .client import AsyncClient, Client
+from .client import AsyncClient, Client, ProfileName
 from .errors import (
     ApiError,
     ConnectError,
@@ -26,6 +28,7 @@ __all__ = [
     "ContractError",
     "Error",
     "ListByConditionRequest",
+    "ProfileName",
     "RequestTimeout",
     "StatusError",
     "Task",

@@ -5,26 +5,44 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 from urllib.parse import quote
 
 import httpx
 import msgspec
 
-from .errors import ContractError
+from .errors import ContractError, StatusError
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+P = TypeVar("P")
 
 _MISSING = re.compile(r"Object missing required field `(?P<name>.*)`")
 
 
-def auth_headers(token: str | None, header: str) -> dict[str, str]:
-    """`Authorization: Bearer <token>`, or the raw token in any other header."""
+class AuthWay(NamedTuple):
+    """How a profile sends the token: `<header>: Bearer <token>`, or raw in `header`."""
+
+    header: str
+    bearer: bool
+
+
+def auth_headers(token: str | None, auth_header: str | None, way: AuthWay) -> dict[str, str]:
+    """The token as the profile sends it when `auth_header` is None, else raw in that header."""
     if token is None:
         return {}
-    if header.lower() == "authorization":
-        return {header: f"Bearer {token}"}
-    return {header: token}
+    if auth_header is not None:
+        return {auth_header: token}
+    return {way.header: f"Bearer {token}" if way.bearer else token}
+
+
+def pick_profile(profiles: Mapping[str, P], name: str) -> P:
+    """The profile called `name`; a ValueError listing the choices for any other name."""
+    try:
+        return profiles[name]
+    except (KeyError, TypeError):
+        choices = ", ".join(profiles)
+        raise ValueError(f"unknown profile {name!r}; choose one of: {choices}") from None
 
 
 def path_segment(value: object) -> str:
@@ -68,15 +86,34 @@ def json_body(value: object) -> bytes:
     return msgspec.json.encode(value)
 
 
+class Decoder(Protocol[T_co]):
+    """Turns a 2xx response into what the operation returns."""
+
+    def decode(self, response: httpx.Response) -> T_co: ...
+
+
 class ResponseDecoder(Generic[T]):
-    """Decodes a response body into its declared type, or raises ContractError naming the field."""
+    """Decodes a response body into its declared type, or raises ContractError naming the field.
 
-    __slots__ = ("_decoder", "_is_array", "_operation")
+    `type_` is what the body decodes to: `T` itself, or `T` together with the
+    `error_answers` classes (errors a server sends with a 2xx status), which are raised
+    as StatusError rather than returned.
+    """
 
-    def __init__(self, operation: str, type_: Any, *, is_array: bool) -> None:
+    __slots__ = ("_decoder", "_error_answers", "_is_array", "_operation")
+
+    def __init__(
+        self,
+        operation: str,
+        type_: Any,
+        *,
+        is_array: bool,
+        error_answers: tuple[type[Any], ...] = (),
+    ) -> None:
         self._operation = operation
         self._decoder: msgspec.json.Decoder[T] = msgspec.json.Decoder(type_)
         self._is_array = is_array
+        self._error_answers = error_answers
 
     def decode(self, response: httpx.Response) -> T:
         return self.decode_content(response.content, response.status_code)
@@ -84,7 +121,7 @@ class ResponseDecoder(Generic[T]):
     def decode_content(self, content: bytes, status_code: int = 200) -> T:
         """Decode and check a body; raise ContractError naming the field that breaks the contract."""
         try:
-            return self._decoder.decode(content)
+            value = self._decoder.decode(content)
         except msgspec.ValidationError as exc:
             raise self._contract_error(str(exc), content, status_code) from None
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
@@ -94,6 +131,14 @@ class ResponseDecoder(Generic[T]):
                 field="",
                 reason=f"the body is not valid JSON ({exc})",
             ) from None
+        if self._error_answers and isinstance(value, self._error_answers):
+            raise StatusError(
+                self._operation,
+                status_code,
+                content,
+                reason=f"the server answered an error object with HTTP {status_code}",
+            )
+        return value
 
     def _contract_error(self, message: str, content: bytes, status_code: int) -> ContractError:
         reason, _, location = message.partition(" - at `")

@@ -5,7 +5,8 @@ ApiError                   base of everything the client raises on purpose
  ├── TransportError        no usable HTTP answer
  │    ├── ConnectError     the server could not be reached, or the connection broke
  │    └── RequestTimeout   no answer within the timeout
- ├── StatusError           a non-2xx answer: `.status_code` and `.body`
+ ├── StatusError           a non-2xx answer, or an error object sent with a 2xx:
+ │                         `.status_code` and `.body`
  └── ContractError         a 2xx answer that breaks the contract: `.field` (a path such as
                            `buttons[3].style`), `.task_id`, `.index`, `.reason`
 """
@@ -34,13 +35,17 @@ class RequestTimeout(TransportError):
 
 
 class StatusError(ApiError):
-    """The server answered with a status outside 2xx."""
+    """The server answered with a status outside 2xx, or with an error object its profile
+    declares (`x-mjspec-error-answer`) under a 2xx status."""
 
-    def __init__(self, operation: str, status_code: int, body: bytes) -> None:
+    def __init__(
+        self, operation: str, status_code: int, body: bytes, *, reason: str | None = None
+    ) -> None:
         self.status_code = status_code
         self.body = body
         preview = body[:200].decode("utf-8", "replace")
-        super().__init__(operation, f"the server answered HTTP {status_code}: {preview}")
+        said = reason or f"the server answered HTTP {status_code}"
+        super().__init__(operation, f"{said}: {preview}")
 
     @property
     def text(self) -> str:
