@@ -276,3 +276,12 @@ def test_the_command_prints_the_matrix_and_writes_every_report(
     java = next(s for s in suites if s.get("name") == "mjspec conform [midjourney-proxy-java]")
     assert java.get("failures") == "0"
     assert int(suites.get("failures", "0")) > 0  # doc's, among others
+
+
+def test_numeric_ids_coerced_by_spring_are_a_warning_not_a_failure() -> None:
+    with serve_family("midjourney-proxy-java") as server:
+        report = judge(server.base_url, server.task_ids, "midjourney-proxy-java")
+    assert report.verdict == "pass"
+    accepted = [w for w in report.warnings if w.check == "invalid_input_accepted"]
+    assert accepted
+    assert '{"ids": [1]}' in accepted[0].message

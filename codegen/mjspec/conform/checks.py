@@ -111,12 +111,43 @@ def _locate(task: Any, steps: Sequence[str]) -> Iterator[tuple[str, bool, Any]]:
         yield location, True, value
 
 
-def observe_task(task: dict[str, Any], fields: Sequence[FieldSpec]) -> list[FieldObservation]:
-    """Every required field path of one task: ok, missing, null or of the wrong JSON type."""
+def _locate_plain(task: Any, steps: Sequence[str]) -> Iterator[tuple[str, bool, Any]]:
+    """`_locate` for a path without arrays (most fields): plain dictionary lookups."""
+    value = task
+    for index, step in enumerate(steps):
+        if not isinstance(value, dict):
+            return
+        if step not in value:
+            if index == len(steps) - 1:
+                yield ".".join(steps), False, None
+            return
+        value = value[step]
+    yield ".".join(steps), True, value
+
+
+Located = dict[tuple[int, tuple[str, ...]], list[tuple[str, bool, Any]]]
+"""Where each path was found in each task of one answer, shared by the profiles judging it."""
+
+
+def observe_task(
+    task: dict[str, Any], fields: Sequence[FieldSpec], located: Located | None = None
+) -> list[FieldObservation]:
+    """Every documented field path of one task: ok, absent, missing, null or the wrong type.
+
+    `located` caches the walks, keyed by the task object: several profiles judging the
+    same decoded answer walk it once.
+    """
     observations = []
     task_id = task.get("id")
     for spec in fields:
-        for location, present, value in _locate(task, spec.steps):
+        key = (id(task), spec.steps)
+        spots = located.get(key) if located is not None else None
+        if spots is None:
+            locate = _locate if "[]" in spec.steps else _locate_plain
+            spots = list(locate(task, spec.steps))
+            if located is not None:
+                located[key] = spots
+        for location, present, value in spots:
             status: FieldStatus
             if not present:
                 status = "missing" if spec.required else "absent"
@@ -167,6 +198,7 @@ def check_ok_answer(
     requested: Collection[str] | None,
     known: Collection[str],
     error_schemas: Sequence[Mapping[str, Any]] = (),
+    located: Located | None = None,
 ) -> AnswerVerdict:
     """Judge a decoded 200 answer.
 
@@ -227,7 +259,7 @@ def check_ok_answer(
             continue
         verdict.tasks_checked += 1
         task_id = task.get("id")
-        for observation in observe_task(task, fields):
+        for observation in observe_task(task, fields, located):
             verdict.observations.append(observation)
             if observation.status not in ("ok", "absent"):
                 spec = by_path[observation.path]

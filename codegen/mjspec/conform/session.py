@@ -67,6 +67,22 @@ class Exchange:
     """For raw probes: what was sent (`without credentials`, `GET`, an auth way)."""
     _curl: str | None = None
     _render: Any = None
+    _json: Any = None
+    _parsed: bool = False
+    located: dict[Any, Any] = dataclasses.field(default_factory=dict)
+    """Field walks over the decoded body, shared by the profiles (`checks.observe_task`)."""
+
+    def json(self) -> Any:
+        """The body decoded once for every profile; ValueError when it is not JSON."""
+        if not self._parsed:
+            try:
+                self._json = json.loads(self.content)
+            except ValueError as exc:
+                self._json = exc
+            self._parsed = True
+        if isinstance(self._json, ValueError):
+            raise self._json
+        return self._json
 
     @property
     def size(self) -> int:
