@@ -31,7 +31,10 @@ def _parser() -> argparse.ArgumentParser:
         "profiles", help="list the profiles (server families) and how each differs from doc"
     )
     profiles.add_argument(
-        "--spec", type=Path, default=Path("spec/openapi.yaml"), help="%(default)s"
+        "--spec",
+        type=Path,
+        default=None,
+        help="spec/openapi.yaml when it exists, else the copy shipped with mjapi",
     )
     profiles.set_defaults(handler=_profiles)
 
@@ -106,8 +109,9 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _profiles(args: argparse.Namespace) -> int:
     from mjspec.profiles import load_profiles, summary
+    from mjspec.spec import default_spec_path
 
-    print(summary(load_profiles(args.spec)))
+    print(summary(load_profiles(args.spec or default_spec_path())))
     return 0
 
 

@@ -385,7 +385,34 @@ def differences(base: Mapping[str, Any], other: Mapping[str, Any]) -> list[str]:
         lines.append(f"~ auth: {ways}")
     if request_media_types(base) != request_media_types(other):
         lines.append(f"~ request bodies: {', '.join(request_media_types(other))}")
+    before_answers, after_answers = answers(base), answers(other)
+    for status, shape in after_answers.items():
+        if before_answers.get(status) != shape:
+            lines.append(f"~ answer {status}: {shape}")
     return lines
+
+
+def answers(document: Mapping[str, Any]) -> dict[str, str]:
+    """Each declared answer of the operation but 200: `4XX: application/json SpringError`."""
+    from mjspec.spec import resolve
+
+    found = {}
+    for status, response in (_operation(document).get("responses") or {}).items():
+        if str(status) == "200" or not isinstance(response, Mapping):
+            continue
+        if "$ref" in response:
+            try:
+                response = resolve(document, str(response["$ref"]))
+            except KeyError:
+                continue
+        content = response.get("content") or {}
+        shapes = []
+        for media_type, media in content.items():
+            schema = media.get("schema", {}) if isinstance(media, Mapping) else {}
+            ref = schema.get("$ref", "") if isinstance(schema, Mapping) else ""
+            shapes.append(f"{media_type} {ref.rpartition('/')[2]}".strip())
+        found[str(status)] = ", ".join(shapes) or "an empty body"
+    return found
 
 
 def error_answers(document: Mapping[str, Any]) -> list[str]:
