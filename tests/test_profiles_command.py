@@ -77,3 +77,14 @@ def test_a_spec_without_profiles_lists_doc_alone(
     shutil.copy(SPEC_PATH, tmp_path / "openapi.yaml")
     assert main(["profiles", "--spec", str(tmp_path / "openapi.yaml")]) == 0
     assert list(_blocks(capsys.readouterr().out)) == ["doc"]
+
+
+def test_outside_a_checkout_the_profiles_shipped_with_mjapi_are_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["profiles"]) == 0
+    blocks = _blocks(capsys.readouterr().out)
+    assert list(blocks) == ["doc", "midjourney-proxy-csharp", "midjourney-proxy-java", "new-api"]
+    assert "mjapi/profiles/new-api.json" in blocks["new-api"]
+    assert "~ answer 401: an empty body" in blocks["midjourney-proxy-java"]
