@@ -3,7 +3,8 @@
     MjspecError                 base: the command line catches only this
      ├── SpecError              the spec cannot be used; carries one or more SpecProblem
      ├── GenerateError          generation failed after the spec was accepted
-     └── UsageError             a bad command-line argument or input file
+     ├── UsageError             a bad command-line argument or input file
+     └── RecordError            `mjspec record` wrote nothing (mjspec.record)
 
 Anything else escaping mjspec is a bug and keeps its traceback.
 """
