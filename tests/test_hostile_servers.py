@@ -1,0 +1,115 @@
+"""The hostile servers themselves: each misbehaves as documented and stops promptly."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import msgspec
+import pytest
+
+from tests.hostile_servers import KINDS, Kind, hostile
+
+REQUEST = (
+    b"POST /mj/task/list-by-condition HTTP/1.1\r\nHost: x\r\nmj-api-secret: s3cret\r\n"
+    b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+)
+
+
+def _exchange(base_url: str, *, seconds: float = 1.0) -> bytes:
+    """Send REQUEST and read what comes back for at most `seconds` (or until it closes)."""
+    host, port = base_url.removeprefix("http://").split(":")
+    received = b""
+    deadline = time.monotonic() + seconds
+    with socket.create_connection((host, int(port)), timeout=seconds) as sock:
+        sock.sendall(REQUEST)
+        while time.monotonic() < deadline:
+            sock.settimeout(max(deadline - time.monotonic(), 0.01))
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            received += chunk
+    return received
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_server_records_the_request_and_stops_within_a_second(kind: Kind) -> None:
+    before = threading.active_count()
+    with hostile(kind, size=10_000) as server:
+        try:
+            _exchange(server.base_url, seconds=0.3)
+        except ConnectionResetError:
+            assert kind == "reset"
+        started = time.monotonic()
+    assert time.monotonic() - started < 1
+    assert threading.active_count() == before
+    (seen,) = server.requests
+    assert (seen.method, seen.target) == ("POST", "/mj/task/list-by-condition")
+    assert seen.headers["mj-api-secret"] == "s3cret"
+
+
+def test_hang_answers_nothing() -> None:
+    with hostile("hang") as server:
+        assert _exchange(server.base_url, seconds=0.5) == b""
+
+
+def test_drip_sends_a_json_head_then_a_byte_per_interval() -> None:
+    with hostile("drip", interval=0.1) as server:
+        received = _exchange(server.base_url, seconds=0.55)
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"Content-Type: application/json" in head
+    assert 3 <= len(body) <= 8
+    assert body.startswith(b"[ ")
+
+
+def test_reset_closes_with_rst() -> None:
+    with hostile("reset") as server, pytest.raises(ConnectionResetError):
+        _exchange(server.base_url)
+
+
+def test_garbage_is_not_http() -> None:
+    with hostile("garbage") as server:
+        received = _exchange(server.base_url)
+    assert received and not received.startswith(b"HTTP/")
+
+
+def test_html_500_is_a_500_html_page() -> None:
+    with hostile("html_500") as server:
+        received = _exchange(server.base_url)
+    assert received.startswith(b"HTTP/1.1 500 ")
+    assert b"text/html" in received and b"<html>" in received
+
+
+@pytest.mark.parametrize("size", [2, 61, 1_000_003])
+def test_huge_is_a_chunked_json_array_of_exactly_size_bytes(size: int) -> None:
+    with hostile("huge", size=size) as server:
+        received = _exchange(server.base_url, seconds=5)
+    head, _, chunked = received.partition(b"\r\n\r\n")
+    assert b"Transfer-Encoding: chunked" in head
+    body = b""
+    while True:
+        length_line, _, chunked = chunked.partition(b"\r\n")
+        length = int(length_line, 16)
+        if length == 0:
+            break
+        body += chunked[:length]
+        chunked = chunked[length + 2 :]
+    assert len(body) == size
+    assert isinstance(msgspec.json.decode(body), list)
+
+
+def test_redirect_points_at_another_origin_that_records_what_arrives() -> None:
+    with hostile("redirect", status=308) as server:
+        received = _exchange(server.base_url)
+        assert server.target is not None
+        location = f"{server.target.base_url}/mj/task/list-by-condition"
+        assert received.startswith(b"HTTP/1.1 308 ")
+        assert f"Location: {location}\r\n".encode() in received
+        assert server.target.base_url != server.base_url
+        assert _exchange(server.target.base_url).endswith(b"\r\n\r\n[]")
+    assert server.target.received_headers[0]["mj-api-secret"] == "s3cret"
