@@ -16,6 +16,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Spec-driven code generator and conformance kit for "
         "POST /mj/task/list-by-condition.",
     )
+    from mjspec.conform.report import tool_version
+
+    parser.add_argument("--version", action="version", version=f"mjspec {tool_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     gen = commands.add_parser("generate", help="render generated/ from the spec")
     gen.add_argument("--spec", type=Path, default=Path("spec/openapi.yaml"), help="%(default)s")
@@ -42,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
         "serve", help="run the reference server, or a server family's stand-in (--profile)"
     )
     serve.add_argument("--host", default="127.0.0.1", help="%(default)s")
-    serve.add_argument("--port", type=int, default=8080, help="%(default)s")
+    # checked by `serve` (one line, exit 2), not by argparse (a usage block)
+    serve.add_argument("--port", default="8080", help="%(default)s; 0 for any free port")
     serve.add_argument(
         "--token", help="require the token, sent the profile's way (doc: `Authorization: Bearer`)"
     )

@@ -59,6 +59,8 @@ class AnswerVerdict:
     tasks_checked: int = 0
     error_answer: bool = False
     """The body is an error object the profile allows in a 200 answer (the C# fork's)."""
+    returned: set[str] = dataclasses.field(default_factory=set)
+    """The ids of the tasks in the answer."""
 
 
 def is_json_media_type(content_type: str | None) -> bool:
@@ -280,11 +282,13 @@ def check_ok_answer(
                         message=f"task {task_id!r} came back but was not asked for",
                     )
                 )
+    verdict.returned = returned
     if requested is not None:
         for task_id in sorted(set(requested) & set(known) - returned):
             verdict.problems.append(
                 Problem(
                     check=MISSING_KNOWN_TASK,
+                    key=task_id,
                     message=f"task {task_id!r} is known to the server (--task-id) and was "
                     "asked for, but did not come back",
                 )

@@ -4,24 +4,48 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import hashlib
 import importlib
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from mjspec.conform.engine import DEFAULT_MAX_EXAMPLES, ConformError, Settings, run
+from mjspec.conform.engine import (
+    DEFAULT_MAX_EXAMPLES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_TIMEOUT,
+    ConformError,
+    Settings,
+    run,
+)
 from mjspec.conform.fields import SpecShapeError, derive_fields
+from mjspec.conform.report import Report
 from mjspec.profiles import Profile
 
 DEFAULT_SPEC = Path("spec/openapi.yaml")
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
     return value
 
 
@@ -32,7 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: start the reference server on a free port and check it)",
     )
     parser.add_argument(
-        "--token", help="the API key, sent the profile's way (doc: 'Authorization: Bearer <token>')"
+        "--token",
+        help="the API key, sent the profile's way (doc: 'Authorization: Bearer <token>'); "
+        "default: the MJSPEC_TOKEN environment variable, which keeps it off the command line",
     )
     parser.add_argument(
         "--auth-header",
@@ -66,6 +92,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"(default {DEFAULT_MAX_EXAMPLES})",
     )
     parser.add_argument("--seed", type=int, help="fix the random seed to rerun the same cases")
+    parser.add_argument(
+        "--request-timeout",
+        type=_positive_float,
+        default=DEFAULT_REQUEST_TIMEOUT,
+        metavar="SECONDS",
+        help=f"the total deadline of one request, its whole answer included "
+        f"(default {DEFAULT_REQUEST_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--max-response-bytes",
+        type=_positive,
+        default=DEFAULT_MAX_RESPONSE_BYTES,
+        metavar="N",
+        help=f"the largest answer read; a larger one is a finding "
+        f"(default {DEFAULT_MAX_RESPONSE_BYTES} = 32 MiB)",
+    )
     parser.add_argument("--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report")
     parser.add_argument("--report-json", type=Path, metavar="PATH", help="write a JSON report")
     parser.add_argument(
@@ -92,25 +134,61 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _error(message: str) -> int:
+def _error(message: str, *, code: int = 2) -> int:
     print(f"mjspec conform: {message}", file=sys.stderr)
-    return 2
+    return code
 
 
-def _load_profiles(path: Path | None, wanted: str) -> tuple[dict[str, Any], list[Profile]]:
-    """The spec and the profiles to judge under (`all`: every profile, doc first)."""
+def _base_url_problem(base_url: str) -> str:
+    """Why `--base-url` cannot be used ("" when it can)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(base_url)
+        parts.port  # noqa: B018 - raises on a port that is not a number or out of range
+    except ValueError as exc:
+        return f"--base-url {base_url!r}: {exc}"
+    if parts.scheme not in ("http", "https"):
+        return f"--base-url must start with http:// or https://, not {base_url!r}"
+    if not parts.hostname:
+        return f"--base-url {base_url!r} has no host"
+    if parts.query or parts.fragment or base_url.endswith("?"):
+        return (
+            f"--base-url {base_url!r} has a query or fragment; give the server's root "
+            "(the kit appends /mj/task/list-by-condition)"
+        )
+    return ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Contract:
+    spec: dict[str, Any]
+    profiles: list[Profile]
+    sha256: str
+
+
+def _load_profiles(path: Path | None, wanted: str) -> _Contract:
+    """The spec and the profiles to judge under (`all`: every profile, doc first), checked."""
     from mjspec.errors import SpecError, UsageError
     from mjspec.profiles import load_profiles, select
-    from mjspec.spec import default_spec_path, load_spec
+    from mjspec.spec import check_spec, default_spec_path, load_spec
 
     path = path or default_spec_path()
     try:
-        # Only parsed here: schemathesis validates it, and `derive_fields` checks the shape
-        # the kit needs, each with its own message.
         spec = load_spec(path, check=False)
-        chosen = select(load_profiles(path, spec, check=False), wanted)
+        every = load_profiles(path, spec, check=False)
+        chosen = select(every, wanted)
+        # Only the profiles judged are validated (openapi-spec-validator takes a while).
+        problems = []
+        for profile in chosen:
+            source = profile.source if profile.overlay is not None else path.as_posix()
+            problems += check_spec(profile.document, source)
+        if problems:
+            raise SpecError(problems)
     except SpecError as exc:
-        raise ConformError(f"the spec cannot be used: {exc}") from None
+        first = exc.problems[0] if exc.problems else exc
+        more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
+        raise ConformError(f"the spec cannot be used: {first}{more}") from None
     except UsageError as exc:
         raise ConformError(f"--profile: {exc}") from None
     for profile in chosen:
@@ -118,7 +196,8 @@ def _load_profiles(path: Path | None, wanted: str) -> tuple[dict[str, Any], list
             derive_fields(profile.document)
         except SpecShapeError as exc:
             raise ConformError(f"{profile.source}: {exc}") from None
-    return spec, chosen
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return _Contract(spec=spec, profiles=chosen, sha256=digest)
 
 
 @contextlib.contextmanager
@@ -139,30 +218,43 @@ def _embedded_server(
 
 def _check(
     args: argparse.Namespace,
-    spec: dict[str, Any],
-    profiles: list[Profile],
+    contract: _Contract,
     base_url: str,
     task_ids: list[str],
     token: str | None,
 ) -> int:
-    from mjspec.conform import markdown, output, report
+    from mjspec.conform import output
 
     settings = Settings(
-        spec=spec,
+        spec=contract.spec,
         base_url=base_url,
         task_ids=tuple(dict.fromkeys(task_ids)),
         token=token,
         auth_header=args.auth_header,
-        profiles=tuple(profiles),
+        profiles=tuple(contract.profiles),
         max_examples=args.max_examples,
         seed=args.seed,
         strict=args.strict,
+        request_timeout=args.request_timeout,
+        max_response_bytes=args.max_response_bytes,
+        spec_sha256=contract.sha256,
     )
     progress = output.ConsoleProgress()
     try:
         result = run(settings, progress=progress)
     finally:
         progress.stop()
+    # A second Ctrl-C must not cut the reports short.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return _report(args, result)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _report(args: argparse.Namespace, result: Report) -> int:
+    from mjspec.conform import markdown, output, report
+
     output.render(result, output.make_console())
     try:
         if args.report_json:
@@ -177,6 +269,8 @@ def _check(
             write_html(result, args.report_html)
     except OSError as exc:
         return _error(f"cannot write the report: {exc}")
+    if result.interrupted:
+        return _error("interrupted; the reports hold what was found so far", code=130)
     return result.exit_code
 
 
@@ -205,10 +299,20 @@ def _keep_hypothesis_out_of_the_working_directory() -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run `mjspec conform`; returns the exit code (0 pass, 1 fail, 2 could not judge)."""
-    if args.base_url is not None and not args.base_url.startswith(("http://", "https://")):
-        return _error(f"--base-url must start with http:// or https://, not {args.base_url!r}")
-    if args.auth_header is not None and args.token is None:
-        return _error("--auth-header needs --token")
+    try:
+        return _run_command(args)
+    except KeyboardInterrupt:
+        return _error("interrupted before the run started; nothing was checked", code=130)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    if args.base_url is not None:
+        problem = _base_url_problem(args.base_url)
+        if problem:
+            return _error(problem)
+    token = args.token if args.token is not None else os.environ.get("MJSPEC_TOKEN") or None
+    if args.auth_header is not None and token is None:
+        return _error("--auth-header needs --token (or MJSPEC_TOKEN)")
     reports = (
         ("--report-json", args.report_json),
         ("--junit-xml", args.junit_xml),
@@ -221,12 +325,13 @@ def run_command(args: argparse.Namespace) -> int:
             return _error(f"{option} {path}: {problem}")
     _keep_hypothesis_out_of_the_working_directory()
     try:
-        spec, profiles = _load_profiles(args.spec, args.profile)
+        contract = _load_profiles(args.spec, args.profile)
         if args.base_url is not None:
-            return _check(args, spec, profiles, args.base_url, args.task_ids, args.token)
-        # The embedded server is the first profile's stand-in; it enforces --token.
-        with _embedded_server(args.token, profiles[0].name) as (base_url, ids, token):
+            return _check(args, contract, args.base_url, args.task_ids, token)
+        # The embedded server is the first profile's stand-in; it enforces the token.
+        name = contract.profiles[0].name
+        with _embedded_server(token, name) as (base_url, ids, embedded_token):
             task_ids = [*ids, *args.task_ids]
-            return _check(args, spec, profiles, base_url, task_ids, args.token or token)
+            return _check(args, contract, base_url, task_ids, token or embedded_token)
     except ConformError as exc:
         return _error(str(exc))

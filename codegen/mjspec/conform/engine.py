@@ -26,10 +26,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from mjspec.conform.curl import TOKEN_VARIABLE
 from mjspec.conform.fields import OPERATION_PATH
 from mjspec.conform.judge import ProfileJudge
 from mjspec.conform.report import AuthProbe, MediaProbe, ProfileResult, Report, decide
-from mjspec.conform.session import Exchange, Masker, ServerGone, Session
+from mjspec.conform.session import AnswerRefused, Exchange, Masker, ServerGone, Session
+from mjspec.conform.transport import BoundedSession
 from mjspec.profiles import AuthWay, Profile, doc_profile
 
 if TYPE_CHECKING:
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     from mjspec.conform._typing import AnyCase, Operation
 
 DEFAULT_MAX_EXAMPLES = 50
+DEFAULT_REQUEST_TIMEOUT = 10.0
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 JSON = "application/json"
 FORM = "multipart/form-data"
 
@@ -85,8 +89,13 @@ class Settings:
     max_examples: int = DEFAULT_MAX_EXAMPLES
     seed: int | None = None
     strict: bool = False
-    timeout: float = 10.0
+    request_timeout: float = 10.0
+    """The total deadline of one request, its whole answer included."""
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     connect_timeout: float = 3.0
+
+    spec_sha256: str | None = None
+    """The sha256 of the spec file, for the report."""
 
     def judged_profiles(self) -> tuple[Profile, ...]:
         return self.profiles or (doc_profile(dict(self.spec), "spec"),)
@@ -120,17 +129,27 @@ class _Run:
         """The status of the first valid request of each media type."""
 
     def exchange(self, case: AnyCase, *, negative: bool) -> bool:
-        """Send a case and judge it under every profile; True when every one of them failed."""
+        """Send a case and judge it under every profile; True when every one of them failed.
+
+        ServerGone ends the run: no answer, or an answer past a bound (recorded first).
+        """
         try:
             exchange = self.session.send(case, negative=negative)
         except ServerGone as exc:
             for judge_ in self.judges:
                 judge_.no_answer(case.body, str(exc))
             raise
+        except AnswerRefused as refused:
+            self.refused(refused)
+            raise ServerGone(refused.message) from None
         if not negative:
             self.media_statuses.setdefault(exchange.media_type, exchange.status)
         verdicts = [judge_.judge(exchange) for judge_ in self.judges]
         return all(verdicts)
+
+    def refused(self, refused: AnswerRefused) -> None:
+        for judge_ in self.judges:
+            judge_.refused(refused.check, refused.message, refused.reproduce)
 
 
 def _hypothesis_phase(
@@ -174,13 +193,42 @@ def _hypothesis_phase(
 PROBED_ALONE = 40
 
 
-def _probes(operation: Operation, known: Sequence[str]) -> list[tuple[AnyCase, bool]]:
+def spec_examples(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The request bodies the spec gives as examples (a deterministic phase: the same
+    verdict whatever the seed, where random cases would hit an example id by chance)."""
+    operation = document.get("paths", {}).get(OPERATION_PATH, {}).get("post", {})
+    content = (operation.get("requestBody") or {}).get("content") or {}
+    found: list[dict[str, Any]] = []
+    for media in content.values():
+        candidates = [media.get("example")]
+        candidates += [e.get("value") for e in (media.get("examples") or {}).values()]
+        schema = media.get("schema") or {}
+        if "$ref" in schema:
+            from mjspec.spec import resolve
+
+            try:
+                schema = resolve(document, schema["$ref"])
+            except KeyError:
+                schema = {}
+        ids_schema = (schema.get("properties") or {}).get("ids") or {}
+        candidates += [{"ids": ids} for ids in ids_schema.get("examples") or ()]
+        for body in candidates:
+            valid = isinstance(body, dict) and isinstance(body.get("ids"), list)
+            if valid and all(isinstance(i, str) for i in body["ids"]) and body not in found:
+                found.append(body)
+    return found
+
+
+def _probes(
+    operation: Operation, known: Sequence[str], examples: Sequence[dict[str, Any]] = ()
+) -> list[tuple[AnyCase, bool]]:
     """Fixed requests every run sends: (case, is it spec-invalid)."""
     bodies: list[tuple[Any, str, bool]] = []
     if known:
         # The known ids, an unknown one and a duplicate; then each known id alone.
         bodies.append(({"ids": [*known, "0", known[0]]}, JSON, False))
         bodies.extend(({"ids": [task_id]}, JSON, False) for task_id in known[:PROBED_ALONE])
+    bodies.extend((example, JSON, False) for example in examples)
     many = [*known, *(str(10**15 + n) for n in range(60))]
     bodies += [
         ({"ids": many}, JSON, False),  # more ids than the generated cases hold
@@ -213,7 +261,6 @@ def run(
     clock: Callable[[], float] = time.perf_counter,
 ) -> Report:
     """Check the server at `settings.base_url` under each profile of `settings`."""
-    import requests
     import schemathesis
 
     started = clock()
@@ -235,36 +282,33 @@ def run(
     ]
     base_url = settings.base_url.rstrip("/")
     auth: list[AuthProbe] = []
-    with requests.Session() as http:
-        session = Session(
-            http=http,
-            base_url=base_url,
-            path=OPERATION_PATH,
-            headers=headers,
-            masked_headers=_headers(way, "***" if settings.token else None),
-            masker=masker,
-            timeout=(settings.connect_timeout, settings.timeout),
-        )
-        run_ = _Run(session, judges)
+    refused = interrupted = False
+    http = BoundedSession(deadline=settings.request_timeout, max_bytes=settings.max_response_bytes)
+    session = Session(
+        http=http,
+        base_url=base_url,
+        path=OPERATION_PATH,
+        headers=headers,
+        credentials=_headers(way, TOKEN_VARIABLE if settings.token else None),
+        masker=masker,
+        timeout=(settings.connect_timeout, settings.request_timeout),
+    )
+    run_ = _Run(session, judges)
+    try:
         if way is not None and settings.token is not None:
             auth = _probe_auth_ways(session, judges, way, settings)
-        try:
-            preflight = session.send(
-                operation.Case(body={"ids": list(settings.task_ids)}, media_type=JSON),
-                negative=False,
-            )
-        except ServerGone as exc:
-            raise Unreachable(f"cannot reach {settings.base_url}: {exc}") from None
-        refused = preflight.status in (401, 403)
-        run_.media_statuses[JSON] = preflight.status
-        for judge_ in judges:
-            if refused:
-                judge_.ledger.refused += 1
-                judge_.ledger.statuses[preflight.status] += 1
-            else:
-                judge_.judge(preflight)
+        refused = _preflight(run_, operation, settings)
         if not refused:
             _run_phases(run_, operation, generating, settings, seed, progress)
+    except KeyboardInterrupt:
+        interrupted = True  # the report says what was found so far
+    except (ServerGone, AnswerRefused) as exc:
+        if isinstance(exc, AnswerRefused):
+            run_.refused(exc)
+        elif session.requests == 0:
+            raise Unreachable(f"cannot reach {settings.base_url}: {exc}") from None
+    finally:
+        http.close()
     progress.stop()
     results = [
         _result(judge_, settings, auth_rejected=refused, requests=session.requests)
@@ -295,15 +339,33 @@ def run(
         profiles={r.name: r for r in results},
         auth=auth,
         media=media,
+        interrupted=interrupted,
+        spec_sha256=settings.spec_sha256,
     )
+
+
+def _preflight(run_: _Run, operation: Operation, settings: Settings) -> bool:
+    """Send the known ids once; True when authentication refused it (the run stops)."""
+    case = operation.Case(body={"ids": list(settings.task_ids)}, media_type=JSON)
+    preflight = run_.session.send(case, negative=False)
+    refused = preflight.status in (401, 403)
+    run_.media_statuses[JSON] = preflight.status
+    for judge_ in run_.judges:
+        if refused:
+            judge_.ledger.refused += 1
+            judge_.ledger.statuses[preflight.status] += 1
+        else:
+            judge_.judge(preflight)
+    return refused
 
 
 def _result(
     judge_: ProfileJudge, settings: Settings, *, auth_rejected: bool, requests: int
 ) -> ProfileResult:
     ledger = judge_.ledger
-    failures, warnings = ledger.findings(strict=settings.strict)
+    failures, warnings = ledger.findings(strict=settings.strict, known=settings.task_ids)
     rejected = auth_rejected or (ledger.exchanges > 0 and ledger.refused == ledger.exchanges)
+    fields = ledger.field_results()
     verdict, reason = decide(
         tasks_checked=ledger.tasks_checked,
         failures=failures,
@@ -311,6 +373,8 @@ def _result(
         strict=settings.strict,
         auth_rejected=rejected,
         statuses=ledger.statuses,
+        unseen=[f for f in fields if f.expected and f.status == "unseen"],
+        never_returned=ledger.never_returned(settings.task_ids),
     )
     return ProfileResult(
         name=judge_.profile.name,
@@ -318,7 +382,7 @@ def _result(
         verdict=verdict,
         reason=reason,
         tasks_checked=ledger.tasks_checked,
-        fields=ledger.field_results(),
+        fields=fields,
         failures=failures,
         warnings=warnings,
     )
@@ -350,14 +414,14 @@ def _probe_auth_ways(
         exchange = session.raw(
             "POST",
             candidate.headers(settings.token),
-            candidate.headers("***"),
+            candidate.headers(TOKEN_VARIABLE),
             body=body,
             kind="auth",
             label=candidate.label,
         )
         if exchange is not None:
             answered.append((candidate, exchange))
-    accepted = [c for c, exchange in answered if exchange.status not in (401, 403)]
+    accepted = [c for c, exchange in answered if 200 <= exchange.status < 300]
     probes: list[AuthProbe] = []
     for candidate, exchange in answered:
         declared_by = []
@@ -376,7 +440,7 @@ def _probe_auth_ways(
         )
     if accepted and way not in accepted:
         better = accepted[0]
-        session.use_headers(better.headers(settings.token), better.headers("***"))
+        session.use_headers(better.headers(settings.token), better.headers(TOKEN_VARIABLE))
         for judge_ in judges:
             judge_.use_headers(better.headers(settings.token))
     return probes
@@ -393,7 +457,7 @@ def _run_phases(
     from mjspec.conform.strategies import negative_cases, positive_cases
 
     media_types = [m for m in (JSON, FORM) if m in generating.request_media_types] or [JSON]
-    probes = _probes(operation, settings.task_ids)
+    probes = _probes(operation, settings.task_ids, spec_examples(generating.document))
     progress.start("probes", len(probes) + 1)
     try:
         for case, negative in probes:
@@ -434,14 +498,14 @@ def _probe_outside(run_: _Run, settings: Settings) -> None:
     """Other HTTP methods on the path; with a token, no token and a wrong one."""
     session = run_.session
     for method in OTHER_METHODS:
-        exchange = session.raw(method, session.headers, session.masked_headers, label=method)
+        exchange = session.raw(method, session.headers, session.credentials, label=method)
         if exchange is not None:
             for judge_ in run_.judges:
                 judge_.other_method(exchange)
     if settings.token is None:
         return
     body = {"ids": list(settings.task_ids)}
-    wrong = {k: v.replace("***", "wrong-token") for k, v in session.masked_headers.items()}
+    wrong = {k: v.replace(TOKEN_VARIABLE, "wrong-token") for k, v in session.credentials.items()}
     for label, headers in (("without credentials", {}), ("with a wrong token", wrong)):
         exchange = session.raw("POST", headers, headers, body=body, kind="auth", label=label)
         if exchange is not None:

@@ -34,6 +34,10 @@ class FieldSpec:
     """Documented JSON types; `integer` excludes floats and bools."""
     required: bool = True
     """False for a documented field a server may leave out (checked when present)."""
+    expected: bool = True
+    """Required all the way from the task: a run must see it before it can pass."""
+    seen_in: str = ""
+    """Which tasks show it (`x-mjspec-seen-in` of the field or its nearest parent)."""
 
     @property
     def type_name(self) -> str:
@@ -148,6 +152,8 @@ def _walk(
     steps: tuple[str, ...],
     depth: int,
     optional: bool,
+    expected: bool = True,
+    seen_in: str = "",
 ) -> Iterator[FieldSpec]:
     if depth > 16:  # recursive schemas: stop rather than loop
         return
@@ -156,20 +162,33 @@ def _walk(
     required = list(dict.fromkeys(merged.get("required", [])))
     names = [*required, *(n for n in properties if n not in required)] if optional else required
     for name in names:
-        sub = _merged(spec, properties.get(name, {}))
+        raw = properties.get(name, {})
+        sub = _merged(spec, raw)
         types = _types(sub, spec)
         path = f"{prefix}{name}"
-        yield FieldSpec(path=path, steps=(*steps, name), types=types, required=name in required)
+        here = name in required
+        hint = str(
+            (raw.get("x-mjspec-seen-in") if isinstance(raw, Mapping) else None)
+            or sub.get("x-mjspec-seen-in")
+            or seen_in
+        )
+        yield FieldSpec(
+            path=path,
+            steps=(*steps, name),
+            types=types,
+            required=here,
+            expected=expected and here,
+            seen_in=hint,
+        )
         part = _object_part(spec, sub)
         nested = part.get("required") or (optional and part.get("properties"))
+        deeper = (depth + 1, optional, expected and here, hint)
         if "object" in types and (types - {"null"} == {"object"} or nested):
-            yield from _walk(spec, part, f"{path}.", (*steps, name), depth + 1, optional)
+            yield from _walk(spec, part, f"{path}.", (*steps, name), *deeper)
         elif "array" in types and "items" in part:
             items = _merged(spec, part["items"])
             if items.get("required") or (optional and items.get("properties")):
-                yield from _walk(
-                    spec, items, f"{path}[].", (*steps, name, "[]"), depth + 1, optional
-                )
+                yield from _walk(spec, items, f"{path}[].", (*steps, name, "[]"), *deeper)
 
 
 def item_schema(spec: Mapping[str, Any]) -> dict[str, Any]:

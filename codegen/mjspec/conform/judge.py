@@ -40,6 +40,7 @@ ERROR_ANSWER = "error_answer"
 OTHER_METHOD = "other_method"
 AUTH_NOT_ENFORCED = "auth_not_enforced"
 AUTH_WAY_REFUSED = "auth_way_refused"
+REDIRECT = "redirect"
 
 Standing = Literal["positive", "negative", "undeclared"]
 
@@ -99,7 +100,18 @@ class ProfileJudge:
         if status in (401, 403):
             ledger.refused += 1
         label = {"positive": "spec-valid", "negative": "spec-invalid"}.get(standing, "undeclared")
-        if status >= 500:
+        if 300 <= status < 400:
+            own_problems = True
+            where = exchange.location or "(no Location)"
+            failed |= self._record(
+                REDIRECT,
+                f"answered {status}, redirecting to {where}; not followed (the kit never "
+                "follows a redirect: the answer under test is this one, and a credential is "
+                "never sent to another origin)",
+                exchange,
+                key=str(status),
+            )
+        elif status >= 500:
             own_problems = True
             failed |= self._record(
                 SERVER_ERROR,
@@ -147,6 +159,9 @@ class ProfileJudge:
             located=exchange.located,
         )
         self.ledger.tasks_checked += verdict.tasks_checked
+        self.ledger.returned |= verdict.returned
+        if requested is not None:
+            self.ledger.asked.update(requested)
         for observation in verdict.observations:
             self.ledger.observe(observation)
         failed = False
@@ -228,6 +243,10 @@ class ProfileJudge:
                 for failure in group.exceptions
             ]
         return []
+
+    def refused(self, check: str, message: str, reproduce: str) -> None:
+        """An answer that broke a bound (the deadline, the size limit)."""
+        self.ledger.record(check, message, reproduce=reproduce)
 
     def no_answer(self, exchange_body: Any, reason: str) -> None:
         self.ledger.record(NO_ANSWER, f"no answer: {reason}", key=repr(exchange_body)[:40])

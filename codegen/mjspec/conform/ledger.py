@@ -33,7 +33,13 @@ class Ledger:
         self, fields: Sequence[FieldSpec], severities: Mapping[str, Severity], masker: Masker
     ) -> None:
         self._results = {
-            f.path: FieldResult(path=f.path, type_name=f.type_name, required=f.required)
+            f.path: FieldResult(
+                path=f.path,
+                type_name=f.type_name,
+                required=f.required,
+                expected=f.expected,
+                seen_in=f.seen_in,
+            )
             for f in fields
         }
         self._severities = dict(severities)
@@ -43,6 +49,10 @@ class Ledger:
         self.statuses: Counter[int] = Counter()  # of the POSTs to the operation
         self.refused = 0
         self.exchanges = 0
+        self.returned: set[str] = set()
+        """Every task id seen in any answer."""
+        self.asked: set[str] = set()
+        """Every id asked for in a valid request that was answered 200."""
 
     def severity(self, check: str) -> Severity:
         return severity_of(check, self._severities)
@@ -56,10 +66,11 @@ class Ledger:
         key: str = "",
         field: str | None = None,
         status_code: int | None = None,
+        reproduce: str | None = None,
     ) -> Severity:
         """Keep a finding (the smallest request wins); returns its severity."""
         severity = self.severity(check)
-        size = exchange.size if exchange is not None else 0
+        size = exchange.size if exchange is not None else len(reproduce or "")
         ident = (severity, check, field or "", key)
         kept = self._kept.get(ident)
         if kept is not None and kept.size <= size:
@@ -68,7 +79,7 @@ class Ledger:
             check=check,
             message=self._masker.text(message),
             field=field,
-            reproduce=exchange.reproduce() if exchange is not None else None,
+            reproduce=exchange.reproduce() if exchange is not None else reproduce,
             status_code=status_code if status_code is not None else _status(exchange),
         )
         self._kept[ident] = _Kept(finding, severity, size)
@@ -96,10 +107,27 @@ class Ledger:
     def field_results(self) -> list[FieldResult]:
         return list(self._results.values())
 
-    def findings(self, *, strict: bool) -> tuple[list[Finding], list[Finding]]:
-        """(failures, warnings); under `strict` every warning is a failure too."""
-        failures = [k.finding for k in self._kept.values() if k.severity == "failure"]
-        warnings = [k.finding for k in self._kept.values() if k.severity == "warning"]
+    def never_returned(self, known: Sequence[str]) -> list[str]:
+        """Ids given as known that no answer ever held, even asked alone: mistyped?"""
+        return [t for t in known if t in self.asked and t not in self.returned]
+
+    def findings(
+        self, *, strict: bool, known: Sequence[str] = ()
+    ) -> tuple[list[Finding], list[Finding]]:
+        """(failures, warnings); under `strict` every warning is a failure too.
+
+        A known id that never came back in any answer is the user's doubt, not the
+        server's failure (`never_returned`); one that came back alone but went missing
+        from a larger answer stays a failure.
+        """
+        never = set(self.never_returned(known))
+        kept = [
+            k
+            for key, k in self._kept.items()
+            if not (k.finding.check == MISSING_KNOWN_TASK and key[3] in never)
+        ]
+        failures = [k.finding for k in kept if k.severity == "failure"]
+        warnings = [k.finding for k in kept if k.severity == "warning"]
         if self.tasks_checked == 0:
             # The server knew none of the ids: that is "inconclusive", not a missing task.
             failures = [f for f in failures if f.check != MISSING_KNOWN_TASK]

@@ -59,6 +59,9 @@ class FieldResult:
     )
     example: Any = None
     required: bool = True
+    expected: bool = True
+    """Required all the way from the task: a pass needs it seen at least once."""
+    seen_in: str = ""
 
     @property
     def status(self) -> str:
@@ -176,6 +179,10 @@ class Report:
     profiles: dict[str, ProfileResult] = dataclasses.field(default_factory=dict)
     auth: list[AuthProbe] = dataclasses.field(default_factory=list)
     media: list[MediaProbe] = dataclasses.field(default_factory=list)
+    interrupted: bool = False
+    """Ctrl-C ended the run: the report holds what was found until then."""
+    spec_sha256: str | None = None
+    tool_version: str = dataclasses.field(default_factory=lambda: tool_version())
 
     @property
     def exit_code(self) -> int:
@@ -204,6 +211,10 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "tool": "mjspec",
+            "tool_version": self.tool_version,
+            "spec_sha256": self.spec_sha256,
+            "interrupted": self.interrupted,
             "profile": self.profile,
             "verdict": self.verdict,
             "reason": self.reason,
@@ -223,6 +234,34 @@ class Report:
         }
 
 
+def tool_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mjspec")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree
+        return "unknown"
+
+
+def unseen_reason(unseen: list[FieldResult]) -> str:
+    """`no answer showed buttons[].customId, ...: pass --task-id of a task with buttons`."""
+    paths = ", ".join(f.path for f in unseen[:6]) + (" ..." if len(unseen) > 6 else "")
+    hints = list(dict.fromkeys(f.seen_in or _default_hint(f.path) for f in unseen))
+    return (
+        f"no answer showed {paths}, so they were never checked; pass --task-id of "
+        + "; of ".join(hints)
+    )
+
+
+def _default_hint(path: str) -> str:
+    head = path.split("[]")[0].split(".")[0]
+    if "[]" in path:
+        return f"a task whose {head} is a non-empty array"
+    if "." in path:
+        return f"a task whose {head} is an object"
+    return f"a task with {head}"
+
+
 def decide(
     *,
     tasks_checked: int,
@@ -231,6 +270,8 @@ def decide(
     strict: bool,
     auth_rejected: bool,
     statuses: Mapping[int, int] | None = None,
+    unseen: list[FieldResult] | None = None,
+    never_returned: list[str] | None = None,
 ) -> tuple[Verdict, str]:
     """The verdict and a one-line reason."""
     if auth_rejected:
@@ -250,14 +291,27 @@ def decide(
             f"the operation never answered 200 (it answered {seen}); check --base-url: "
             "the endpoint should be at <base-url>/mj/task/list-by-condition",
         )
+    if never_returned:
+        shown = ", ".join(repr(i) for i in never_returned[:5])
+        more = f" and {len(never_returned) - 5} more" if len(never_returned) > 5 else ""
+        return (
+            "inconclusive",
+            f"never returned: {shown}{more} came back in no answer, even asked alone; "
+            "is the --task-id right?",
+        )
     if tasks_checked == 0:
         return (
             "inconclusive",
             "no task was ever returned, so no field was checked; pass --task-id with ids "
             "the server knows",
         )
+    if unseen:
+        return "inconclusive", unseen_reason(unseen)
     suffix = f" ({len(warnings)} warning(s))" if warnings else ""
-    return "pass", f"{tasks_checked} task(s) checked, every required field conforms{suffix}"
+    return (
+        "pass",
+        f"{tasks_checked} task(s) checked, every required field seen and conforming{suffix}",
+    )
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from mjspec.conform import curl
+from mjspec.conform.transport import AnswerTooLarge, AnswerTooSlow, BoundedSession
+
 if TYPE_CHECKING:
-    import requests
     from schemathesis import Response
 
     from mjspec.conform._typing import AnyCase
@@ -65,6 +67,8 @@ class Exchange:
     method: str = "POST"
     label: str = ""
     """For raw probes: what was sent (`without credentials`, `GET`, an auth way)."""
+    location: str | None = None
+    """The `Location` of a redirect (never followed)."""
     _curl: str | None = None
     _render: Any = None
     _json: Any = None
@@ -96,17 +100,31 @@ class Exchange:
         return self._curl
 
 
+class AnswerRefused(Exception):
+    """The answer broke a bound (deadline, size); the run stops here, with this finding."""
+
+    def __init__(self, check: str, message: str, reproduce: str) -> None:
+        super().__init__(message)
+        self.check = check
+        self.message = message
+        self.reproduce = reproduce
+
+
 class Session:
-    """Sends cases and raw requests to one server and records them."""
+    """Sends cases and raw requests to one server, with every answer bounded, and records them.
+
+    `credentials` are the credential headers as a reproduction shows them (the token as
+    `$MJSPEC_TOKEN`); `headers` are what is really sent.
+    """
 
     def __init__(
         self,
         *,
-        http: requests.Session,
+        http: BoundedSession,
         base_url: str,
         path: str,
         headers: Mapping[str, str],
-        masked_headers: Mapping[str, str],
+        credentials: Mapping[str, str],
         masker: Masker,
         timeout: tuple[float, float],
     ) -> None:
@@ -114,18 +132,51 @@ class Session:
         self.base_url = base_url
         self.url = f"{base_url}{path}"
         self.headers = dict(headers)
-        self.masked_headers = dict(masked_headers)
+        self.credentials = dict(credentials)
         self.masker = masker
         self._timeout = timeout
         self.requests = 0
         self.gone = False
 
-    def use_headers(self, headers: Mapping[str, str], masked: Mapping[str, str]) -> None:
+    def use_headers(self, headers: Mapping[str, str], credentials: Mapping[str, str]) -> None:
         """Send the token another way from now on."""
-        self.headers, self.masked_headers = dict(headers), dict(masked)
+        self.headers, self.credentials = dict(headers), dict(credentials)
+
+    def _reproduction(
+        self, prepared: Any, credentials: Mapping[str, str] | None = None
+    ) -> Callable[[], str]:
+        creds = dict(self.credentials if credentials is None else credentials)
+
+        def render() -> str:
+            if prepared is None:
+                return ""
+            headers = {k: v for k, v in prepared.headers.items() if k.lower() not in _lower(creds)}
+            command = curl.render(
+                prepared.method or "POST",
+                prepared.url or self.url,
+                headers,
+                prepared.body,
+                credentials=creds.items(),
+            )
+            return self.masker.text(command)
+
+        return render
+
+    def _refused(self, exc: Exception) -> AnswerRefused | None:
+        """A bound the answer broke, as a finding; None for other failures."""
+        request = getattr(exc, "request", None)
+        if isinstance(exc, AnswerTooSlow):
+            self.gone = True
+            check = "deadline"
+        elif isinstance(exc, AnswerTooLarge):
+            self.gone = True  # reading more of them would not end in bounded time
+            check = "too_large"
+        else:
+            return None
+        return AnswerRefused(check, str(exc), self._reproduction(request)())
 
     def send(self, case: AnyCase, *, negative: bool) -> Exchange:
-        """Send a case of the operation; ServerGone when the server stopped answering."""
+        """Send a case; AnswerRefused past a bound, ServerGone when there is no answer."""
         import requests
 
         if self.gone:
@@ -138,15 +189,12 @@ class Session:
                 timeout=self._timeout,
             )
         except requests.RequestException as exc:
+            refused = self._refused(exc)
+            if refused is not None:
+                raise refused from None
             self.gone = True
             raise ServerGone(one_line(exc)) from None
         self.requests += 1
-        masked = dict(self.masked_headers)
-
-        def render() -> str:
-            command = case.as_curl_command(headers=masked, base_url=self.base_url)
-            return self.masker.text(command)
-
         return Exchange(
             kind="operation",
             status=response.status_code,
@@ -157,14 +205,15 @@ class Session:
             negative=negative,
             case=case,
             response=response,
-            _render=render,
+            location=response.headers.get("location", [None])[0],
+            _render=self._reproduction(response.request),
         )
 
     def raw(
         self,
         method: str,
         headers: Mapping[str, str],
-        masked_headers: Mapping[str, str],
+        credentials: Mapping[str, str],
         *,
         body: Any = None,
         kind: Kind = "method",
@@ -173,24 +222,18 @@ class Session:
         """A request outside the generated cases; None when it got no answer."""
         import requests
 
+        if self.gone:
+            raise ServerGone("the server stopped answering")
         try:
             response = self._http.request(
                 method, self.url, headers=dict(headers), json=body, timeout=self._timeout
             )
-        except requests.RequestException:
+        except requests.RequestException as exc:
+            refused = self._refused(exc)
+            if refused is not None:
+                raise refused from None
             return None
         self.requests += 1
-        url, masked = self.url, dict(masked_headers)
-
-        def render() -> str:
-            parts = [f"curl -X {method}"]
-            parts += [f"-H '{k}: {v}'" for k, v in masked.items()]
-            if body is not None:
-                parts.append("-H 'Content-Type: application/json'")
-                parts.append(f"-d '{json.dumps(body, ensure_ascii=False)}'")
-            parts.append(url)
-            return self.masker.text(" ".join(parts))
-
         return Exchange(
             kind=kind,
             status=response.status_code,
@@ -201,14 +244,54 @@ class Session:
             negative=False,
             method=method,
             label=label,
-            _render=render,
+            location=response.headers.get("location"),
+            _render=self._reproduction(response.request, credentials),
         )
 
 
+def _lower(headers: Mapping[str, str]) -> set[str]:
+    return {name.lower() for name in headers}
+
+
 def one_line(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if "Connection refused" in text or "NewConnectionError" in text:
+    """What went wrong on the wire, readable: no exception reprs, no nested tuples."""
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(chain) < 10:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__ or _first_arg_exception(seen)
+    text = " ".join(str(e) for e in chain)
+    lowered = text.lower()
+    for error in chain:
+        if isinstance(error, OSError) and error.errno is not None:
+            reason = error.strerror or str(error)
+            if "NameResolution" in type(error).__name__ or isinstance(error, _gaierror()):
+                return f"cannot resolve the host: {reason}"
+    if "failed to resolve" in lowered or "name or service not known" in lowered:
+        detail = "name or service not known" if "not known" in lowered else "the resolver failed"
+        return f"cannot resolve the host: {detail}"
+    if "connection refused" in lowered:
         return "connection refused"
-    if "timed out" in text.lower():
+    if "connection reset" in lowered or "connection aborted" in lowered:
+        return "the server reset the connection"
+    if "remotedisconnected" in lowered or "closed connection without response" in lowered:
+        return "the server closed the connection without an answer"
+    if "badstatusline" in lowered or "invalid http" in lowered or "parse" in lowered:
+        return "the answer is not HTTP"
+    if "timed out" in lowered or "timeout" in lowered:
         return "timed out"
-    return text[:200]
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return first[:200]
+
+
+def _first_arg_exception(exc: BaseException) -> BaseException | None:
+    for arg in exc.args:
+        if isinstance(arg, BaseException):
+            return arg
+    return None
+
+
+def _gaierror() -> type[OSError]:
+    import socket
+
+    return socket.gaierror

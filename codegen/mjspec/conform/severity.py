@@ -38,6 +38,9 @@ _TABLE = (
     Check("content_type_conformance", "failure", "a Content-Type the profile does not declare"),
     Check("response_schema_conformance", "failure", "a body outside the declared schema"),
     Check("no_answer", "failure", "the server stopped answering"),
+    Check("deadline", "failure", "no complete answer within --request-timeout"),
+    Check("too_large", "failure", "an answer over --max-response-bytes"),
+    Check("redirect", "failure", "a 3xx answer (never followed)"),
     Check("auth_way_refused", "failure", "the key sent the profile's way was refused"),
     # Outside the contract: warnings, failures under --strict.
     Check("multipart_rejected", "warning", "the documented multipart body was answered 4xx"),

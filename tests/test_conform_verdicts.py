@@ -1,0 +1,118 @@
+"""Honest verdicts: the same for the same server whatever the seed, never a pass on fields
+nobody saw, and a mistyped task id is the user's doubt, not the server's failure."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mjspec.conform import Report, Settings, add_arguments, run, run_command
+from mjspec.profiles import load_profiles
+from mjspec.refserver import serve_in_thread
+from tests.conform_servers import TASK_IDS, TASKS, serve
+
+SPEC_PATH = Path(__file__).resolve().parents[1] / "spec" / "openapi.yaml"
+PROFILES = load_profiles(SPEC_PATH)
+
+
+def judge(base_url: str, task_ids: list[str], *, seed: int = 5, profile: str = "doc") -> Report:
+    settings = Settings(
+        spec=PROFILES["doc"].document,
+        base_url=base_url,
+        task_ids=tuple(task_ids),
+        profiles=(PROFILES[profile],),
+        max_examples=6,
+        seed=seed,
+    )
+    return run(settings)
+
+
+def test_without_task_ids_the_verdict_does_not_depend_on_the_seed() -> None:
+    with serve_in_thread() as server:
+        reports = [judge(server.base_url, [], seed=seed) for seed in range(8)]
+    assert len({(r.verdict, r.reason) for r in reports}) == 1, [r.reason for r in reports]
+    # The spec's example ids are asked for in every run, so their tasks are always checked.
+    assert all(r.tasks_checked > 0 for r in reports)
+
+
+def test_a_pass_needs_every_required_field_seen_and_says_which_were_not() -> None:
+    no_buttons = {task_id: dict(task, buttons=[]) for task_id, task in TASKS.items()}
+    with serve(tasks=no_buttons) as server:
+        report = judge(server.base_url, TASK_IDS)
+    assert report.verdict == "inconclusive"
+    assert report.exit_code == 2
+    assert "buttons[].customId" in report.reason
+    assert "buttons[].style" in report.reason
+    assert "--task-id of" in report.reason
+    unseen = {f.path for f in report.fields if f.status == "unseen"}
+    assert unseen == {
+        f"buttons[].{name}" for name in ("customId", "emoji", "label", "type", "style")
+    }
+
+
+def test_a_field_a_profile_makes_optional_need_not_be_seen() -> None:
+    # Java servers have no buttons at all: buttons[].* are not required under that profile.
+    without = {
+        task_id: {k: v for k, v in task.items() if k != "buttons"}
+        for task_id, task in TASKS.items()
+    }
+    with serve(tasks=without) as server:
+        report = judge(server.base_url, TASK_IDS, profile="midjourney-proxy-java")
+    assert report.verdict == "pass", report.reason
+
+
+def test_a_task_id_that_never_comes_back_is_inconclusive_not_the_servers_failure() -> None:
+    with serve() as server:
+        report = judge(server.base_url, [*TASK_IDS, "1730621826O53455"])  # a letter O
+    assert report.verdict == "inconclusive", [f.message for f in report.failures]
+    assert "never returned" in report.reason
+    assert "'1730621826O53455'" in report.reason
+    assert not [f for f in report.failures if f.check == "missing_known_task"]
+
+
+def test_a_task_that_comes_back_alone_but_not_with_others_fails() -> None:
+    def drop_from_batches(reply: Any) -> Any:
+        if len(set(reply.ids)) > 1:
+            reply.body = [t for t in reply.body if t["id"] != TASK_IDS[2]]
+        return reply
+
+    with serve(drop_from_batches) as server:
+        report = judge(server.base_url, TASK_IDS)
+    assert report.verdict == "fail"
+    missing = [f for f in report.failures if f.check == "missing_known_task"]
+    assert missing and TASK_IDS[2] in missing[0].message
+
+
+def test_reports_carry_the_tool_version_and_the_specs_sha256(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from importlib.metadata import version
+
+    path = tmp_path / "report.json"
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    with serve() as server:
+        argv = ["--base-url", server.base_url, "--spec", str(SPEC_PATH), "--seed", "1"]
+        argv += ["--max-examples", "5", "--report-json", str(path)]
+        argv += [arg for task_id in TASK_IDS for arg in ("--task-id", task_id)]
+        assert run_command(parser.parse_args(argv)) == 0, capsys.readouterr().out
+    report = json.loads(path.read_text("utf-8"))
+    assert report["tool_version"] == version("mjspec")
+    assert report["spec_sha256"] == hashlib.sha256(SPEC_PATH.read_bytes()).hexdigest()
+    assert report["interrupted"] is False
+
+
+def test_mjspec_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    from mjspec.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"mjspec {version('mjspec')}"
