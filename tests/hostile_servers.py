@@ -4,7 +4,8 @@ Each kind misbehaves in one way a server nobody vouches for can:
 
     hang      reads the request and never answers
     drip      sends a valid `200 application/json` head, then the body one byte per
-              `interval` seconds (default 1), for about 11 days
+              `interval` seconds (default 1), for about 11 days; with `drip_head=True`
+              the head comes a byte per `interval` too
     reset     reads the request and closes the connection with a TCP RST (SO_LINGER 0)
     garbage   reads the request and answers bytes that are not HTTP, then closes
     html_500  answers `500 text/html` with a small error page
@@ -94,12 +95,18 @@ class HostileServer:
 
 @contextmanager
 def hostile(
-    kind: Kind, *, size: int = HUGE_BYTES, interval: float = 1.0, status: int = 307
+    kind: Kind,
+    *,
+    size: int = HUGE_BYTES,
+    interval: float = 1.0,
+    drip_head: bool = False,
+    status: int = 307,
 ) -> Iterator[HostileServer]:
     """Serve `kind` on a free port of 127.0.0.1 until the block ends.
 
     `size` is the body of `huge` in bytes, `interval` the seconds between two bytes of
-    `drip`, `status` the redirect status of `redirect` (301, 302, 303, 307 or 308).
+    `drip` (`drip_head`: of its head too), `status` the redirect status of `redirect`
+    (301, 302, 303, 307 or 308).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown hostile server {kind!r}; choose one of: {', '.join(KINDS)}")
@@ -107,7 +114,7 @@ def hostile(
         with _serve("target") as target, _serve(kind, status=status, target=target) as server:
             yield server
     else:
-        with _serve(kind, size=size, interval=interval) as server:
+        with _serve(kind, size=size, interval=interval, drip_head=drip_head) as server:
             yield server
 
 
@@ -117,6 +124,7 @@ def _serve(
     *,
     size: int = HUGE_BYTES,
     interval: float = 1.0,
+    drip_head: bool = False,
     status: int = 307,
     target: HostileServer | None = None,
 ) -> Iterator[HostileServer]:
@@ -147,7 +155,13 @@ def _serve(
             _BEHAVIOURS[kind](
                 _Conn(conn, stopping, sent),
                 head,
-                _Options(size=size, interval=interval, status=status, target=target),
+                _Options(
+                    size=size,
+                    interval=interval,
+                    drip_head=drip_head,
+                    status=status,
+                    target=target,
+                ),
             )
         except OSError:
             pass  # the client went away: expected of a client that gives up
@@ -182,6 +196,7 @@ def _serve(
 class _Options:
     size: int
     interval: float
+    drip_head: bool
     status: int
     target: HostileServer | None
 
@@ -266,9 +281,12 @@ def _hang(conn: _Conn, head: Received, options: _Options) -> None:
 
 def _drip(conn: _Conn, head: Received, options: _Options) -> None:
     length = _DRIP_BYTES
-    if not conn.write(
-        _head("200 OK", "Content-Type: application/json", f"Content-Length: {length}")
-    ):
+    answer = _head("200 OK", "Content-Type: application/json", f"Content-Length: {length}")
+    if options.drip_head:
+        for offset in range(len(answer)):
+            if not conn.write(answer[offset : offset + 1]) or conn.stopping.wait(options.interval):
+                return
+    elif not conn.write(answer):
         return
     body = b"[" + b" " * (length - 2) + b"]"
     for offset in range(length):

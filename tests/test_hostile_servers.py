@@ -67,6 +67,13 @@ def test_drip_sends_a_json_head_then_a_byte_per_interval() -> None:
     assert body.startswith(b"[ ")
 
 
+def test_drip_head_sends_the_head_a_byte_per_interval_too() -> None:
+    with hostile("drip", interval=0.1, drip_head=True) as server:
+        received = _exchange(server.base_url, seconds=0.55)
+    assert 3 <= len(received) <= 8
+    assert b"HTTP/1.1 200 OK".startswith(received)
+
+
 def test_reset_closes_with_rst() -> None:
     with hostile("reset") as server, pytest.raises(ConnectionResetError):
         _exchange(server.base_url)
