@@ -255,31 +255,35 @@ def _lower(headers: Mapping[str, str]) -> set[str]:
 
 def one_line(exc: BaseException) -> str:
     """What went wrong on the wire, readable: no exception reprs, no nested tuples."""
+    import http.client
+    import socket
+
     chain: list[BaseException] = []
     seen: BaseException | None = exc
     while seen is not None and len(chain) < 10:
         chain.append(seen)
         seen = seen.__cause__ or seen.__context__ or _first_arg_exception(seen)
-    text = " ".join(str(e) for e in chain)
-    lowered = text.lower()
+    names = {type(e).__name__ for e in chain}
     for error in chain:
-        if isinstance(error, OSError) and error.errno is not None:
-            reason = error.strerror or str(error)
-            if "NameResolution" in type(error).__name__ or isinstance(error, _gaierror()):
-                return f"cannot resolve the host: {reason}"
-    if "failed to resolve" in lowered or "name or service not known" in lowered:
-        detail = "name or service not known" if "not known" in lowered else "the resolver failed"
-        return f"cannot resolve the host: {detail}"
-    if "connection refused" in lowered:
-        return "connection refused"
-    if "connection reset" in lowered or "connection aborted" in lowered:
-        return "the server reset the connection"
-    if "remotedisconnected" in lowered or "closed connection without response" in lowered:
-        return "the server closed the connection without an answer"
-    if "badstatusline" in lowered or "invalid http" in lowered or "parse" in lowered:
+        if isinstance(error, socket.gaierror):
+            return f"cannot resolve the host: {error.strerror or error}"
+    if "NameResolutionError" in names:
+        return "cannot resolve the host"
+    disconnected = any(isinstance(e, http.client.RemoteDisconnected) for e in chain)
+    not_http = (http.client.BadStatusLine, http.client.LineTooLong)
+    if not disconnected and any(isinstance(e, not_http) for e in chain):
         return "the answer is not HTTP"
-    if "timed out" in lowered or "timeout" in lowered:
+    if disconnected:
+        return "the server closed the connection without an answer"
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "NewConnectionError" in names:
+        return "connection refused"
+    if any(isinstance(e, ConnectionResetError) for e in chain):
+        return "the server reset the connection"
+    text = " ".join(str(e) for e in chain).lower()
+    if "timed out" in text or "timeout" in text:
         return "timed out"
+    if "connection aborted" in text:
+        return "the connection broke off"
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return first[:200]
 

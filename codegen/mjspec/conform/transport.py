@@ -54,7 +54,7 @@ class BoundedSession(requests.Session):
         if worker.is_alive():
             response = outcome.get("response")
             if response is not None:
-                response.close()  # the worker ends when its read fails or the server stops
+                _abort(response)  # the worker's blocked read returns; it ends on its own
             raise AnswerTooSlow(
                 f"no complete answer within {self.deadline:g} s (--request-timeout)",
                 request=request,
@@ -88,3 +88,26 @@ class BoundedSession(requests.Session):
                 )
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _abort(response: requests.Response) -> None:
+    """Shut the answer's socket down under a read blocked in another thread.
+
+    Closing the response instead would wait for the reader's lock, that is for the read
+    it is blocked in: forever, against a server that drips.
+    """
+    import contextlib
+    import socket
+
+    raw = response.raw
+    candidates = (
+        getattr(getattr(raw, "_connection", None), "sock", None),
+        getattr(
+            getattr(getattr(getattr(raw, "_fp", None), "fp", None), "raw", None), "_sock", None
+        ),
+    )
+    for sock in candidates:
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            return
