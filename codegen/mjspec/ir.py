@@ -34,6 +34,7 @@ CLIENT_EXPORTS = (
     "ConnectError",
     "ContractError",
     "RequestTimeout",
+    "ResponseTooLarge",
     "StatusError",
     "ProfileName",
     "TransportError",

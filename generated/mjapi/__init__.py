@@ -14,6 +14,7 @@ from .errors import (
     ConnectError,
     ContractError,
     RequestTimeout,
+    ResponseTooLarge,
     StatusError,
     TransportError,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "ListByConditionRequest",
     "ProfileName",
     "RequestTimeout",
+    "ResponseTooLarge",
     "StatusError",
     "Task",
     "TaskProperties",

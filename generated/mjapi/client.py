@@ -16,20 +16,24 @@ import httpx
 
 from . import profiles
 from ._http import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    Answer,
     AuthWay,
     Decoder,
     EmptyDecoder,
     ResponseDecoder,
     TextDecoder,
     auth_headers,
+    bounds,
     json_body,
     multipart,
     pairs,
     pick_profile,
     query,
+    send,
+    send_async,
 )
 from ._http import path_segment as _quote
-from .errors import ConnectError, RequestTimeout, StatusError
 from .models import ListByConditionRequest, Task
 
 ProfileName: TypeAlias = Literal[
@@ -97,6 +101,12 @@ class Client(Generic[_ListByConditionT]):
     new-api (Authorization: Bearer <token>).
     `auth_header` sends the raw token in the header it names instead (`"Authorization"`
     included). `transport` is handed to httpx.
+
+    Each request is bounded: `timeout` (default 30) is the seconds it may take in all,
+    answer body included, else `RequestTimeout`; an answer over `max_response_bytes`
+    (default 32 MiB) is cut off while it streams, with `ResponseTooLarge`. Redirects are
+    never followed (a `StatusError` says where they point), so the token never reaches
+    another origin.
     """
 
     @overload
@@ -108,6 +118,7 @@ class Client(Generic[_ListByConditionT]):
         profile: Literal["doc"] = "doc",
         auth_header: str | None = None,
         timeout: float = 30.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: httpx.BaseTransport | None = None,
     ) -> None: ...
 
@@ -120,6 +131,7 @@ class Client(Generic[_ListByConditionT]):
         profile: Literal["midjourney-proxy-csharp"],
         auth_header: str | None = None,
         timeout: float = 30.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: httpx.BaseTransport | None = None,
     ) -> None: ...
 
@@ -132,6 +144,7 @@ class Client(Generic[_ListByConditionT]):
         profile: Literal["midjourney-proxy-java"],
         auth_header: str | None = None,
         timeout: float = 30.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: httpx.BaseTransport | None = None,
     ) -> None: ...
 
@@ -144,6 +157,7 @@ class Client(Generic[_ListByConditionT]):
         profile: Literal["new-api"],
         auth_header: str | None = None,
         timeout: float = 30.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: httpx.BaseTransport | None = None,
     ) -> None: ...
 
@@ -161,6 +175,7 @@ class Client(Generic[_ListByConditionT]):
         profile: str,
         auth_header: str | None = None,
         timeout: float = 30.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: httpx.BaseTransport | None = None,
     ) -> None: ...
 
@@ -172,14 +187,17 @@ class Client(Generic[_ListByConditionT]):
         profile: str = "doc",
         auth_header: str | None = None,
         timeout: float = 30.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         way, decoders = pick_profile(_PROFILES, profile)
         self._decoders: _Decoders[_ListByConditionT] = decoders
+        self._bounds = bounds(timeout, max_response_bytes)
         self._http = httpx.Client(
             base_url=base_url,
             headers=auth_headers(token, auth_header, way),
             timeout=timeout,
+            follow_redirects=False,
             transport=transport,
         )
 
@@ -198,18 +216,8 @@ class Client(Generic[_ListByConditionT]):
     ) -> None:
         self.close()
 
-    def _send(self, operation: str, request: httpx.Request) -> httpx.Response:
-        try:
-            response = self._http.send(request)
-        except httpx.TimeoutException as exc:
-            raise RequestTimeout(
-                operation, f"no answer from {request.url} within the timeout"
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise ConnectError(operation, f"{type(exc).__name__} for {request.url}: {exc}") from exc
-        if not response.is_success:
-            raise StatusError(operation, response.status_code, response.content)
-        return response
+    def _send(self, operation: str, request: httpx.Request) -> Answer:
+        return send(self._http, operation, request, self._bounds)
 
     def list_by_condition(self, ids: list[str] | None = None) -> _ListByConditionT:
         """根据ID列表查询任务 (List tasks by a list of IDs)
@@ -232,8 +240,8 @@ class Client(Generic[_ListByConditionT]):
             content=json_body(_body),
         )
 
-        _response = self._send("listByCondition", _request)
-        return self._decoders.list_by_condition.decode(_response)
+        _answer = self._send("listByCondition", _request)
+        return self._decoders.list_by_condition.decode(_answer)
 
 
 class AsyncClient(Generic[_ListByConditionT]):
@@ -246,6 +254,12 @@ class AsyncClient(Generic[_ListByConditionT]):
     new-api (Authorization: Bearer <token>).
     `auth_header` sends the raw token in the header it names instead (`"Authorization"`
     included). `transport` is handed to httpx.
+
+    Each request is bounded: `timeout` (default 30) is the seconds it may take in all,
+    answer body included, else `RequestTimeout`; an answer over `max_response_bytes`
+    (default 32 MiB) is cut off while it streams, with `ResponseTooLarge`. Redirects are
+    never followed (a `StatusError` says where they point), so the token never reaches
+    another origin.
     """
 
     @overload
@@ -257,6 +271,7 @@ class AsyncClient(Generic[_ListByConditionT]):
         profile: Literal["doc"] = "doc",
         auth_header: str | None = None,
         timeout: float = 30.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None: ...
 
@@ -269,6 +284,7 @@ class AsyncClient(Generic[_ListByConditionT]):
         profile: Literal["midjourney-proxy-csharp"],
         auth_header: str | None = None,
         timeout: float = 30.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None: ...
 
@@ -281,6 +297,7 @@ class AsyncClient(Generic[_ListByConditionT]):
         profile: Literal["midjourney-proxy-java"],
         auth_header: str | None = None,
         timeout: float = 30.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None: ...
 
@@ -293,6 +310,7 @@ class AsyncClient(Generic[_ListByConditionT]):
         profile: Literal["new-api"],
         auth_header: str | None = None,
         timeout: float = 30.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None: ...
 
@@ -310,6 +328,7 @@ class AsyncClient(Generic[_ListByConditionT]):
         profile: str,
         auth_header: str | None = None,
         timeout: float = 30.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None: ...
 
@@ -321,14 +340,17 @@ class AsyncClient(Generic[_ListByConditionT]):
         profile: str = "doc",
         auth_header: str | None = None,
         timeout: float = 30.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         way, decoders = pick_profile(_PROFILES, profile)
         self._decoders: _Decoders[_ListByConditionT] = decoders
+        self._bounds = bounds(timeout, max_response_bytes)
         self._http = httpx.AsyncClient(
             base_url=base_url,
             headers=auth_headers(token, auth_header, way),
             timeout=timeout,
+            follow_redirects=False,
             transport=transport,
         )
 
@@ -347,18 +369,8 @@ class AsyncClient(Generic[_ListByConditionT]):
     ) -> None:
         await self.aclose()
 
-    async def _send(self, operation: str, request: httpx.Request) -> httpx.Response:
-        try:
-            response = await self._http.send(request)
-        except httpx.TimeoutException as exc:
-            raise RequestTimeout(
-                operation, f"no answer from {request.url} within the timeout"
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise ConnectError(operation, f"{type(exc).__name__} for {request.url}: {exc}") from exc
-        if not response.is_success:
-            raise StatusError(operation, response.status_code, response.content)
-        return response
+    async def _send(self, operation: str, request: httpx.Request) -> Answer:
+        return await send_async(self._http, operation, request, self._bounds)
 
     async def list_by_condition(self, ids: list[str] | None = None) -> _ListByConditionT:
         """根据ID列表查询任务 (List tasks by a list of IDs)
@@ -381,5 +393,5 @@ class AsyncClient(Generic[_ListByConditionT]):
             content=json_body(_body),
         )
 
-        _response = await self._send("listByCondition", _request)
-        return self._decoders.list_by_condition.decode(_response)
+        _answer = await self._send("listByCondition", _request)
+        return self._decoders.list_by_condition.decode(_answer)

@@ -3,10 +3,12 @@
 
 ApiError                   base of everything the client raises on purpose
  ├── TransportError        no usable HTTP answer
- │    ├── ConnectError     the server could not be reached, or the connection broke
- │    └── RequestTimeout   no answer within the timeout
- ├── StatusError           a non-2xx answer, or an error object sent with a 2xx:
- │                         `.status_code` and `.body`
+ │    ├── ConnectError     the server could not be reached, the connection broke, or
+ │    │                    the answer was not HTTP
+ │    ├── RequestTimeout   no complete answer, body included, within the timeout
+ │    └── ResponseTooLarge an answer over `max_response_bytes`: `.limit`
+ ├── StatusError           a non-2xx answer (a redirect included: never followed), or an
+ │                         error object sent with a 2xx: `.status_code`, `.body`, `.location`
  └── ContractError         a 2xx answer that breaks the contract: `.field` (a path such as
                            `buttons[3].style`), `.task_id`, `.index`, `.reason`
 """
@@ -31,21 +33,37 @@ class ConnectError(TransportError):
 
 
 class RequestTimeout(TransportError):
-    """No answer arrived within the client's timeout."""
+    """No complete answer, body included, arrived within the client's timeout."""
+
+
+class ResponseTooLarge(TransportError):
+    """The answer was over the client's `max_response_bytes`; reading stopped there."""
+
+    def __init__(self, operation: str, message: str, *, limit: int) -> None:
+        self.limit = limit
+        super().__init__(operation, message)
 
 
 class StatusError(ApiError):
     """The server answered with a status outside 2xx, or with an error object its profile
-    declares (`x-mjspec-error-answer`) under a 2xx status."""
+    declares (`x-mjspec-error-answer`) under a 2xx status. A redirect is one: the client
+    never follows them, and `.location` says where it pointed."""
 
     def __init__(
-        self, operation: str, status_code: int, body: bytes, *, reason: str | None = None
+        self,
+        operation: str,
+        status_code: int,
+        body: bytes,
+        *,
+        reason: str | None = None,
+        location: str | None = None,
     ) -> None:
         self.status_code = status_code
         self.body = body
-        preview = body[:200].decode("utf-8", "replace")
+        self.location = location
+        preview = " ".join(body[:200].decode("utf-8", "replace").split())
         said = reason or f"the server answered HTTP {status_code}"
-        super().__init__(operation, f"{said}: {preview}")
+        super().__init__(operation, f"{said}: {preview}" if preview else said)
 
     @property
     def text(self) -> str:
