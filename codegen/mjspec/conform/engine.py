@@ -311,7 +311,7 @@ def run(
         http.close()
     progress.stop()
     results = [
-        _result(judge_, settings, auth_rejected=refused, requests=session.requests)
+        _result(judge_, settings, auth_rejected=refused, interrupted=interrupted)
         for judge_ in judges
     ]
     first = results[0]
@@ -360,7 +360,7 @@ def _preflight(run_: _Run, operation: Operation, settings: Settings) -> bool:
 
 
 def _result(
-    judge_: ProfileJudge, settings: Settings, *, auth_rejected: bool, requests: int
+    judge_: ProfileJudge, settings: Settings, *, auth_rejected: bool, interrupted: bool
 ) -> ProfileResult:
     ledger = judge_.ledger
     failures, warnings = ledger.findings(strict=settings.strict, known=settings.task_ids)
@@ -376,6 +376,8 @@ def _result(
         unseen=[f for f in fields if f.expected and f.status == "unseen"],
         never_returned=ledger.never_returned(settings.task_ids),
     )
+    if interrupted and verdict == "pass":  # a partial run proves no pass
+        verdict, reason = "inconclusive", f"interrupted before the run ended ({reason})"
     return ProfileResult(
         name=judge_.profile.name,
         title=judge_.profile.title,
