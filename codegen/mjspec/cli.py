@@ -6,12 +6,20 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from mjspec.errors import MjspecError
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument mistakes are one line (`mjspec conform: error: ...`) and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mjspec",
         description="Spec-driven code generator and conformance kit for "
         "POST /mj/task/list-by-condition.",
