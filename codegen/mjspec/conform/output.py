@@ -105,12 +105,25 @@ def field_table(report: Report) -> Table:
     return table
 
 
+SHORT_REPRODUCTION = 400
+"""Longer curl lines are shortened in the terminal; reports keep them whole."""
+
+
+def shorten(command: str, limit: int = SHORT_REPRODUCTION) -> str:
+    if len(command) <= limit:
+        return command
+    return (
+        f"{command[: limit - 100]} ... ({len(command)} characters in all; the whole command is "
+        "in the --report-json, --report-markdown and --report-html reports)"
+    )
+
+
 def _finding(console: Console, index: int, finding: Finding, label: str) -> None:
     where = f" {finding.field}" if finding.field else ""
     console.print(Text(f"{index}. [{finding.check}]{where}", style=label))
     console.print(Text(f"   {finding.message}"), soft_wrap=True)
     if finding.reproduce:
-        console.print(Text(f"   {finding.reproduce}", style="dim"), soft_wrap=True)
+        console.print(Text(f"   {shorten(finding.reproduce)}", style="dim"), soft_wrap=True)
 
 
 _CELL_STYLE = {
