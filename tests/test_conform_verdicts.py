@@ -48,7 +48,7 @@ def test_a_pass_needs_every_required_field_seen_and_says_which_were_not() -> Non
     assert report.exit_code == 2
     assert "buttons[].customId" in report.reason
     assert "buttons[].style" in report.reason
-    assert "--task-id of" in report.reason
+    assert "--task-id of a finished (SUCCESS) IMAGINE, VARIATION or REROLL task" in report.reason
     unseen = {f.path for f in report.fields if f.status == "unseen"}
     assert unseen == {
         f"buttons[].{name}" for name in ("customId", "emoji", "label", "type", "style")
