@@ -54,6 +54,7 @@ def bench(session: nox.Session) -> None:
     install(session, "bench")
     session.run("python", "benchmarks/bench_decode.py")
     session.run("python", "benchmarks/bench_matrix.py")
+    session.run("python", "benchmarks/bench_load.py")
     session.run("python", "benchmarks/bench_conform.py", *session.posargs)
 
 

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+import socket
+import struct
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
 import pytest
@@ -192,9 +199,123 @@ def test_an_unwritable_output_is_one_line_and_leaves_nothing(tmp_path: Path) -> 
     assert target.is_dir()
 
 
-def test_a_base_url_that_is_not_http_is_refused(output: Path) -> None:
-    with pytest.raises(RecordError, match="must be an http:// or https:// URL"):
-        record("127.0.0.1:8080", ["1"], output)
+@pytest.mark.parametrize(
+    ("base_url", "says"),
+    [
+        ("127.0.0.1:8080", "it must start with http:// or https://"),
+        ("ftp://127.0.0.1/", "it must start with http:// or https://"),
+        ("http://", "it names no host"),
+        ("http://127.0.0.1:8080/?key=s3cret", "'http://127.0.0.1:8080/?...' cannot be used"),
+        ("http://127.0.0.1:8080?", "it has a query string"),
+        ("http://127.0.0.1:8080/#s3cret", "'http://127.0.0.1:8080/#...' cannot be used: it has a"),
+        ("http://127.0.0.1:99999/?k=s3cret", "/?...' is not a URL: Port out of range 0-65535"),
+        ("http://[::1", "is not a URL: Invalid IPv6 URL"),
+        ("http://me:s3cret@127.0.0.1/", "'http://me:***@127.0.0.1/' cannot be used: it carries"),
+    ],
+)
+def test_a_base_url_that_cannot_be_used_is_refused_before_asking(
+    output: Path, base_url: str, says: str
+) -> None:
+    with pytest.raises(RecordError) as caught:
+        record(base_url, ["1"], output)
+    message = str(caught.value)
+    assert message.startswith("--base-url ")
+    assert says in message
+    assert "s3cret" not in message
+
+
+@contextmanager
+def resetting_server() -> Iterator[str]:
+    """A server that reads a request and resets the connection (RST) without answering."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def run() -> None:
+        listener.settimeout(0.05)
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            connection.recv(65536)
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            connection.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+def _one_line_exit_2(code: int, capsys: pytest.CaptureFixture[str]) -> str:
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert err.startswith("mjspec: error: ")
+    assert err.count("\n") == 1, err
+    assert "Traceback" not in err
+    return err
+
+
+def test_cli_record_of_an_unresolvable_host_gives_the_resolvers_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unresolvable(host: object, *args: object, **kwargs: object) -> NoReturn:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", unresolvable)  # no DNS query leaves the machine
+    args = ["record", "--base-url", "http://mj.example.invalid", "--task-id", "1"]
+    code = main([*args, "--output", str(tmp_path / "t.json")])
+    err = _one_line_exit_2(code, capsys)
+    assert err == (
+        "mjspec: error: cannot resolve the host 'mj.example.invalid': Name or service not known\n"
+    )
+
+
+def test_cli_record_of_a_reset_connection_is_a_readable_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with resetting_server() as base_url:
+        args = ["record", "--base-url", base_url, "--task-id", "1"]
+        code = main([*args, "--output", str(tmp_path / "t.json")])
+    err = _one_line_exit_2(code, capsys)
+    url = f"{base_url}{PATH}"
+    assert err in (
+        f"mjspec: error: {url}: the server reset the connection before answering\n",
+        f"mjspec: error: {url}: the server closed the connection without answering\n",
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_record_of_a_refused_connection_is_a_readable_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base_url = unreachable_url()
+    args = ["record", "--base-url", base_url, "--task-id", "1"]
+    err = _one_line_exit_2(main([*args, "--output", str(tmp_path / "t.json")]), capsys)
+    assert err == (
+        f"mjspec: error: cannot reach {base_url}{PATH}: "
+        "the connection was refused (is the server running?)\n"
+    )
+
+
+def test_cli_record_with_a_query_string_in_the_base_url_exits_2_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """As the user runs it: the installed command, in its own process."""
+    args = ["record", "--base-url", "http://127.0.0.1:9/?token=x", "--task-id", "1"]
+    command = [sys.executable, "-m", "mjspec.cli", *args, "--output", str(tmp_path / "t.json")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == (
+        "mjspec: error: --base-url 'http://127.0.0.1:9/?...' cannot be used: "
+        "it has a query string (the operation's path is appended to the URL)\n"
+    )
 
 
 # The command line (in process: `main` is what the `mjspec` script calls)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mjapi.models import Task
+from mjspec.cli import main
 from mjspec.errors import UsageError
 from mjspec.refdata import default_tasks
 from mjspec.refserver import RunningServer, load_tasks, serve_in_thread
@@ -99,6 +102,17 @@ def test_request_without_the_bearer_token_gets_401_json(
     body = _assert_problem(response, 401)
     assert body["error"] == "unauthorized"
     assert TOKEN not in response.text
+    # RFC 6750: an error code only when a token was sent (and was wrong)
+    sent = "authorization" in {name.lower() for name in headers}
+    error = ', error="invalid_token"' if sent else ""
+    assert response.headers.get_list("www-authenticate") == [f'Bearer realm="mjspec"{error}']
+
+
+def test_a_401_to_any_route_or_method_carries_the_challenge(server: RunningServer) -> None:
+    for method, path in [("GET", PATH), ("POST", "/nowhere"), ("DELETE", "/")]:
+        response = httpx.request(method, server.base_url + path)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == 'Bearer realm="mjspec"'
 
 
 def test_request_with_the_bearer_token_is_answered(http: httpx.Client) -> None:
@@ -392,7 +406,7 @@ def test_load_tasks_names_the_task_and_field_of_a_bad_file(
 @pytest.mark.parametrize(
     ("content", "says"),
     [
-        (b"[{", "not valid JSON"),
+        (b"[{", "not JSON at line 1, column 3: the file ends before the JSON does"),
         (b'{"id": "1"}', "expected a JSON array of tasks, found a JSON object"),
         (b"[7]", "item 0: a JSON integer, documented: a task object"),
     ],
@@ -404,6 +418,30 @@ def test_load_tasks_rejects_a_file_of_the_wrong_shape(
     file.write_bytes(content)
     with pytest.raises(UsageError, match=says):
         load_tasks(file)
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"{not json", "not JSON at line 1, column 2: object keys must be strings"),
+        (b'[\n  {"id": "1"},\n  {"id": x}\n]', "not JSON at line 3, column 10: invalid character"),
+        (b"[1] x", "not JSON at line 1, column 5: trailing characters"),
+        (b'[{"id": "\xc3\xa9\xc3\xa9"} @]', "not JSON at line 1, column 15: expected ',' or ']'"),
+        (b'[\n"\xff"]', "not JSON at line 2, column 2: not UTF-8 (byte 0xFF)"),
+        (b"", "not JSON at line 1, column 1: the file is empty"),
+        (b"\n\n", "not JSON at line 3, column 1: the file is empty"),
+    ],
+    ids=["not-json", "line-3", "trailing", "columns-count-characters", "not-utf8", "empty", "nl"],
+)
+def test_load_tasks_says_where_a_file_stops_being_json(
+    tmp_path: Path, content: bytes, says: str
+) -> None:
+    file = tmp_path / "tasks.json"
+    file.write_bytes(content)
+    with pytest.raises(UsageError) as caught:
+        load_tasks(file)
+    assert str(caught.value).startswith(f"{file}: {says}")
+    assert "\n" not in str(caught.value)
 
 
 def test_load_tasks_of_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
@@ -476,3 +514,97 @@ def test_cli_serve_with_a_bad_tasks_file_exits_2_in_one_line(
     assert stderr.count("\n") == 1
     assert says in stderr
     assert "Traceback" not in stderr
+
+
+def _one_line_exit_2(returncode: int, stdout: str, stderr: str) -> str:
+    """The mistake is one line on stderr, nothing on stdout, exit 2, no traceback."""
+    assert returncode == 2, (stdout, stderr)
+    assert stdout == ""
+    assert "Traceback" not in stderr
+    assert stderr.startswith("mjspec: error: ")
+    assert stderr.count("\n") == 1, stderr
+    return stderr
+
+
+def test_cli_serve_with_a_port_out_of_range_exits_2_in_one_line() -> None:
+    process = _mjspec("serve", "--port", "99999", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    stdout, stderr = process.communicate(timeout=30)
+    message = _one_line_exit_2(process.returncode, stdout, stderr)
+    assert "--port must be from 0 to 65535 (0: any free port), not 99999" in message
+
+
+def test_cli_serve_on_a_busy_port_exits_2_before_claiming_to_serve() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        args = ["serve", "--port", str(port)]
+        process = _mjspec(*args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        stdout, stderr = process.communicate(timeout=30)
+    message = _one_line_exit_2(process.returncode, stdout, stderr)
+    assert f"cannot listen on 127.0.0.1:{port}: the port is in use" in message
+
+
+def test_cli_serve_on_port_0_announces_the_real_port_and_stops_cleanly_on_ctrl_c() -> None:
+    process = _mjspec("serve", "--port", "0", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        url = banner.split(" on ", 1)[1].split(": ", 1)[0]
+        assert url.startswith("http://127.0.0.1:")
+        assert url != "http://127.0.0.1:0"
+        # the banner comes once the socket is bound: the server answers at once
+        response = httpx.post(url + PATH, json={"ids": KNOWN[:1]}, timeout=10)
+        assert _ids(response) == KNOWN[:1]
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=15)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--port", "-1"], "--port must be from 0 to 65535 (0: any free port), not -1"),
+        (["--port", "http"], "--port must be a number from 0 to 65535, not 'http'"),
+        # TEST-NET-1 (RFC 5737): no machine has it, and binding sends nothing
+        (["--host", "192.0.2.1", "--port", "0"], "192.0.2.1:0: not an address of this machine"),
+    ],
+    ids=["negative-port", "port-not-a-number", "foreign-host"],
+)
+def test_cli_serve_argument_mistakes_exit_2_in_one_line(
+    capsys: pytest.CaptureFixture[str], args: list[str], says: str
+) -> None:
+    code = main(["serve", *args])
+    out, err = capsys.readouterr()
+    assert says in _one_line_exit_2(code, out, err)
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"{not json", "tasks.json: not JSON at line 1, column 2: object keys must be strings"),
+        (b'{"id": "7"}', "tasks.json: expected a JSON array of tasks, found a JSON object"),
+        (b"", "tasks.json: not JSON at line 1, column 1: the file is empty"),
+        (None, "tasks.json: cannot read the tasks file: Is a directory"),
+    ],
+    ids=["not-json", "not-an-array", "empty", "a-directory"],
+)
+@pytest.mark.parametrize("dump", [False, True], ids=["serve", "dump-tasks"])
+def test_cli_serve_tasks_file_mistakes_exit_2_in_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: bytes | None,
+    says: str,
+    dump: bool,
+) -> None:
+    file = tmp_path / "tasks.json"
+    if content is None:
+        file.mkdir()
+    else:
+        file.write_bytes(content)
+    args = ["serve", "--port", "0", "--tasks", str(file), *(["--dump-tasks"] if dump else [])]
+    code = main(args)
+    out, err = capsys.readouterr()
+    assert says in _one_line_exit_2(code, out, err)

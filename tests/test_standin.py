@@ -5,6 +5,7 @@ from __future__ import annotations
 import http
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -266,6 +267,55 @@ def test_any_other_way_gets_the_familys_401(servers: dict[str, RunningServer], n
     for headers in attempts:
         response = httpx.post(server.base_url + PATH, json={"ids": []}, headers=headers)
         _assert_family_error(name, response, 401)
+        challenges = response.headers.get_list("www-authenticate")
+        assert [c.replace(', error="invalid_token"', "") for c in challenges] == CHALLENGES[name]
+        assert all(_is_challenge(challenge) for challenge in challenges), challenges
+
+
+# RFC 9110 §11.6.1: challenge = auth-scheme [ 1*SP ( token68 / #auth-param ) ], where an
+# auth-param is token BWS "=" BWS ( token / quoted-string ).
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_PARAM = rf'{_TOKEN}[ \t]*=[ \t]*(?:{_TOKEN}|"(?:[^"\\]|\\.)*")'
+_CHALLENGE = re.compile(rf"{_TOKEN}(?: +{_PARAM}(?:[ \t]*,[ \t]*{_PARAM})*)?")
+# What each family's 401 asks for: every way it takes the key, by scheme and header.
+CHALLENGES = {
+    "doc": ['Bearer realm="mjspec"'],
+    "new-api": [
+        'Bearer realm="mjspec"',
+        'ApiKey realm="mjspec", header="mj-api-secret"',
+        'ApiKey realm="mjspec", header="Authorization"',
+    ],
+    "midjourney-proxy-java": ['ApiKey realm="mjspec", header="mj-api-secret"'],
+    "midjourney-proxy-csharp": [
+        'ApiKey realm="mjspec", header="Authorization"',
+        'ApiKey realm="mjspec", header="Mj-Api-Secret"',
+    ],
+}
+
+
+def _is_challenge(value: str) -> bool:
+    return _CHALLENGE.fullmatch(value) is not None
+
+
+def test_the_challenge_grammar_refuses_what_rfc_9110_refuses() -> None:
+    assert _is_challenge('Bearer realm="mjspec", error="invalid_token"')
+    assert _is_challenge("Basic")
+    for bad in ['Bearer realm="x', "realm=x", 'Api Key header="x"', 'Bearer realm="x",']:
+        assert not _is_challenge(bad), bad
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_401_names_the_bearer_error_only_when_a_bearer_token_was_sent(
+    servers: dict[str, RunningServer], name: str
+) -> None:
+    url = servers[name].base_url + PATH
+    bare = httpx.post(url, json={"ids": []})
+    wrong = httpx.post(url, json={"ids": []}, headers=PROFILES[name].auth_ways[0].headers("no"))
+    assert bare.headers.get_list("www-authenticate") == CHALLENGES[name]
+    expected = [
+        c + ', error="invalid_token"' if c.startswith("Bearer") else c for c in CHALLENGES[name]
+    ]
+    assert wrong.headers.get_list("www-authenticate") == expected
 
 
 def test_without_a_token_a_stand_in_lets_everyone_in() -> None:
@@ -384,6 +434,9 @@ def test_error_bodies_fill_the_required_properties_of_the_profiles_schemas() -> 
         "/x",
     )
     assert error_answer(java, 401, "no").body == b""
+    challenge = 'ApiKey realm="mjspec", header="mj-api-secret"'
+    assert error_answer(java, 401, "no").headers == (("WWW-Authenticate", challenge),)
+    assert error_answer(java, 415, "no").headers == ()
     doc = PROFILES["doc"].document
     assert bad_body_answer(doc, "bad").status == 400
     assert json.loads(error_answer(doc, 401, "m", error="unauthorized").body) == {

@@ -14,6 +14,11 @@ A property is filled from, in order: its `const`, `default` or first of `example
 overlays put the values each family sends there); the answer's context by name (`status`,
 `error` (the reason phrase), `path`, `timestamp`, `code`, `description`/`message`/`detail`);
 else an empty value of its type. Optional properties are filled only from the context.
+
+Every 401 carries `WWW-Authenticate` (RFC 9110 §11.6.1), one challenge per way the profile
+takes the token: `Bearer realm="mjspec"` for `Authorization: Bearer`, and for a raw header
+`ApiKey realm="mjspec", header="mj-api-secret"` (`ApiKey` is not a registered scheme, but
+any token is a valid auth-scheme and its `header` parameter says where the key goes).
 """
 
 from __future__ import annotations
@@ -27,22 +32,47 @@ from typing import Any
 import msgspec
 
 from mjspec.conform.fields import json_type
-from mjspec.profiles import OPERATION_PATH
+from mjspec.profiles import OPERATION_PATH, auth_ways
 from mjspec.spec import resolve
 
 JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
+REALM = "mjspec"
 
 _EMPTY = {"string": "", "integer": 0, "number": 0, "boolean": False, "array": [], "object": {}}
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class ErrorAnswer:
-    """An answer to send: status, Content-Type (None: no body at all) and body bytes."""
+    """An answer to send: status, Content-Type (None: no body at all), body bytes, and
+    further header fields (a name may repeat: one `WWW-Authenticate` per challenge)."""
 
     status: int
     media_type: str | None
     body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def auth_challenges(document: Mapping[str, Any], *, invalid_token: bool = False) -> tuple[str, ...]:
+    """The `WWW-Authenticate` challenges of a 401: one per way the profile takes the token.
+
+    `invalid_token` adds RFC 6750's `error="invalid_token"` to the Bearer challenge (a token
+    was sent that way and is wrong); a request without credentials gets no error code.
+    """
+    challenges: list[str] = []
+    for way in auth_ways(document):
+        if way.bearer:
+            error = ', error="invalid_token"' if invalid_token else ""
+            challenges.append(f'Bearer realm="{REALM}"{error}')
+        else:
+            challenges.append(f'ApiKey realm="{REALM}", header="{_quoted(way.header)}"')
+    # a profile without any way still refuses: say so with the one scheme it could mean
+    return tuple(dict.fromkeys(challenges)) or (f'Bearer realm="{REALM}"',)
+
+
+def _quoted(text: str) -> str:
+    """`text` as the inside of an RFC 9110 quoted-string."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def unsupported_media_type_status(document: Mapping[str, Any]) -> int:
@@ -59,25 +89,33 @@ def error_answer(
     error: str = "error",
     path: str = OPERATION_PATH,
     now: datetime.datetime | None = None,
+    invalid_token: bool = False,
 ) -> ErrorAnswer:
     """The answer the profile declares for `status`, its body saying `message`.
 
     `error` is a short code for bodies that have room for one (the reference server's
-    `{"error", "message"}`); `path` is the request path (Spring's `path`).
+    `{"error", "message"}`); `path` is the request path (Spring's `path`). A 401 carries
+    the profile's `WWW-Authenticate` challenges (`invalid_token`: see `auth_challenges`).
     """
+    headers: tuple[tuple[str, str], ...] = ()
+    if status == 401:
+        challenges = auth_challenges(document, invalid_token=invalid_token)
+        headers = tuple(("WWW-Authenticate", challenge) for challenge in challenges)
     responses = _operation(document).get("responses") or {}
     declared = _declared(responses, status)
     response, _ = _resolved(document, declared) if declared is not None else ({}, "")
     content = response.get("content")
     if declared is not None and not content:
-        return ErrorAnswer(status=status, media_type=None, body=b"")
+        return ErrorAnswer(status=status, media_type=None, body=b"", headers=headers)
     content = content or {JSON: {}}
     json_type_name = next((m for m in content if _is_json(m)), None)
     if json_type_name is None:
-        return ErrorAnswer(status=status, media_type=TEXT, body=message.encode())
+        body = message.encode()
+        return ErrorAnswer(status=status, media_type=TEXT, body=body, headers=headers)
     context = _context(status, message, path, now)
-    body = _fill(document, content[json_type_name].get("schema"), context, error)
-    return ErrorAnswer(status=status, media_type=JSON, body=msgspec.json.encode(body))
+    filled = _fill(document, content[json_type_name].get("schema"), context, error)
+    body = msgspec.json.encode(filled)
+    return ErrorAnswer(status=status, media_type=JSON, body=body, headers=headers)
 
 
 def bad_body_answer(
@@ -210,6 +248,7 @@ def _fits(value: Any, types: frozenset[str]) -> bool:
 
 __all__ = [
     "ErrorAnswer",
+    "auth_challenges",
     "bad_body_answer",
     "error_answer",
     "unsupported_media_type_status",

@@ -12,7 +12,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
+import socket
+import ssl
 import tempfile
+import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -70,8 +74,7 @@ def record(
     transport: httpx.BaseTransport | None = None,
 ) -> Recorded:
     """Record the server's answer for `task_ids` into `output`; RecordError otherwise."""
-    if not base_url.startswith(("http://", "https://")):
-        raise RecordError(f"--base-url must be an http:// or https:// URL, not {base_url!r}")
+    check_base_url(base_url)
     if not output.parent.is_dir():
         raise RecordError(f"cannot write {output}: {output.parent} is not a directory")
     headers: dict[str, str] = {}
@@ -109,6 +112,66 @@ def record(
     )
 
 
+def check_base_url(base_url: str) -> None:
+    """RecordError unless `base_url` is an http(s) URL of a host, without query or fragment.
+
+    The operation's path is appended to it, so a query string or a fragment would end up in
+    the middle of the request's URL; credentials in it would be printed with every message.
+    """
+    problem = ""
+    try:
+        parts = urllib.parse.urlsplit(base_url)
+        parts.port  # noqa: B018 (urlsplit checks the port only when it is asked for)
+    except ValueError as exc:
+        raise RecordError(f"--base-url {_shown(base_url)!r} is not a URL: {exc}") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        problem = "it must start with http:// or https://"
+    elif not parts.hostname:
+        problem = "it names no host"
+    elif "?" in base_url:
+        problem = "it has a query string (the operation's path is appended to the URL)"
+    elif "#" in base_url:
+        problem = "it has a fragment (#...)"
+    elif parts.username is not None or parts.password is not None:
+        problem = "it carries credentials (user:password@); send the key with --token"
+    if problem:
+        raise RecordError(f"--base-url {_shown(base_url)!r} cannot be used: {problem}")
+
+
+def _shown(base_url: str) -> str:
+    """`base_url` without what may hold a key: a password, a query string, a fragment."""
+    shown = re.sub(r"^([^/]*//[^/@]*?:)[^/@]*@", rf"\g<1>{MASK}@", base_url)
+    cut = min((i for i in (shown.find("?"), shown.find("#")) if i >= 0), default=-1)
+    return shown[: cut + 1] + "..." if cut >= 0 else shown
+
+
+def _unreachable(url: str, exc: Exception) -> str:
+    """One readable line for a request that got no answer, from the exception's causes."""
+    host = urllib.parse.urlsplit(url).hostname or url
+    causes: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and cause not in causes:
+        causes.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    for cause in causes:
+        if isinstance(cause, socket.gaierror):
+            return f"cannot resolve the host {host!r}: {cause.strerror or cause}"
+        if isinstance(cause, ConnectionRefusedError):
+            return f"cannot reach {url}: the connection was refused (is the server running?)"
+        if isinstance(cause, ConnectionResetError):
+            return f"{url}: the server reset the connection before answering"
+        if isinstance(cause, ssl.SSLError):
+            return f"{url}: TLS failed: {cause.reason or cause.strerror or cause}"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        if "without sending" in str(exc) or "disconnected" in str(exc):
+            return f"{url}: the server closed the connection without answering"
+        return f"{url}: the answer is not valid HTTP: {exc}"
+    if isinstance(exc, httpx.InvalidURL):
+        return f"cannot use the URL {url}: {exc}"
+    reason = next((str(c) for c in causes if str(c)), type(exc).__name__)
+    return f"cannot reach {url}: {' '.join(reason.split())}"
+
+
 def _fetch(
     url: str,
     ids: list[str],
@@ -136,7 +199,7 @@ def _fetch(
     except httpx.TimeoutException:
         raise RecordError(f"{url}: no answer within {timeout:g} s") from None
     except (httpx.TransportError, httpx.InvalidURL) as exc:
-        raise RecordError(f"cannot reach {url}: {_mask(str(exc), token)}") from None
+        raise RecordError(_mask(_unreachable(url, exc), token)) from None
     content = b"".join(chunks)
     if not 200 <= response.status_code < 300:
         raise RecordError(f"{url} answered HTTP {response.status_code}: {_excerpt(content, token)}")
@@ -180,4 +243,4 @@ def _write_atomically(output: Path, content: bytes) -> None:
         raise RecordError(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
-__all__ = ["MAX_RESPONSE_BYTES", "RecordError", "Recorded", "record"]
+__all__ = ["MAX_RESPONSE_BYTES", "RecordError", "Recorded", "check_base_url", "record"]

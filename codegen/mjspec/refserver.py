@@ -4,16 +4,20 @@
 filled in with the task store (JSON and multipart bodies, `{"error", "message"}` 4xx
 answers). For any other profile it is a stand-in of that family, derived from the profile:
 its request media types only, the token accepted only its ways, and every refusal in the
-family's form (`errorbody`). `serve_in_thread` runs one on a free port of 127.0.0.1 (tests,
-`mjspec conform` without --base-url); `serve` runs it in the foreground.
+family's form (`errorbody`), a 401 with the profile's `WWW-Authenticate` challenges.
+`serve_in_thread` runs one on a free port of 127.0.0.1 (tests, `mjspec conform` without
+--base-url); `serve` runs it in the foreground, binding the socket before it says anything,
+and raises every mistake (port, host, tasks file) as a one-line UsageError.
 
 Tasks are held as JSON objects and served as they are (key order, nulls, extra fields).
 """
 
 from __future__ import annotations
 
+import errno
 import hmac
 import logging
+import re
 import socket
 import threading
 import time
@@ -30,7 +34,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
-from starlette.types import Message
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mjapi.server import DEFAULT_MAX_BODY_BYTES, Problem, create_router
 from mjspec.errorbody import (
@@ -44,6 +48,8 @@ from mjspec.profiles import DOC, OPERATION_PATH, AuthWay, Profile
 from mjspec.standin import load_profile, served_tasks, task_problems
 
 DEFAULT_MAX_IDS = 1000
+MAX_PORT = 65535
+BACKLOG = 2048
 # python-multipart logs every malformed part it skips; bad input is answered, not logged.
 logging.getLogger("python_multipart").setLevel(logging.ERROR)
 logging.getLogger("multipart").setLevel(logging.ERROR)
@@ -103,7 +109,7 @@ def load_tasks(path: Path, profile: Profile | None = None) -> list[dict[str, Any
     try:
         tasks: Any = msgspec.json.decode(content)
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: not valid JSON: {exc}") from None
+        raise UsageError(f"{path}: {_not_json(content, exc)}") from None
     problems = task_problems(tasks, chosen.document)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -112,10 +118,41 @@ def load_tasks(path: Path, profile: Profile | None = None) -> list[dict[str, Any
     return result
 
 
+def _not_json(content: bytes, exc: Exception) -> str:
+    """`not JSON at line L, column C: why` (columns count characters, from 1)."""
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        offset: int | None = bad.start
+        reason = f"not UTF-8 (byte 0x{content[bad.start]:02X})"
+    else:
+        text = str(exc)
+        malformed = re.fullmatch(r"JSON is malformed: (.*) \(byte (\d+)\)", text)
+        if malformed:
+            reason, offset = malformed[1], int(malformed[2])
+            if reason == "trailing characters":  # msgspec counts one past the character
+                offset = max(offset - 1, 0)
+        elif not content.strip():
+            reason, offset = "the file is empty", len(content)
+        elif "truncated" in text:
+            reason, offset = "the file ends before the JSON does", len(content)
+        else:
+            reason, offset = text, None
+    if offset is None:
+        return f"not JSON: {reason}"
+    before = content[:offset]
+    line = before.count(b"\n") + 1
+    column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+    return f"not JSON at line {line}, column {column}: {reason}"
+
+
 def _answer(answer: ErrorAnswer, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(
+    response = Response(
         answer.body, status_code=answer.status, media_type=answer.media_type, headers=headers
     )
+    # raw, so that a name may repeat (one WWW-Authenticate field per challenge)
+    response.raw_headers.extend((k.lower().encode(), v.encode()) for k, v in answer.headers)
+    return response
 
 
 def token_accepted(headers: Headers, ways: Sequence[AuthWay], expected: bytes) -> bool:
@@ -176,22 +213,42 @@ def create_app(
     app.add_exception_handler(HTTPException, answer_http_error)
     app.add_exception_handler(RequestValidationError, answer_http_error)
     if token is not None:
-        expected = token.encode()
-        ways = chosen.auth_ways
-        hint = f"send the token as {auth_hint(chosen)}"
-
-        @app.middleware("http")
-        async def require_token(
-            request: Request, call_next: Callable[[Request], Awaitable[Response]]
-        ) -> Response:
-            if not token_accepted(request.headers, ways, expected):
-                refused = error_answer(
-                    document, 401, hint, error="unauthorized", path=request.url.path
-                )
-                return _answer(refused)
-            return await call_next(request)
-
+        app.add_middleware(_RequireToken, token=token, profile=chosen)
     return app
+
+
+class _RequireToken:
+    """Refuse, with the profile's 401, any request that lacks the token its ways.
+
+    Plain ASGI rather than `@app.middleware("http")`: Starlette's BaseHTTPMiddleware runs
+    every request through a task group and memory streams, which cost the reference server
+    over half its throughput under load (`benchmarks/bench_load.py`).
+    """
+
+    def __init__(self, app: ASGIApp, *, token: str, profile: Profile) -> None:
+        self.app = app
+        self.expected = token.encode()
+        self.ways = profile.auth_ways
+        self.document = profile.document
+        self.hint = f"send the token as {auth_hint(profile)}"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if token_accepted(headers, self.ways, self.expected):
+            await self.app(scope, receive, send)
+            return
+        refused = error_answer(
+            self.document,
+            401,
+            self.hint,
+            error="unauthorized",
+            path=scope["path"],
+            invalid_token=any(way.header in headers for way in self.ways),
+        )
+        await _answer(refused)(scope, receive, send)
 
 
 class _Refused(Exception):
@@ -315,6 +372,13 @@ class RunningServer:
     """The token the server requires (its profile's ways), None when it requires none."""
 
 
+def server_config(app: Any, *, log_level: str, access_log: bool) -> uvicorn.Config:
+    """How uvicorn runs every server here (`serve`, `serve_app_in_thread`)."""
+    return uvicorn.Config(
+        app, log_level=log_level, access_log=access_log, lifespan="off", backlog=BACKLOG
+    )
+
+
 @contextmanager
 def serve_app_in_thread(app: Any) -> Iterator[str]:
     """Run any ASGI app with uvicorn on a free port of 127.0.0.1; yield its base URL."""
@@ -324,8 +388,7 @@ def serve_app_in_thread(app: Any) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="error", access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(server_config(app, log_level="error", access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -352,18 +415,79 @@ def serve_in_thread(
         yield RunningServer(base_url=base_url, task_ids=ids, profile=name, token=token)
 
 
+def parse_port(text: str | int) -> int:
+    """A TCP port from 0 (any free port) to 65535; UsageError otherwise."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise UsageError(f"--port must be a number from 0 to 65535, not {text!r}") from None
+    if not 0 <= port <= MAX_PORT:
+        raise UsageError(f"--port must be from 0 to 65535 (0: any free port), not {port}")
+    return port
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to host:port and listening; a one-line UsageError when it cannot be.
+
+    Binding before anything is announced is what lets `serve` print the real port of
+    `--port 0`, and refuse a busy port before claiming to serve on it.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, socket.gaierror) else str(exc)
+        raise UsageError(f"cannot listen on {host!r}: {reason}") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        sock.bind(address)
+        sock.listen(BACKLOG)
+    except OSError as exc:
+        sock.close()
+        where = f"{_url_host(host)}:{port}"
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(f"cannot listen on {where}: the port is in use") from None
+        if exc.errno == errno.EACCES:
+            raise UsageError(f"cannot listen on {where}: permission denied") from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise UsageError(f"cannot listen on {where}: not an address of this machine") from None
+        raise UsageError(f"cannot listen on {where}: {exc.strerror or exc}") from None
+    return sock
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
 def serve(
     host: str,
-    port: int,
+    port: int | str,
     tasks_file: Path | None,
     token: str | None,
     profile: str | Profile = DOC,
 ) -> None:
-    """Run a profile's server in the foreground until interrupted."""
+    """Run a profile's server in the foreground until interrupted.
+
+    Every mistake (the port, the host, the tasks file) is a UsageError raised before
+    anything is printed; the banner comes once the socket is bound, with its real port.
+    """
+    number = parse_port(port)
     app, ids = build_app(tasks_file, token, profile)
     chosen: Profile = app.state.profile
+    sock = listen(host, number)
+    address, bound = sock.getsockname()[:2]
     auth = f"a token is required ({auth_hint(chosen)})" if token else "no token required"
     what = "reference server" if chosen.name == DOC else f"stand-in of {chosen.title}"
-    print(f"mjspec {what} on http://{host}:{port}: {len(ids)} tasks, {auth}")
-    print(f"task ids: {' '.join(ids[:5])} ... {ids[-1]}" if len(ids) > 5 else f"task ids: {ids}")
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=True)
+    shown = f"{' '.join(ids[:5])} ... {ids[-1]}" if len(ids) > 5 else " ".join(ids) or "none"
+    where = f"http://{_url_host(host or address)}:{bound}"
+    print(f"mjspec {what} on {where}: {len(ids)} tasks, {auth}")
+    print(f"task ids: {shown}", flush=True)
+    server = uvicorn.Server(server_config(app, log_level="info", access_log=True))
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn shut down, then raised the signal again for us: a clean stop
+    finally:
+        sock.close()
