@@ -60,9 +60,31 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def conformance(session: nox.Session) -> None:
-    """Run `mjspec conform` with the arguments after `--` (default: the reference server)."""
+    """Run `mjspec conform` with the arguments after `--` (default: the reference server).
+
+    nox prints every command it runs: a `--token` given after `--` is taken out of the
+    command line and handed over in MJSPEC_TOKEN, so it never reaches a CI log. Better
+    still, set MJSPEC_TOKEN yourself and leave `--token` out.
+    """
     install(session)
-    session.run("mjspec", "conform", *session.posargs)
+    arguments, token = without_token(session.posargs)
+    env = {"MJSPEC_TOKEN": token} if token is not None else {}
+    session.run("mjspec", "conform", *arguments, env=env)
+
+
+def without_token(arguments: list[str]) -> tuple[list[str], str | None]:
+    """The arguments without `--token X` / `--token=X`, and the token."""
+    kept: list[str] = []
+    token: str | None = None
+    items = iter(arguments)
+    for argument in items:
+        if argument == "--token":
+            token = next(items, None)
+        elif argument.startswith("--token="):
+            token = argument.partition("=")[2]
+        else:
+            kept.append(argument)
+    return kept, token
 
 
 @nox.session(default=False)
