@@ -26,7 +26,7 @@ from typing import Any, Literal
 import yaml
 
 from mjspec.errors import SpecError, SpecProblem
-from mjspec.spec import check_spec, describe, load_spec, pointer_join
+from mjspec.spec import SAFE_LOADER, check_spec, describe, load_spec, pointer_join
 
 DOC = "doc"
 OPERATION_PATH = "/mj/task/list-by-condition"
@@ -218,7 +218,7 @@ def _read_overlay(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError([_problem(source, "", f"cannot read the overlay: {exc}")]) from None
     try:
-        overlay = yaml.safe_load(text)
+        overlay = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -17,6 +17,8 @@ from mjspec.errors import SpecError, SpecProblem
 JSON_TYPES = ("array", "boolean", "integer", "null", "number", "object", "string")
 FORMATS = {"integer": ("int32", "int64"), "number": ("float", "double")}
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# libyaml's safe loader where PyYAML was built with it: ten times faster on the spec.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCHEMA_CHILDREN = ("items", "additionalProperties", "not", "contains", "propertyNames")
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 # Keys whose values are data, not spec: a "$ref" inside them is just a string.
@@ -75,7 +77,7 @@ def load_spec(path: Path, *, check: bool = True) -> dict[str, Any]:
 def parse_spec(text: str, source: str, *, check: bool = True) -> dict[str, Any]:
     """Parse spec text (YAML or JSON) and check it; pure."""
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -24,6 +24,7 @@ from mjspec.conform.engine import (
 )
 from mjspec.conform.fields import SpecShapeError, derive_fields
 from mjspec.conform.report import Report
+from mjspec.errors import SpecProblem
 from mjspec.profiles import Profile
 
 DEFAULT_SPEC = Path("spec/openapi.yaml")
@@ -170,19 +171,21 @@ class _Contract:
 def _load_profiles(path: Path | None, wanted: str) -> _Contract:
     """The spec and the profiles to judge under (`all`: every profile, doc first), checked."""
     from mjspec.errors import SpecError, UsageError
-    from mjspec.profiles import load_profiles, select
-    from mjspec.spec import check_spec, default_spec_path, load_spec
+    from mjspec.profiles import DOC, doc_profile, load_profiles, select
+    from mjspec.spec import default_spec_path, load_spec
 
     path = path or default_spec_path()
     try:
         spec = load_spec(path, check=False)
-        every = load_profiles(path, spec, check=False)
-        chosen = select(every, wanted)
+        if wanted == DOC:  # the overlays need not be applied
+            chosen = [doc_profile(spec, path.as_posix())]
+        else:
+            chosen = select(load_profiles(path, spec, check=False), wanted)
         # Only the profiles judged are validated (openapi-spec-validator takes a while).
         problems = []
         for profile in chosen:
             source = profile.source if profile.overlay is not None else path.as_posix()
-            problems += check_spec(profile.document, source)
+            problems += _checked(profile.document, source)
         if problems:
             raise SpecError(problems)
     except SpecError as exc:
@@ -198,6 +201,31 @@ def _load_profiles(path: Path | None, wanted: str) -> _Contract:
             raise ConformError(f"{profile.source}: {exc}") from None
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return _Contract(spec=spec, profiles=chosen, sha256=digest)
+
+
+def _checked(document: dict[str, Any], source: str) -> list[SpecProblem]:
+    """`check_spec`, remembered for documents found valid before (by their sha256).
+
+    Validating an OpenAPI document takes a third of a second; a conformance run in CI
+    checks the same spec every time. Only valid documents are remembered, in the temporary
+    directory, so a broken spec is reported every time.
+    """
+    import json
+    import tempfile
+
+    from mjspec.spec import check_spec
+
+    canonical = json.dumps(document, sort_keys=True, ensure_ascii=False, default=str)
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    marker = Path(tempfile.gettempdir()) / "mjspec-valid-specs" / digest
+    if marker.is_file():
+        return []
+    problems = check_spec(document, source)
+    if not problems:
+        with contextlib.suppress(OSError):
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+    return problems
 
 
 @contextlib.contextmanager
