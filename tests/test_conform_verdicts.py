@@ -94,14 +94,20 @@ def test_reports_carry_the_tool_version_and_the_specs_sha256(
     from importlib.metadata import version
 
     path = tmp_path / "report.json"
+    junit, markdown = tmp_path / "junit.xml", tmp_path / "report.md"
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     with serve() as server:
         argv = ["--base-url", server.base_url, "--spec", str(SPEC_PATH), "--seed", "1"]
         argv += ["--max-examples", "5", "--report-json", str(path)]
+        argv += ["--junit-xml", str(junit), "--report-markdown", str(markdown)]
         argv += [arg for task_id in TASK_IDS for arg in ("--task-id", task_id)]
         assert run_command(parser.parse_args(argv)) == 0, capsys.readouterr().out
     report = json.loads(path.read_text("utf-8"))
+    for other in (junit, markdown):  # the other reports say the same
+        text = other.read_text("utf-8")
+        assert version("mjspec") in text
+        assert hashlib.sha256(SPEC_PATH.read_bytes()).hexdigest() in text
     assert report["tool_version"] == version("mjspec")
     assert report["spec_sha256"] == hashlib.sha256(SPEC_PATH.read_bytes()).hexdigest()
     assert report["interrupted"] is False

@@ -283,6 +283,11 @@ footer { margin-top: 2rem; color: var(--grey); font-size: .85rem; }
 <div><dt>Seed</dt><dd>{{ seed }}</dd></div>
 <div><dt>Duration</dt><dd>{{ duration }}</dd></div>
 <div><dt>Strict</dt><dd>{{ "yes" if report.strict else "no" }}</dd></div>
+<div><dt>Tool</dt><dd>mjspec {{ report.tool_version }}</dd></div>
+<div><dt>Spec sha256</dt><dd><code>{{ report.spec_sha256 or "unknown" }}</code></dd></div>
+{% if report.interrupted %}
+<div><dt>Interrupted</dt><dd>yes (Ctrl-C): a partial run</dd></div>
+{% endif %}
 </dl>
 </header>
 <main>

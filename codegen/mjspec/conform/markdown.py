@@ -66,7 +66,11 @@ def render(report: Report) -> str:
         "",
         f"Server {_code(report.base_url)}: **{_text(table.summary)}**",
         "",
-        f"{report.requests} request(s), {rerun}.",
+        f"{report.requests} request(s), {rerun}."
+        + (" **Interrupted** (Ctrl-C): a partial run." if report.interrupted else ""),
+        "",
+        f"mjspec {_text(report.tool_version)}, "
+        f"spec sha256 {_code(report.spec_sha256 or 'unknown')}.",
         "",
         "| | " + " | ".join(_code(name, cell=True) for name in table.profiles) + " |",
         "|---|" + "---|" * len(table.profiles),

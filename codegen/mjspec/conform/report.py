@@ -387,13 +387,31 @@ def _top_result(report: Report) -> ProfileResult:
     )
 
 
+def _junit_properties(report: Report, suite: ET.Element) -> None:
+    properties = ET.Element("properties")
+    values = {
+        "mjspec_version": report.tool_version,
+        "spec_sha256": report.spec_sha256 or "unknown",
+        "base_url": report.base_url,
+        "seed": str(report.seed),
+        "interrupted": str(report.interrupted).lower(),
+    }
+    for name, value in values.items():
+        ET.SubElement(properties, "property", name=name, value=value)
+    suite.insert(0, properties)
+
+
 def junit_tree(report: Report) -> ET.ElementTree[ET.Element]:
     """A test suite; judged under several profiles, a `testsuites` with one per profile."""
     if len(report.profiles) <= 1:
-        return ET.ElementTree(_junit_suite(_top_result(report), "mjspec conform", report.duration))
+        suite = _junit_suite(_top_result(report), "mjspec conform", report.duration)
+        _junit_properties(report, suite)
+        return ET.ElementTree(suite)
     root = ET.Element("testsuites", name="mjspec conform")
     for name, result in report.profiles.items():
-        root.append(_junit_suite(result, f"mjspec conform [{name}]", report.duration))
+        suite = _junit_suite(result, f"mjspec conform [{name}]", report.duration)
+        _junit_properties(report, suite)
+        root.append(suite)
     for key in ("tests", "failures", "skipped", "errors"):
         root.set(key, str(sum(int(suite.get(key, "0")) for suite in root)))
     return ET.ElementTree(root)
