@@ -39,6 +39,25 @@ CASES = [
     (["generate", "--spec", "{bad}", "--check"], BAD_POINTER),
     (["generate", "--spec", "no/such.yaml"], "no such file"),
     (["profiles", "--spec", "{bad}"], BAD_POINTER),
+    (["serve", "--port", "99999"], "--port must be from 0 to 65535"),
+    (["serve", "--tasks", "{notjson}", "--port", "0"], "not JSON at line 1, column 2"),
+    (["serve", "--profile", "nope"], "unknown profile"),
+    (
+        [
+            "record",
+            "--base-url",
+            "http://no-such-host.invalid",
+            "--task-id",
+            "1",
+            "--output",
+            "o.json",
+        ],
+        "cannot resolve",
+    ),
+    (
+        ["record", "--base-url", "http://127.0.0.1:1/?k=v", "--task-id", "1", "--output", "o.json"],
+        "query",
+    ),
     (["bogus"], "invalid choice"),
 ]
 
@@ -47,7 +66,9 @@ CASES = [
 def test_a_mistake_is_one_line_and_exit_2(argv: list[str], said: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(BAD_TYPE, "utf-8")
-    argv = [arg.replace("{bad}", str(bad)) for arg in argv]
+    not_json = tmp_path / "tasks.json"
+    not_json.write_text("{not json", "utf-8")
+    argv = [arg.replace("{bad}", str(bad)).replace("{notjson}", str(not_json)) for arg in argv]
     env = {k: v for k, v in os.environ.items() if k != "MJSPEC_TOKEN"}
     done = subprocess.run(
         [sys.executable, "-m", "mjspec.cli", *argv],
