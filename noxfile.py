@@ -53,6 +53,7 @@ def bench(session: nox.Session) -> None:
     """Print the benchmark ratios; arguments go to bench_conform.py (e.g. --base-url URL)."""
     install(session, "bench")
     session.run("python", "benchmarks/bench_decode.py")
+    session.run("python", "benchmarks/bench_fieldcheck.py")
     session.run("python", "benchmarks/bench_matrix.py")
     session.run("python", "benchmarks/bench_load.py")
     session.run("python", "benchmarks/bench_conform.py", *session.posargs)

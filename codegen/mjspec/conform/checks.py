@@ -12,6 +12,7 @@ import json
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
+from mjspec.conform.fastcheck import FastTasks
 from mjspec.conform.fields import FieldSpec, json_type, type_matches
 
 FieldStatus = Literal["ok", "absent", "missing", "null", "wrong_type"]
@@ -61,6 +62,8 @@ class AnswerVerdict:
     """The body is an error object the profile allows in a 200 answer (the C# fork's)."""
     returned: set[str] = dataclasses.field(default_factory=set)
     """The ids of the tasks in the answer."""
+    counts: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)
+    """ok/absent counts per path of the tasks that took the fast path (no observations)."""
 
 
 def is_json_media_type(content_type: str | None) -> bool:
@@ -192,6 +195,72 @@ def describe(observation: FieldObservation, spec: FieldSpec, task_id: object) ->
     )
 
 
+def _content_type_problem(content_type: str | None) -> Problem | None:
+    if is_json_media_type(content_type):
+        return None
+    return Problem(
+        check=CONTENT_TYPE,
+        key=str(content_type),
+        message=f"a 200 answer has Content-Type {content_type or '(none)'!r}, "
+        "documented: application/json",
+    )
+
+
+def check_fast(
+    *,
+    content_type: str | None,
+    content: bytes,
+    fast: FastTasks,
+    requested: Collection[str] | None,
+    known: Collection[str],
+) -> AnswerVerdict | None:
+    """`check_ok_answer` for an answer whose every task decodes cleanly; None otherwise.
+
+    Then every documented field of every task conforms: only counts, returned ids and
+    which tasks came back remain to be judged.
+    """
+    tasks = fast.decode(content)
+    if tasks is None:
+        return None
+    verdict = AnswerVerdict(tasks_checked=len(tasks))
+    problem = _content_type_problem(content_type)
+    if problem is not None:
+        verdict.problems.append(problem)
+    fast.count(tasks, verdict.counts)
+    ids = [fast.task_id(task) for task in tasks]
+    _judge_returned(verdict, [i for i in ids if isinstance(i, str)], requested, known)
+    return verdict
+
+
+def _judge_returned(
+    verdict: AnswerVerdict,
+    ids: Sequence[str],
+    requested: Collection[str] | None,
+    known: Collection[str],
+) -> None:
+    returned = set(ids)
+    verdict.returned = returned
+    if requested is None:
+        return
+    for task_id in dict.fromkeys(ids):
+        if task_id not in requested:
+            verdict.problems.append(
+                Problem(
+                    check=UNREQUESTED_TASK,
+                    message=f"task {task_id!r} came back but was not asked for",
+                )
+            )
+    for task_id in sorted(set(requested) & set(known) - returned):
+        verdict.problems.append(
+            Problem(
+                check=MISSING_KNOWN_TASK,
+                key=task_id,
+                message=f"task {task_id!r} is known to the server (--task-id) and was "
+                "asked for, but did not come back",
+            )
+        )
+
+
 def check_ok_answer(
     *,
     content_type: str | None,
@@ -201,6 +270,7 @@ def check_ok_answer(
     known: Collection[str],
     error_schemas: Sequence[Mapping[str, Any]] = (),
     located: Located | None = None,
+    fast: FastTasks | None = None,
 ) -> AnswerVerdict:
     """Judge a decoded 200 answer.
 
@@ -261,7 +331,10 @@ def check_ok_answer(
             continue
         verdict.tasks_checked += 1
         task_id = task.get("id")
-        for observation in observe_task(task, fields, located):
+        converted = fast.convert(task) if fast is not None else None
+        if fast is not None and converted is not None:  # conforms: counted, not walked
+            fast.count([converted], verdict.counts)
+        for observation in () if converted is not None else observe_task(task, fields, located):
             verdict.observations.append(observation)
             if observation.status not in ("ok", "absent"):
                 spec = by_path[observation.path]

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from mjspec.conform import checks
+from mjspec.conform.fastcheck import FastTasks
 from mjspec.conform.fields import FieldSpec, derive_fields, error_answer_schemas
 from mjspec.conform.ledger import Ledger
 from mjspec.conform.session import Exchange, Masker
@@ -64,6 +65,7 @@ class ProfileJudge:
         self._known = tuple(known)
         self._headers = headers
         self.fields: tuple[FieldSpec, ...] = derive_fields(profile.document, optional=True)
+        self._fast = FastTasks(self.fields)
         self._error_schemas = error_answer_schemas(profile.document)
         self._media_types = {m.lower() for m in profile.request_media_types}
         self.ledger = Ledger(self.fields, overrides(profile.document), masker)
@@ -143,21 +145,31 @@ class ProfileJudge:
     def _judge_ok(self, exchange: Exchange, standing: Standing) -> tuple[bool, bool, bool]:
         """(did our own checks find something, was any a failure, was it an error object)."""
         content_type = exchange.content_type
-        try:
-            body = exchange.json()
-        except ValueError:
-            message = f"the 200 body is not JSON (Content-Type {content_type or '(none)'!r})"
-            return True, self._record(NOT_JSON, message, exchange), False
         requested = _requested_ids(exchange.body) if standing == "positive" else None
-        verdict = checks.check_ok_answer(
+        verdict = checks.check_fast(
             content_type=content_type,
-            body=body,
-            fields=self.fields,
+            content=exchange.content,
+            fast=self._fast,
             requested=requested,
             known=self._known,
-            error_schemas=self._error_schemas,
-            located=exchange.located,
         )
+        if verdict is None:  # some task is off the documented path: walk them
+            try:
+                body = exchange.json()
+            except ValueError:
+                message = f"the 200 body is not JSON (Content-Type {content_type or '(none)'!r})"
+                return True, self._record(NOT_JSON, message, exchange), False
+            verdict = checks.check_ok_answer(
+                content_type=content_type,
+                body=body,
+                fields=self.fields,
+                requested=requested,
+                known=self._known,
+                error_schemas=self._error_schemas,
+                located=exchange.located,
+                fast=self._fast,
+            )
+        self.ledger.count(verdict.counts)
         self.ledger.tasks_checked += verdict.tasks_checked
         self.ledger.returned |= verdict.returned
         if requested is not None:

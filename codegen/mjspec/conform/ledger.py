@@ -104,6 +104,14 @@ class Ledger:
             # A server may echo the credentials into a field; reports never carry them.
             result.example = self._masker.value(example)
 
+    def count(self, counts: Mapping[str, Mapping[str, int]]) -> None:
+        """Tallies of tasks that took the fast path: every field ok or absent."""
+        for path, tally in counts.items():
+            result = self._results.get(path)
+            if result is not None:
+                for status, number in tally.items():
+                    result.counts[status] += number
+
     def field_results(self) -> list[FieldResult]:
         return list(self._results.values())
 
