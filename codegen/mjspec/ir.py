@@ -14,6 +14,7 @@ the generic client.
 from __future__ import annotations
 
 import keyword
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -22,7 +23,7 @@ from mjspec.errors import SpecError, SpecProblem
 from mjspec.modelgen import ModelIndex
 from mjspec.names import pascal, snake
 from mjspec.normalize import SCHEMAS, iter_operations, operation_id
-from mjspec.spec import pointer_join, resolve
+from mjspec.spec import pointer_join, pointer_parts, resolve
 
 JSON_MEDIA = "application/json"
 MULTIPART = "multipart/form-data"
@@ -152,17 +153,30 @@ class ClientProfile:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Imports:
+    """The names each generated module imports, decided from what its template prints."""
+
+    client_typing: tuple[str, ...]
+    client_http: tuple[str, ...]  # from `._http`; `path_segment as _quote` when paths need it
+    client_models: tuple[str, ...]
+    server_typing: tuple[str, ...]
+    server_asgi: tuple[str, ...]  # from `._asgi`
+    server_models: tuple[str, ...]
+    server_msgspec: bool  # the params structs are msgspec Structs
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Api:
     title: str
     source: str
     operations: tuple[Operation, ...]
-    model_imports: tuple[str, ...]  # the model names the client and server stubs use
-    model_names: tuple[str, ...]  # every name the models module defines, re-exported
+    model_names: tuple[str, ...]  # every public name the models module defines, re-exported
     exports: tuple[str, ...]  # the package's __all__
     any_multipart: bool
     profiles: tuple[ClientProfile, ...]  # doc first
     type_vars: tuple[str, ...]  # the generic client's type variables, one per varying answer
     any_type_arguments: str  # the type arguments when the profile is only known as a str
+    imports: Imports  # what each generated module imports: exactly what it uses
 
     @property
     def profiled(self) -> bool:
@@ -235,32 +249,114 @@ def build(
         replace(op, type_var=type_vars.get(index, "")) for index, op in enumerate(operations)
     )
     title = doc.get("info", {}).get("title", "")
+    profile_list = tuple(
+        ClientProfile(
+            name=profile.name,
+            module=profile.module,
+            title=profile.title,
+            auth_header=profile.auth_header,
+            bearer=profile.bearer,
+            responses=responses,
+            type_arguments=", ".join(responses[i].annotation for i in type_vars),
+            default=profile.name == DOC,
+        )
+        for profile, responses in zip(inputs, answers, strict=True)
+    )
+    any_type_arguments = ", ".join(
+        " | ".join(dict.fromkeys(responses[i].annotation for responses in answers))
+        for i in type_vars
+    )
     return Api(
         title=str(title),
         source=source,
         operations=operations,
-        model_imports=tuple(sorted(builder.used_models)),
         model_names=tuple(sorted(models.names)),
         exports=tuple(sorted(CLIENT_EXPORTS + tuple(models.names))),
         any_multipart=any(op.body is not None and op.body.multipart for op in operations),
-        profiles=tuple(
-            ClientProfile(
-                name=profile.name,
-                module=profile.module,
-                title=profile.title,
-                auth_header=profile.auth_header,
-                bearer=profile.bearer,
-                responses=responses,
-                type_arguments=", ".join(responses[i].annotation for i in type_vars),
-                default=profile.name == DOC,
-            )
-            for profile, responses in zip(inputs, answers, strict=True)
-        ),
+        profiles=profile_list,
         type_vars=tuple(type_vars.values()),
-        any_type_arguments=", ".join(
-            " | ".join(dict.fromkeys(responses[i].annotation for responses in answers))
-            for i in type_vars
+        any_type_arguments=any_type_arguments,
+        imports=_imports(operations, profile_list, any_type_arguments, models.names),
+    )
+
+
+_IDENTIFIER = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+
+
+def _names_in(*texts: str) -> set[str]:
+    """The unqualified names an expression or annotation uses (`profiles.x.Task` is not `Task`)."""
+    return {name for text in texts for name in _IDENTIFIER.findall(text)}
+
+
+def _imports(
+    operations: tuple[Operation, ...],
+    profiles: tuple[ClientProfile, ...],
+    any_type_arguments: str,
+    model_names: frozenset[str],
+) -> Imports:
+    """What `client.py` and `server.py` import: what their templates print, nothing else."""
+    generic = any(op.type_var for op in operations)
+    bodies = [op.body for op in operations if op.body is not None]
+    responses = [r for p in profiles for r in p.responses]
+    client_texts = [op.signature for op in operations] + [op.return_annotation for op in operations]
+    client_texts += [p.type_arguments for p in profiles] + [any_type_arguments]
+    client_texts += [r.decoded for r in responses] + [a for r in responses for a in r.error_answers]
+    client_names = _names_in(*client_texts)
+    client_typing = {"Literal", "Self", "TypeAlias"} | (client_names & {"Any"})
+    if generic:
+        client_typing |= {"Any", "Generic", "TypeVar", "overload"}
+    if any(b.flattened for b in bodies):
+        client_typing.add("Any")  # the flattened body is built as a dict[str, Any]
+    helpers = {
+        "DEFAULT_MAX_RESPONSE_BYTES",
+        "Answer",
+        "AuthWay",
+        "Decoder",
+        "auth_headers",
+        "bounds",
+        "pick_profile",
+        "send",
+        "send_async",
+    }
+    kinds = {r.kind for r in responses}
+    wanted = {
+        "ResponseDecoder": "json" in kinds,
+        "TextDecoder": "text" in kinds,
+        "EmptyDecoder": "empty" in kinds,
+        "query": any(op.query_params for op in operations),
+        "pairs": any(op.header_params for op in operations)
+        or any(b.json or (b.urlencoded and not b.multipart) for b in bodies),
+        "json_body": any(b.json for b in bodies),
+        "multipart": any(b.multipart and not b.json for b in bodies),
+        "path_segment as _quote": any(op.path_params for op in operations),
+    }
+    helpers |= {name for name, used in wanted.items() if used}
+    server_texts = [op.signature for op in operations] + [
+        op.response.annotation for op in operations
+    ]
+    server_texts += [b.model for b in bodies] + [
+        p.annotation for op in operations for p in op.params
+    ]
+    server_names = _names_in(*server_texts)
+    params = any(op.params_struct for op in operations)
+    asgi = {"DEFAULT_MAX_BODY_BYTES", "Problem"}
+    asgi_wanted = {
+        "json_response": any(op.response.kind == "json" for op in operations),
+        "read_body": bool(bodies),
+        "read_params": params,
+        "unset_to_none": any(not f.required for op in operations for f in op.body_fields),
+    }
+    asgi |= {name for name, used in asgi_wanted.items() if used}
+    return Imports(
+        client_typing=tuple(sorted(client_typing)),
+        client_http=tuple(sorted(helpers)),
+        client_models=tuple(sorted(client_names & model_names)),
+        server_typing=tuple(
+            sorted({"Protocol"} | (server_names & {"Any"}) | ({"Any"} if bodies else set()))
         ),
+        server_asgi=tuple(sorted(asgi)),
+        server_models=tuple(sorted(server_names & model_names)),
+        server_msgspec=params,
     )
 
 
@@ -306,7 +402,6 @@ class _Builder:
         self.source = source
         self.qualifier = qualifier  # how the client module names this document's models
         self.problems: list[SpecProblem] = []
-        self.used_models: set[str] = set()
 
     def problem(self, pointer: str, message: str) -> None:
         self.problems.append(SpecProblem(source=self.source, pointer=pointer, message=message))
@@ -325,7 +420,7 @@ class _Builder:
     # -- types --------------------------------------------------------------------------
 
     def annotation(self, schema: Any) -> str:
-        """The Python annotation for a schema; component classes are recorded for imports."""
+        """The Python annotation for a schema: a component's class, or the inline type."""
         if not isinstance(schema, dict):
             return "Any"
         ref = schema.get("$ref")
@@ -333,7 +428,6 @@ class _Builder:
             if ref.startswith(SCHEMAS) and "/" not in ref[len(SCHEMAS) :]:
                 name = ref[len(SCHEMAS) :]
                 if name in self.models.names:
-                    self.used_models.add(name)
                     return self.qualifier + name
             return self.annotation(self.deref(schema))
         declared = schema.get("type")
@@ -358,8 +452,7 @@ class _Builder:
 
     def operation(self, pointer: str, operation: dict[str, Any]) -> Operation:
         op_id = operation_id(operation, pointer)
-        path = pointer.removeprefix("/paths/").rpartition("/")[0].replace("~1", "/")
-        method = pointer.rpartition("/")[2]
+        _, path, method = pointer_parts(pointer)
         params = self.parameters(pointer, path, operation)
         body, body_fields = self.body(pointer, operation)
         response = self.response(pointer, operation)

@@ -3,12 +3,23 @@
 datamodel-code-generator is pinned exactly in pyproject.toml: its output is committed.
 Models are msgspec Structs: decoding and type-checking a response with them is faster
 than parsing it with orjson alone, and their errors name the JSON path of a bad field.
+
+Two rewrites keep the models readable, and neither changes how they decode:
+
+* a field's description becomes its attribute docstring rather than an
+  `Annotated[..., Meta(description=...)]` (`field_docs` takes the descriptions, titles and
+  examples out of the properties before generation, `add_field_docs` writes them back
+  as docstrings);
+* a component schema with no type (any JSON value) makes no model: it would be a public
+  alias of `Any` (`without_untyped_schemas`); what refers to it is typed `Any` instead.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +27,8 @@ from datamodel_code_generator import PythonVersion, generate
 from datamodel_code_generator.enums import DataModelType, InputFileType
 
 from mjspec.errors import GenerateError
+from mjspec.names import docstring
+from mjspec.normalize import SCHEMAS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,8 +46,127 @@ class ModelIndex:
             raise GenerateError(msg) from None
 
 
+# keywords that only document a value: they do not change what decodes
+_DOC_KEYWORDS = ("description", "title", "examples", "example")
+# keywords that give a schema a type; a schema with none of them accepts any JSON value
+_TYPING_KEYWORDS = frozenset(
+    {
+        "type", "properties", "items", "prefixItems", "additionalProperties",
+        "patternProperties", "$ref", "allOf", "anyOf", "oneOf", "not", "enum", "const",
+    }
+)  # fmt: skip
+
+
 def generate_models(doc: dict[str, Any], header: str) -> str:
     """Python source of msgspec models for the component schemas of a normalized spec."""
+    typed = without_untyped_schemas(doc)
+    bare, docs = field_docs(typed)
+    return add_field_docs(_generate(bare, header), docs)
+
+
+def without_untyped_schemas(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of `doc` without the component schemas that have no type; refs to them become `{}`."""
+    out = copy.deepcopy(dict(doc))
+    schemas: dict[str, Any] = out.get("components", {}).get("schemas") or {}
+    untyped = {
+        name
+        for name, schema in schemas.items()
+        if isinstance(schema, dict) and not _TYPING_KEYWORDS & schema.keys()
+    }
+    for name in untyped:
+        del schemas[name]
+    refs = {SCHEMAS + name for name in untyped}
+
+    def untype(node: Any) -> Any:
+        if isinstance(node, dict):
+            if node.get("$ref") in refs:
+                return {k: v for k, v in node.items() if k != "$ref"}
+            return {k: untype(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [untype(v) for v in node]
+        return node
+
+    return untype(out)  # type: ignore[no-any-return]
+
+
+def field_docs(doc: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    """A copy of `doc` whose component properties carry no documentation, and that text.
+
+    The text is `{class name: {JSON name: description}}`: each description, or title when
+    there is none, followed by its examples; the class's own description is under "".
+    """
+    out = copy.deepcopy(dict(doc))
+    docs: dict[str, dict[str, str]] = {}
+    schemas = out.get("components", {}).get("schemas") or {}
+    for name, schema in schemas.items():
+        properties = schema.get("properties") if isinstance(schema, dict) else None
+        if not isinstance(properties, dict):
+            continue
+        text = _doc_text(
+            {key: schema.pop(key) for key in ("description", "title") if key in schema}
+        )
+        if text:
+            docs.setdefault(name, {})[""] = text
+        for json_name, prop in properties.items():
+            if not isinstance(prop, dict):
+                continue
+            taken = {key: prop.pop(key) for key in _DOC_KEYWORDS if key in prop}
+            text = _doc_text(taken)
+            if text:
+                docs.setdefault(name, {})[json_name] = text
+    return out, docs
+
+
+def _doc_text(taken: Mapping[str, Any]) -> str:
+    text = str(taken.get("description") or taken.get("title") or "").strip()
+    examples = taken.get("examples")
+    if not isinstance(examples, list):
+        examples = [taken["example"]] if "example" in taken else []
+    if examples:
+        shown = ", ".join(json.dumps(e, ensure_ascii=False) for e in examples)
+        text += ("\n\n" if text else "") + f"Example{'s' if len(examples) > 1 else ''}: {shown}"
+    return text
+
+
+def add_field_docs(source: str, docs: Mapping[str, Mapping[str, str]]) -> str:
+    """`source` with a docstring after each attribute that `docs` documents (see `field_docs`)."""
+    tree = ast.parse(source)
+    after: dict[int, str] = {}  # line number (1-based) -> the docstring that follows it
+    before: dict[int, str] = {}  # line number -> the class docstring that precedes it
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef) or node.name not in docs:
+            continue
+        by_attribute = {a: j for j, a in _class_attributes(node).items()}
+        first = node.body[0]
+        if docs[node.name].get("") and not _is_docstring(first):
+            column = first.col_offset
+            before[first.lineno] = " " * column + docstring(docs[node.name][""], column) + "\n"
+        for statement in node.body:
+            if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+                text = docs[node.name].get(by_attribute[statement.target.id])
+                if text and statement.end_lineno is not None:
+                    column = statement.col_offset
+                    after[statement.end_lineno] = " " * column + docstring(text, column)
+    lines = source.splitlines()
+    out: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        if number in before:
+            out.append(before[number])
+        out.append(line)
+        if number in after:
+            out.append(after[number])
+    return "\n".join(out) + "\n"
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
+
+
+def _generate(doc: dict[str, Any], header: str) -> str:
     try:
         source = generate(
             json.dumps(doc, sort_keys=False, ensure_ascii=False),

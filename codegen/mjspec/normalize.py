@@ -18,7 +18,7 @@ from typing import Any
 
 from mjspec.errors import SpecError, SpecProblem
 from mjspec.names import pascal, snake
-from mjspec.spec import HTTP_METHODS, pointer_join
+from mjspec.spec import HTTP_METHODS, pointer_join, pointer_parts
 
 SCHEMAS = "#/components/schemas/"
 _COMPOSITE = ("properties", "allOf", "anyOf", "oneOf", "additionalProperties")
@@ -69,8 +69,7 @@ def operation_id(operation: dict[str, Any], pointer: str) -> str:
     given = operation.get("operationId")
     if isinstance(given, str) and given:
         return given
-    escaped_path, _, method = pointer.removeprefix("/paths/").rpartition("/")
-    path = escaped_path.replace("~1", "/").replace("~0", "~")
+    _, path, method = pointer_parts(pointer)
     return snake(f"{method}_{path}")
 
 
@@ -128,7 +127,7 @@ def _rename_refs(node: Any, renames: dict[str, str]) -> None:
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith(SCHEMAS):
             head, _, rest = ref[len(SCHEMAS) :].partition("/")
-            old = head.replace("~1", "/").replace("~0", "~")
+            old = pointer_parts("/" + head)[0]
             if old in renames:
                 node["$ref"] = SCHEMAS + renames[old] + ("/" + rest if rest else "")
         for value in node.values():

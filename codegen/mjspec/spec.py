@@ -43,6 +43,14 @@ def pointer_join(pointer: str, *parts: str | int) -> str:
     return pointer
 
 
+def pointer_parts(pointer: str) -> list[str]:
+    """The unescaped parts of a JSON pointer (`/paths/~1a~0b` -> `["paths", "/a~b"]`), RFC 6901.
+
+    The inverse of `pointer_join`: `~1` is undone before `~0`, so `~01` stays `~1`.
+    """
+    return [raw.replace("~1", "/").replace("~0", "~") for raw in pointer.split("/")[1:]]
+
+
 def describe(value: Any) -> str:
     """A short description of a JSON value, for error messages."""
     if value is None:
@@ -124,8 +132,7 @@ def resolve(doc: Mapping[str, Any], ref: str) -> Any:
     if not ref.startswith("#"):
         raise KeyError(ref)
     node: Any = doc
-    for raw in ref[1:].split("/")[1:]:
-        part = raw.replace("~1", "/").replace("~0", "~")
+    for part in pointer_parts(ref[1:]):
         if isinstance(node, list) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
         elif isinstance(node, dict) and part in node:
