@@ -302,3 +302,32 @@ def test_bad_arguments_exit_2_with_a_message(
     code, _, err = conform(capsys, *argv)
     assert code == 2
     assert message in err
+
+
+def test_another_projects_spec_in_the_working_directory_is_not_picked_up(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "spec").mkdir()
+    (tmp_path / "spec" / "openapi.yaml").write_text("openapi: 3.1.0\ninfo: {}\n", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = conform_default_spec(capsys)
+    assert code == 0, (out, err)
+    assert "Verdict: PASS" in out
+
+
+def conform_default_spec(capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    parser = argparse.ArgumentParser(prog="mjspec conform")
+    add_arguments(parser)
+    code = run_command(parser.parse_args(["--max-examples", "5", "--seed", "3"]))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_run_leaves_hypothesis_home_as_it_was(capsys: pytest.CaptureFixture[str]) -> None:
+    from hypothesis import configuration
+
+    before = vars(configuration).get("__hypothesis_home_directory")
+    with serve() as server:
+        code, _, _ = conform(capsys, "--base-url", server.base_url, *KNOWN)
+    assert code == 0
+    assert vars(configuration).get("__hypothesis_home_directory") == before

@@ -278,6 +278,17 @@ def load_profiles(
     return profiles
 
 
+def packaged_spec_path() -> Path:
+    """The spec the generated package carries (`mjapi/openapi.json`, its overlays beside it).
+
+    What `serve` and `conform` use unless `--spec` says otherwise: a `spec/openapi.yaml`
+    in the working directory may belong to another project.
+    """
+    from importlib.resources import files
+
+    return Path(str(files("mjapi") / "openapi.json"))
+
+
 def profile_names(spec_path: Path) -> list[str]:
     return [DOC, *overlay_files(spec_path)]
 

@@ -22,16 +22,24 @@ from typing import Any
 from mjspec.conform.checks import NotAnObject, observe_task
 from mjspec.conform.fields import FieldSpec, derive_fields, item_schema, json_type
 from mjspec.errors import UsageError
-from mjspec.profiles import DOC, Profile, doc_profile, load_profiles, profile_names, served_rules
+from mjspec.profiles import (
+    DOC,
+    Profile,
+    doc_profile,
+    load_profiles,
+    packaged_spec_path,
+    profile_names,
+    served_rules,
+)
 from mjspec.refdata import task_dicts
-from mjspec.spec import default_spec_path, load_spec, resolve
+from mjspec.spec import load_spec, resolve
 
 _MAX_DEPTH = 16
 
 
 def load_profile(name: str = DOC, spec_path: Path | None = None) -> Profile:
     """One profile by name (`doc` without reading any overlay); a UsageError names the choices."""
-    path = default_spec_path() if spec_path is None else spec_path
+    path = packaged_spec_path() if spec_path is None else spec_path
     if name == DOC:
         return doc_profile(load_spec(path), path.as_posix())
     names = profile_names(path)

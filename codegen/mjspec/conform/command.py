@@ -27,8 +27,6 @@ from mjspec.conform.report import Report
 from mjspec.errors import SpecProblem
 from mjspec.profiles import Profile
 
-DEFAULT_SPEC = Path("spec/openapi.yaml")
-
 
 def _positive(text: str) -> int:
     try:
@@ -130,8 +128,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="PATH",
-        help=f"the OpenAPI document (default: {DEFAULT_SPEC} when it exists, "
-        "else the copy shipped with mjapi)",
+        help="the OpenAPI document, its profiles in profiles/ beside it (default: the copy "
+        "shipped with mjapi, whatever the working directory)",
     )
 
 
@@ -171,10 +169,10 @@ class _Contract:
 def _load_profiles(path: Path | None, wanted: str) -> _Contract:
     """The spec and the profiles to judge under (`all`: every profile, doc first), checked."""
     from mjspec.errors import SpecError, UsageError
-    from mjspec.profiles import DOC, doc_profile, load_profiles, select
-    from mjspec.spec import default_spec_path, load_spec
+    from mjspec.profiles import DOC, doc_profile, load_profiles, packaged_spec_path, select
+    from mjspec.spec import load_spec
 
-    path = path or default_spec_path()
+    path = path or packaged_spec_path()
     try:
         spec = load_spec(path, check=False)
         if wanted == DOC:  # the overlays need not be applied
@@ -316,13 +314,24 @@ def _unwritable(path: Path | None) -> str:
     return ""
 
 
-def _keep_hypothesis_out_of_the_working_directory() -> None:
-    """Hypothesis caches in `./.hypothesis` by default; a command must not litter the user's CWD."""
+@contextlib.contextmanager
+def _hypothesis_home_outside_the_working_directory() -> Iterator[None]:
+    """Hypothesis caches in `./.hypothesis`; a command must not litter the user's directory.
+
+    The previous home is restored afterwards, so a caller's own Hypothesis (a test suite
+    that runs `mjspec conform` in process) is left as it was.
+    """
     import tempfile
 
-    from hypothesis.configuration import set_hypothesis_home_dir
+    from hypothesis import configuration
 
-    set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "mjspec-hypothesis")
+    # The module keeps the home it was given (None: the default) in this global.
+    previous = vars(configuration).get("__hypothesis_home_directory")
+    configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "mjspec-hypothesis")
+    try:
+        yield
+    finally:
+        configuration.set_hypothesis_home_dir(previous)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -351,15 +360,20 @@ def _run_command(args: argparse.Namespace) -> int:
         problem = _unwritable(path)
         if problem:
             return _error(f"{option} {path}: {problem}")
-    _keep_hypothesis_out_of_the_working_directory()
     try:
-        contract = _load_profiles(args.spec, args.profile)
-        if args.base_url is not None:
-            return _check(args, contract, args.base_url, args.task_ids, token)
-        # The embedded server is the first profile's stand-in; it enforces the token.
-        name = contract.profiles[0].name
-        with _embedded_server(token, name) as (base_url, ids, embedded_token):
-            task_ids = [*ids, *args.task_ids]
-            return _check(args, contract, base_url, task_ids, token or embedded_token)
+        with _hypothesis_home_outside_the_working_directory():
+            return _judge(args, token)
     except ConformError as exc:
         return _error(str(exc))
+
+
+def _judge(args: argparse.Namespace, token: str | None) -> int:
+    """Load the contract, then check `--base-url` or the first profile's embedded stand-in."""
+    contract = _load_profiles(args.spec, args.profile)
+    if args.base_url is not None:
+        return _check(args, contract, args.base_url, args.task_ids, token)
+    # The embedded server is the first profile's stand-in; it enforces the token.
+    name = contract.profiles[0].name
+    with _embedded_server(token, name) as (base_url, ids, embedded_token):
+        task_ids = [*ids, *args.task_ids]
+        return _check(args, contract, base_url, task_ids, token or embedded_token)
