@@ -1,4 +1,5 @@
-"""Every user mistake is one clear line on stderr and exit 2, never a traceback.
+"""Every user mistake is one clear line on stderr and exit 2, never a traceback, and every
+command prints it the same way (`mjspec: error: ...`).
 
 Each case runs the installed command in a subprocess, from a temporary directory, as a
 user would.
@@ -83,4 +84,5 @@ def test_a_mistake_is_one_line_and_exit_2(argv: list[str], said: str, tmp_path: 
     assert "Traceback" not in done.stdout + done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("mjspec: error: ")  # one format, whatever the command
     assert said in lines[0]

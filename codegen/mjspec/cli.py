@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import NoReturn
 
 from mjspec.errors import MjspecError
+from mjspec.errors import message as error_line
 
 
 class _Parser(argparse.ArgumentParser):
     """Argument mistakes are one line (`mjspec conform: error: ...`) and exit 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{error_line(f'{message} (see {self.prog} --help)')}\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -157,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
     except MjspecError as exc:
-        print(f"mjspec: error: {exc}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         return 2
     return code
 

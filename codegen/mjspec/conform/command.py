@@ -25,6 +25,7 @@ from mjspec.conform.engine import (
 from mjspec.conform.fields import SpecShapeError, derive_fields
 from mjspec.conform.report import Report
 from mjspec.errors import SpecProblem
+from mjspec.errors import message as error_line
 from mjspec.profiles import Profile
 
 
@@ -133,9 +134,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _error(message: str, *, code: int = 2) -> int:
-    print(f"mjspec conform: {message}", file=sys.stderr)
-    return code
+def _error(message: str) -> int:
+    """A mistake or a run that could not start: one line, exit 2 (as `cli.main` prints)."""
+    print(error_line(message), file=sys.stderr)
+    return 2
+
+
+def _interrupted(message: str) -> int:
+    print(f"mjspec conform: interrupted; {message}", file=sys.stderr)
+    return 130
 
 
 def _base_url_problem(base_url: str) -> str:
@@ -296,7 +303,7 @@ def _report(args: argparse.Namespace, result: Report) -> int:
     except OSError as exc:
         return _error(f"cannot write the report: {exc}")
     if result.interrupted:
-        return _error("interrupted; the reports hold what was found so far", code=130)
+        return _interrupted("the reports hold what was found so far")
     return result.exit_code
 
 
@@ -339,7 +346,7 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         return _run_command(args)
     except KeyboardInterrupt:
-        return _error("interrupted before the run started; nothing was checked", code=130)
+        return _interrupted("before the run started; nothing was checked")
 
 
 def _run_command(args: argparse.Namespace) -> int:

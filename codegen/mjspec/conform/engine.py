@@ -32,6 +32,7 @@ from mjspec.conform.judge import ProfileJudge
 from mjspec.conform.report import AuthProbe, MediaProbe, ProfileResult, Report, decide
 from mjspec.conform.session import AnswerRefused, Exchange, Masker, ServerGone, Session
 from mjspec.conform.transport import BoundedSession
+from mjspec.errors import ConformError, Unreachable
 from mjspec.profiles import AuthWay, Profile, doc_profile
 
 if TYPE_CHECKING:
@@ -39,19 +40,13 @@ if TYPE_CHECKING:
 
     from mjspec.conform._typing import AnyCase, Operation
 
+__all__ = ["ConformError", "Settings", "Unreachable", "run"]
+
 DEFAULT_MAX_EXAMPLES = 50
 DEFAULT_REQUEST_TIMEOUT = 10.0
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 JSON = "application/json"
 FORM = "multipart/form-data"
-
-
-class ConformError(Exception):
-    """The run could not start or judge anything; the message is one line for the user."""
-
-
-class Unreachable(ConformError):
-    """No answer from the server."""
 
 
 class Progress(Protocol):

@@ -12,14 +12,15 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from mjspec.errors import SpecShapeError
+
 OPERATION_PATH = "/mj/task/list-by-condition"
 OPERATION_METHOD = "post"
 
 JSON_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
 
 
-class SpecShapeError(Exception):
-    """The spec lacks what the conformance check needs (an operation, a 200 array schema)."""
+__all__ = ["FieldSpec", "SpecShapeError", "derive_fields", "item_schema"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from mjspec.conform import curl
 from mjspec.conform.transport import AnswerTooLarge, AnswerTooSlow, BoundedSession
+from mjspec.errors import RunEnded
 
 if TYPE_CHECKING:
     from schemathesis import Response
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 Kind = Literal["operation", "method", "auth"]
 
 
-class ServerGone(Exception):
+class ServerGone(RunEnded):
     """The server stopped answering (refused connection or timeout)."""
 
 
@@ -100,7 +101,7 @@ class Exchange:
         return self._curl
 
 
-class AnswerRefused(Exception):
+class AnswerRefused(RunEnded):
     """The answer broke a bound (deadline, size); the run stops here, with this finding."""
 
     def __init__(self, check: str, message: str, reproduce: str) -> None:
