@@ -33,7 +33,7 @@ import msgspec
 
 from mjspec.conform.fields import json_type
 from mjspec.profiles import OPERATION_PATH, auth_ways
-from mjspec.spec import resolve
+from mjspec.spec import deref
 
 JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
@@ -161,15 +161,12 @@ def _declared(responses: Mapping[str, Any], status: int) -> Any:
 
 def _resolved(document: Mapping[str, Any], node: Any) -> tuple[Mapping[str, Any], str]:
     """The node behind any `$ref`s, and the name of the last component it went through."""
-    name = ""
-    for _ in range(16):
-        if not (isinstance(node, Mapping) and isinstance(node.get("$ref"), str)):
-            break
-        name = node["$ref"].rsplit("/", 1)[-1]
-        try:
-            node = resolve(document, node["$ref"])
-        except KeyError:
-            return {}, name
+    trail: list[str] = []
+    try:
+        node = deref(document, node, trail)
+    except KeyError:
+        node = {}
+    name = trail[-1].rsplit("/", 1)[-1] if trail else ""
     return (node if isinstance(node, Mapping) else {}), name
 
 

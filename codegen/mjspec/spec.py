@@ -142,6 +142,20 @@ def resolve(doc: Mapping[str, Any], ref: str) -> Any:
     return node
 
 
+def deref(doc: Mapping[str, Any], node: Any, trail: list[str] | None = None) -> Any:
+    """`node` with its chain of local `$ref`s followed; KeyError if one points nowhere or
+    the chain goes round in a circle. `trail` collects the refs followed. The one resolver
+    every stage uses."""
+    seen: list[str] = [] if trail is None else trail
+    while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
+        ref = node["$ref"]
+        if ref in seen:
+            raise KeyError(ref)
+        seen.append(ref)
+        node = resolve(doc, ref)
+    return node
+
+
 def _structural_problems(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     refs = list(_ref_problems(doc, doc, ""))
     yield from refs

@@ -32,7 +32,7 @@ from mjspec.profiles import (
     served_rules,
 )
 from mjspec.refdata import task_dicts
-from mjspec.spec import load_spec, resolve
+from mjspec.spec import deref, load_spec
 
 _MAX_DEPTH = 16
 
@@ -103,16 +103,10 @@ def _nested(
 
 
 def _resolved(document: Mapping[str, Any], schema: Any) -> Mapping[str, Any]:
-    seen: set[str] = set()
-    while isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str):
-        ref = schema["$ref"]
-        if ref in seen:
-            return {}
-        seen.add(ref)
-        try:
-            schema = resolve(document, ref)
-        except KeyError:
-            return {}
+    try:
+        schema = deref(document, schema)
+    except KeyError:
+        return {}
     return schema if isinstance(schema, Mapping) else {}
 
 

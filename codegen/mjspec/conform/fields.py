@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from mjspec.errors import SpecShapeError
+from mjspec.spec import deref
 
 OPERATION_PATH = "/mj/task/list-by-condition"
 OPERATION_METHOD = "post"
@@ -72,20 +73,11 @@ def type_matches(value: object, types: frozenset[str]) -> bool:
     return actual in types or (actual == "integer" and "number" in types)
 
 
-def _resolve(spec: Mapping[str, Any], schema: Any, seen: frozenset[str] = frozenset()) -> Any:
-    while isinstance(schema, Mapping) and "$ref" in schema:
-        ref = schema["$ref"]
-        if not isinstance(ref, str) or not ref.startswith("#/") or ref in seen:
-            raise SpecShapeError(f"cannot resolve $ref {ref!r}")
-        seen = seen | {ref}
-        target: Any = spec
-        for part in ref[2:].split("/"):
-            part = part.replace("~1", "/").replace("~0", "~")
-            if not isinstance(target, Mapping) or part not in target:
-                raise SpecShapeError(f"$ref {ref!r} points nowhere")
-            target = target[part]
-        schema = target
-    return schema
+def _resolve(spec: Mapping[str, Any], schema: Any) -> Any:
+    try:
+        return deref(spec, schema)
+    except KeyError as exc:
+        raise SpecShapeError(f"$ref {exc.args[0]!r} points nowhere or round in a circle") from None
 
 
 def _merged(spec: Mapping[str, Any], schema: Any) -> dict[str, Any]:
