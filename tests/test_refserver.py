@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -25,7 +26,6 @@ from mjspec.errors import UsageError
 from mjspec.refdata import default_tasks
 from mjspec.refserver import RunningServer, load_tasks, serve_in_thread
 from mjspec.spec import default_spec_path, load_spec
-from tests.helpers_http import free_port
 from tests.strategies import set_at_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -473,10 +473,14 @@ def _wait_until_up(process: subprocess.Popen[str], url: str) -> None:
 def test_cli_serve_answers_and_never_prints_the_token(tmp_path: Path) -> None:
     tasks = default_tasks(load_spec(default_spec_path()))[:4]
     file = _write_tasks(tmp_path / "tasks.json", tasks)
-    url = f"http://127.0.0.1:{free_port()}"
-    args = ["serve", "--port", url.rsplit(":", 1)[1], "--tasks", str(file), "--token", TOKEN]
+    args = ["serve", "--port", "0", "--tasks", str(file), "--token", TOKEN]
     process = _mjspec(*args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    banner = ""
     try:
+        # Port 0: the server binds any free port and says which (no race for a port).
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+", banner).group(0)  # type: ignore[union-attr]
         _wait_until_up(process, url)
         good = httpx.post(url + PATH, json={"ids": [tasks[1].id, "x"]}, headers=AUTH)
         bad = httpx.post(url + PATH, json={"ids": [tasks[1].id]}, headers={"mj-api-secret": TOKEN})
@@ -485,8 +489,8 @@ def test_cli_serve_answers_and_never_prints_the_token(tmp_path: Path) -> None:
         stdout, stderr = process.communicate(timeout=15)
     assert _ids(good) == [tasks[1].id]
     assert bad.status_code == 401
-    output = stdout + stderr
-    assert "4 tasks" in stdout
+    output = banner + stdout + stderr
+    assert "4 tasks" in banner
     assert "POST /mj/task/list-by-condition" in output, "the access log was captured"
     assert TOKEN not in output
 
@@ -502,7 +506,7 @@ def test_cli_serve_with_a_bad_tasks_file_exits_2_in_one_line(
     file = tmp_path / "tasks.json"
     if content is not None:
         file.write_bytes(content)
-    args = ["serve", "--port", str(free_port()), "--tasks", str(file)]
+    args = ["serve", "--port", "0", "--tasks", str(file)]
     process = _mjspec(*args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         stdout, stderr = process.communicate(timeout=30)
