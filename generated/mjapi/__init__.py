@@ -19,7 +19,7 @@ from .errors import (
     StatusError,
     TransportError,
 )
-from .models import Button, ListByConditionRequest, Task, TaskProperties
+from .models import Button, ListByConditionForm, ListByConditionRequest, Task, TaskProperties
 
 __all__ = [
     "ApiError",
@@ -28,6 +28,7 @@ __all__ = [
     "Client",
     "ConnectError",
     "ContractError",
+    "ListByConditionForm",
     "ListByConditionRequest",
     "ProfileName",
     "RequestTimeout",

@@ -19,6 +19,25 @@ class ListByConditionRequest(Struct):
     """
 
 
+class ListByConditionForm(Struct):
+    """The request body as `multipart/form-data`, the documentation page's
+    way: one text part named `ids` for each id (`ids=1231234123`,
+    `ids=456456456`); no part gives `[]`. Real servers: none parses it
+    (Spring answers 415, new-api 400); `mjspec serve` does.
+    """
+
+    ids: list[str] | UnsetType = UNSET
+    """One `text/plain` part per task id. Every part is text, so any
+    part is an id: the value has no JSON type to check, which is why
+    this property declares only what its items are (strings), not
+    `type: array`. A JSON schema here would let a tool believe it
+    sent an object or a null when the wire carried the text `{}` or
+    `null`, a valid id.
+
+    Example: ["1231234123", "456456456"]
+    """
+
+
 class Button(Struct):
     """A Discord message component (button) offered on a task's result."""
 
@@ -31,10 +50,13 @@ class Button(Struct):
     label: str
     """The button's label (`U1`, `V2`, ...), `""` when none."""
     type: int
-    """The Discord component type; 2 is a button."""
+    """The Discord component type; 2 is a button. A JSON integer:
+    `2.0` does not conform (see Integers in the info).
+    """
     style: int
     """The Discord button style: 1 primary, 2 secondary, 3 success,
-    4 danger, 5 link.
+    4 danger, 5 link. A JSON integer: `2.0` does not conform
+    (see Integers in the info).
     """
 
 
@@ -87,13 +109,17 @@ class Task(Struct):
     Real servers: Java sends null when the client sent none.
     """
     submit_time: int = field(name="submitTime")
-    """When the task was submitted, in Unix epoch milliseconds."""
+    """When the task was submitted, in Unix epoch milliseconds.
+    A JSON integer: `1730621826053.0` does not conform (see Integers in the info).
+    """
     start_time: int = field(name="startTime")
     """When the task started, in Unix epoch milliseconds.
+    A JSON integer: `1730621826053.0` does not conform (see Integers in the info).
     Real servers: Java and C# send null before the start, new-api `0`.
     """
     finish_time: int = field(name="finishTime")
     """When the task finished, in Unix epoch milliseconds.
+    A JSON integer: `1730621826053.0` does not conform (see Integers in the info).
     Real servers: Java and C# send null before the end, new-api `0`.
     """
     image_url: str = field(name="imageUrl")
