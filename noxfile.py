@@ -10,7 +10,7 @@ nox.options.reuse_venv = "yes"
 nox.options.sessions = ["tests", "lint", "typecheck", "generated"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
-TYPED = ["codegen/mjspec", "generated/mjapi", "tests", "benchmarks", "noxfile.py"]
+TYPED = ["codegen/mjspec", "generated/mjapi", "tests", "benchmarks", "tools", "noxfile.py"]
 
 
 def install(session: nox.Session, *groups: str, project: bool = True) -> None:
@@ -86,6 +86,18 @@ def without_token(arguments: list[str]) -> tuple[list[str], str | None]:
         else:
             kept.append(argument)
     return kept, token
+
+
+@nox.session(default=False)
+def interop(session: nox.Session) -> None:
+    """The spec in tools nobody here wrote, against `mjspec serve` (not run by default).
+
+    openapi-python-client, datamodel-code-generator (Pydantic) and schemathesis; pass
+    `-- --prism` to add Prism's mock and proxy through npx (needs Node).
+    """
+    install(session, "lint")  # openapi-python-client's post-hooks run ruff
+    session.install("openapi-python-client==0.29.1")
+    session.run("python", "tools/interop.py", *session.posargs)
 
 
 @nox.session(default=False)
