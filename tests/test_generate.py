@@ -24,7 +24,7 @@ from mjspec.modelgen import add_field_docs, field_docs, without_untyped_schemas
 from mjspec.names import docstring
 from mjspec.profiles import load_profiles, profile_names
 from mjspec.spec import parse_spec, pointer_join, pointer_parts
-from mjspec.write import diff_tree, read_tree, write_tree
+from mjspec.write import diff_tree, entries, read_entries, read_tree, write_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "spec" / "openapi.yaml"
@@ -40,30 +40,50 @@ REGENERATE_GOLDEN = (
 )
 
 
+def _package(found: dict[str, str]) -> dict[str, str]:
+    """The package's files of a render, relative to the package directory."""
+    return {k.removeprefix("mjapi/"): v for k, v in found.items() if k.startswith("mjapi/")}
+
+
 @pytest.fixture(scope="module")
-def rendered() -> dict[str, str]:
-    found = render_spec(SPEC_PATH, "spec/openapi.yaml")
-    return {name.removeprefix("mjapi/"): text for name, text in found.items()}
+def rendered_all() -> dict[str, str]:
+    """Every file of a fresh render, relative to the output directory (`generated/`)."""
+    return render_spec(SPEC_PATH, "spec/openapi.yaml")
+
+
+@pytest.fixture(scope="module")
+def rendered(rendered_all: dict[str, str]) -> dict[str, str]:
+    return _package(rendered_all)
 
 
 def test_generated_matches_a_fresh_render_file_for_file_and_byte_for_byte(
-    rendered: dict[str, str],
+    rendered_all: dict[str, str],
 ) -> None:
-    committed = read_tree(GENERATED)
-    assert sorted(committed) == sorted(rendered), REGENERATE
-    for name, text in rendered.items():
-        assert committed[name] == text.encode(), f"generated/mjapi/{name} differs: {REGENERATE}"
+    assert sorted(name for name in rendered_all if "/" not in name) == [
+        "README.md",
+        "pyproject.toml",
+    ]
+    committed = read_entries(GENERATED.parent, entries(rendered_all))
+    assert sorted(committed) == sorted(rendered_all), REGENERATE
+    for name, text in rendered_all.items():
+        assert committed[name] == text.encode(), f"generated/{name} differs: {REGENERATE}"
 
 
 @pytest.fixture(scope="module")
-def golden() -> dict[str, str]:
-    found = render_spec(GOLDEN / "openapi.yaml", GOLDEN_SPEC)
-    return {name.removeprefix("mjapi/"): text for name, text in found.items()}
+def golden_all() -> dict[str, str]:
+    return render_spec(GOLDEN / "openapi.yaml", GOLDEN_SPEC)
 
 
-def test_the_second_golden_matches_a_fresh_render_byte_for_byte(golden: dict[str, str]) -> None:
-    committed = GOLDEN / "expected" / "mjapi"
-    diffs = diff_tree(golden, committed, committed.relative_to(ROOT).as_posix())
+@pytest.fixture(scope="module")
+def golden(golden_all: dict[str, str]) -> dict[str, str]:
+    return _package(golden_all)
+
+
+def test_the_second_golden_matches_a_fresh_render_byte_for_byte(
+    golden_all: dict[str, str],
+) -> None:
+    committed = GOLDEN / "expected"
+    diffs = diff_tree(golden_all, committed, committed.relative_to(ROOT).as_posix())
     assert not diffs, "\n".join([*diffs, REGENERATE_GOLDEN])
 
 
@@ -102,9 +122,8 @@ def test_the_second_golden_passes_ruff_and_mypy_strict(tmp_path: Path) -> None:
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr
 
 
-def test_rendering_twice_gives_identical_bytes(rendered: dict[str, str]) -> None:
-    again = render_spec(SPEC_PATH, "spec/openapi.yaml")
-    assert {k.removeprefix("mjapi/"): v for k, v in again.items()} == rendered
+def test_rendering_twice_gives_identical_bytes(rendered_all: dict[str, str]) -> None:
+    assert render_spec(SPEC_PATH, "spec/openapi.yaml") == rendered_all
 
 
 def test_every_profile_gets_its_models_module_and_its_overlay_as_json(
@@ -182,13 +201,24 @@ def test_check_passes_on_the_committed_output(
 
 def _copy_generated(tmp_path: Path) -> Path:
     out = tmp_path / "generated"
-    shutil.copytree(GENERATED, out / "mjapi", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(GENERATED.parent, out, ignore=shutil.ignore_patterns("__pycache__"))
     return out
 
 
 @pytest.mark.parametrize(
     "edit",
-    ["change", "add", "delete", "crlf", "binary", "profile-models", "overlay", "no-overlay"],
+    [
+        "change",
+        "add",
+        "delete",
+        "crlf",
+        "binary",
+        "profile-models",
+        "overlay",
+        "no-overlay",
+        "pyproject",
+        "no-readme",
+    ],
 )
 def test_check_fails_with_a_diff_on_any_edit_and_writes_nothing(
     edit: str,
@@ -207,6 +237,11 @@ def test_check_fails_with_a_diff_on_any_edit_and_writes_nothing(
         overlay.write_text(overlay.read_text().replace("mj-api-secret", "mj-api-key"))
     elif edit == "no-overlay":
         (profiles / "new-api.json").unlink()
+    elif edit == "pyproject":
+        pyproject = out / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text().replace('"msgspec>=0.19",\n', ""))
+    elif edit == "no-readme":
+        (out / "README.md").unlink()
     elif edit == "change":
         client.write_text(
             client.read_text().replace("timeout: float = 30.0", "timeout: float = 5.0")
@@ -219,13 +254,28 @@ def test_check_fails_with_a_diff_on_any_edit_and_writes_nothing(
         client.write_bytes(client.read_bytes().replace(b"\n", b"\r\n"))
     else:
         client.write_bytes(client.read_bytes() + b"\xff\xfe")
-    before = read_tree(out / "mjapi")
+    before = read_tree(out)
     monkeypatch.chdir(ROOT)
     assert main(["generate", "--check", "--output", str(out)]) == 1
     printed = capsys.readouterr().out
     assert "is out of date" in printed
     assert "@@" in printed
-    assert read_tree(out / "mjapi") == before
+    assert read_tree(out) == before
+
+
+def test_generate_leaves_what_it_does_not_make_beside_the_package_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wheel built into `generated/dist/` is neither drift nor deleted by a regenerate."""
+    out = _copy_generated(tmp_path)
+    (out / "dist").mkdir()
+    (out / "dist" / "mjapi-1.0.0-py3-none-any.whl").write_bytes(b"PK")
+    (out / "pyproject.toml").write_text("broken\n")
+    monkeypatch.chdir(ROOT)
+    assert main(["generate", "--output", str(out)]) == 0
+    assert main(["generate", "--check", "--output", str(out)]) == 0
+    assert (out / "dist" / "mjapi-1.0.0-py3-none-any.whl").read_bytes() == b"PK"
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "dist", "mjapi", "pyproject.toml"]
 
 
 def test_generate_repairs_an_edited_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -239,18 +289,20 @@ def test_generate_repairs_an_edited_output(tmp_path: Path, monkeypatch: pytest.M
 def test_a_spec_without_profiles_generates_no_profiles_package(tmp_path: Path) -> None:
     outcome = generate(_spec(tmp_path, MINIMAL), tmp_path / "out", check=False)
     assert sorted(outcome.files) == [
-        "__init__.py",
-        "_asgi.py",
-        "_http.py",
-        "client.py",
-        "errors.py",
-        "models.py",
-        "openapi.json",
-        "py.typed",
-        "server.py",
+        "README.md",
+        "mjapi/__init__.py",
+        "mjapi/_asgi.py",
+        "mjapi/_http.py",
+        "mjapi/client.py",
+        "mjapi/errors.py",
+        "mjapi/models.py",
+        "mjapi/openapi.json",
+        "mjapi/py.typed",
+        "mjapi/server.py",
+        "pyproject.toml",
     ]
-    assert "import profiles" not in outcome.files["client.py"]
-    assert "overload" not in outcome.files["client.py"]
+    assert "import profiles" not in outcome.files["mjapi/client.py"]
+    assert "overload" not in outcome.files["mjapi/client.py"]
 
 
 def test_a_bad_overlay_is_a_one_line_error_with_exit_2(
@@ -286,9 +338,9 @@ def test_a_profile_of_an_inline_spec_gets_its_own_models_and_client_type(tmp_pat
         )
     )
     outcome = generate(spec, tmp_path / "out", check=False)
-    assert "profiles/lax.py" in outcome.files
-    assert "profiles/lax.json" in outcome.files
-    client = outcome.files["client.py"]
+    assert "mjapi/profiles/lax.py" in outcome.files
+    assert "mjapi/profiles/lax.json" in outcome.files
+    client = outcome.files["mjapi/client.py"]
     assert "self: Client[profiles.lax.A]" in client
     assert "def get_a(self) -> _GetAT:" in client
 
@@ -409,30 +461,32 @@ def test_a_missing_spec_file_is_a_one_line_error_with_exit_2(
 
 def test_a_bad_spec_leaves_the_previous_output_untouched(tmp_path: Path) -> None:
     out = _copy_generated(tmp_path)
-    before = read_tree(out / "mjapi")
+    before = read_tree(out)
     bad = _spec(tmp_path, MINIMAL.replace("type: integer", "type: intger"))
     with pytest.raises(SpecError):
         generate(bad, out, check=False)
-    assert read_tree(out / "mjapi") == before
+    assert read_tree(out) == before
 
 
 def test_a_failed_write_leaves_the_previous_output_untouched(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = tmp_path / "pkg"
-    write_tree({"a.py": "old\n"}, root)
+    """The package is swapped in first; a failure on the next entry puts it back."""
+    root = tmp_path / "out"
+    write_tree({"pkg/a.py": "old\n", "pyproject.toml": "old\n"}, root)
+    (root / "dist").mkdir()
     real_replace = os.replace
 
     def failing_replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
-        if Path(src).name.startswith(".pkg.new-"):
+        if Path(src).name == "pyproject.toml" and Path(src).parent.name.startswith(".mjspec.new-"):
             raise OSError(28, "No space left on device")
         real_replace(src, dst)
 
     monkeypatch.setattr("mjspec.write.os.replace", failing_replace)
     with pytest.raises(GenerateError, match="No space left"):
-        write_tree({"a.py": "new\n", "b.py": "b\n"}, root)
-    assert read_tree(root) == {"a.py": b"old\n"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg"]
+        write_tree({"pkg/a.py": "new\n", "pkg/b.py": "b\n", "pyproject.toml": "new\n"}, root)
+    assert read_tree(root) == {"pkg/a.py": b"old\n", "pyproject.toml": b"old\n"}
+    assert sorted(p.name for p in root.iterdir()) == ["dist", "pkg", "pyproject.toml"]
 
 
 def test_a_json_pointer_is_unescaped_part_by_part() -> None:

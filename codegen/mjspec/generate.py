@@ -4,7 +4,9 @@ The spec is rendered once with every profile next to it (`profiles/` beside the 
 file): `mjapi/models.py` holds the spec's own models, `mjapi/profiles/<module>.py` each
 profile's, and `mjapi/profiles/<name>.json` ships each overlay beside `mjapi/openapi.json`
 so that `load_profiles` finds them in the installed package too. A spec without a
-`profiles/` folder gives the package without the `profiles` subpackage.
+`profiles/` folder gives the package without the `profiles` subpackage. Beside the
+package, `pyproject.toml` and `README.md` make the output directory a distribution of
+its own (`pip install ./generated`: the client without the generator).
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ SHIPPED_SPEC = "openapi.json"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Outcome:
-    files: dict[str, str]
+    files: dict[str, str]  # relative to `output`: the package and the distribution's files
     diffs: list[str]  # empty when the output directory already matched
+    output: Path
     package_dir: Path
 
 
@@ -61,7 +64,14 @@ def render_profiles(profiles: Mapping[str, Profile], source: str) -> dict[str, s
         profile_models[profile.module_name] = text
         overlays[profile.name] = _json(_shipped_overlay(profile.overlay or {}))
     api = build(normalized, models, source, inputs)
-    return render(api, models_source, _json(doc), profile_models=profile_models, overlays=overlays)
+    return render(
+        api,
+        models_source,
+        _json(doc),
+        api_version=str(doc.get("info", {}).get("version", "")),
+        profile_models=profile_models,
+        overlays=overlays,
+    )
 
 
 def render_document(doc: dict[str, Any], source: str) -> dict[str, str]:
@@ -109,11 +119,14 @@ def source_label(spec_path: Path) -> str:
 
 
 def generate(spec_path: Path, output: Path, *, check: bool) -> Outcome:
-    """Render the spec and its profiles; compare with `output`, and unless `check`, write."""
-    rendered = render_spec(spec_path, source_label(spec_path))
-    package_dir = output / PACKAGE
-    files = {name.removeprefix(f"{PACKAGE}/"): text for name, text in rendered.items()}
-    diffs = diff_tree(files, package_dir, package_dir.as_posix())
+    """Render the spec and its profiles; compare with `output`, and unless `check`, write.
+
+    Only what the generator makes is compared and replaced: the package directory as a
+    whole (a stray file in it is drift) and the distribution's files beside it; anything
+    else in `output` (a `dist/` from a build) is left alone.
+    """
+    files = render_spec(spec_path, source_label(spec_path))
+    diffs = diff_tree(files, output, output.as_posix())
     if diffs and not check:
-        write_tree(files, package_dir)
-    return Outcome(files=files, diffs=diffs, package_dir=package_dir)
+        write_tree(files, output)
+    return Outcome(files=files, diffs=diffs, output=output, package_dir=output / PACKAGE)

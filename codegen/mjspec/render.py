@@ -1,14 +1,19 @@
 """Render the IR and the models into the files of `generated/`: pure but for the formatter.
 
-Every file goes through one pinned formatter (ruff) as the last stage, so the output is
-stable whatever the templates' whitespace.
+Every Python file goes through one pinned formatter (ruff) as the last stage, so the output
+is stable whatever the templates' whitespace. Beside the package go the files that make
+`generated/` a distribution of its own (`pyproject.toml`, `README.md`): the client installs
+with `pip install ./generated`, without the generator.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import textwrap
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import jinja2
 from ruff.__main__ import find_ruff_bin
@@ -29,6 +34,61 @@ TEMPLATES = {
 }
 # only when the spec has profiles besides doc
 PROFILE_TEMPLATES = {"profiles__init__.py.jinja": "profiles/__init__.py"}
+# template -> output file, beside the package: the distribution's own files
+DISTRIBUTION_TEMPLATES = {"pyproject.toml.jinja": "pyproject.toml", "README.md.jinja": "README.md"}
+
+# What the generated code imports outside the standard library, by distribution: the
+# client's (`client.py`, `_http.py`, the models) and the server stubs' (`server.py`,
+# `_asgi.py`: FastAPI, Starlette with it, and python-multipart for multipart bodies).
+# The root pyproject.toml lists them too, for `pip install .`; a test keeps them in step.
+REQUIRES_PYTHON = ">=3.11"
+CLIENT_REQUIREMENTS = ("anyio>=4", "httpx>=0.27", "msgspec>=0.19")
+SERVER_REQUIREMENTS = ("fastapi>=0.115", "python-multipart>=0.0.18")
+BUILD_REQUIREMENTS = ("hatchling>=1.27",)
+
+# PEP 440 public versions in canonical form (what `info.version` usually is: 1.0.0)
+_PEP440 = re.compile(
+    r"([1-9][0-9]*!)?(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*"
+    r"((a|b|rc)(0|[1-9][0-9]*))?(\.post(0|[1-9][0-9]*))?(\.dev(0|[1-9][0-9]*))?"
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Distribution:
+    """What `generated/pyproject.toml` and `generated/README.md` print."""
+
+    name: str
+    version: str
+    summary: str
+    requires_python: str
+    requirements: tuple[str, ...]
+    server_requirements: tuple[str, ...]
+    build_requirements: tuple[str, ...]
+
+
+def package_version(api_version: str) -> str:
+    """The distribution's version: the spec's `info.version` when it is a PEP 440 version.
+
+    Any other string (`v2`, `2024-05-01`) becomes the local label of version 0
+    (`0+v2`, `0+2024.05.01`), so every spec gives a version pip accepts.
+    """
+    version = api_version.strip()
+    if _PEP440.fullmatch(version):
+        return version
+    label = ".".join(re.findall(r"[A-Za-z0-9]+", version.lower()))
+    return f"0+{label}" if label else "0"
+
+
+def distribution(api: Api, api_version: str) -> Distribution:
+    return Distribution(
+        name=PACKAGE,
+        version=package_version(api_version),
+        summary=f"Typed client and server stubs for {api.title}, generated from its OpenAPI spec",
+        requires_python=REQUIRES_PYTHON,
+        requirements=CLIENT_REQUIREMENTS,
+        server_requirements=SERVER_REQUIREMENTS,
+        build_requirements=BUILD_REQUIREMENTS,
+    )
 
 
 def header(source: str) -> str:
@@ -44,7 +104,18 @@ def _status_code(status: str) -> int:
     return int(status.upper().replace("XX", "00"))
 
 
-_FILTERS = {"pyrepr": repr, "status_code": _status_code, "pydoc": docstring, "header": header}
+def _toml_string(value: str) -> str:
+    """A TOML basic string (JSON's escapes are TOML's for printable text)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+_FILTERS = {
+    "pyrepr": repr,
+    "status_code": _status_code,
+    "pydoc": docstring,
+    "header": header,
+    "toml": _toml_string,
+}
 
 
 def environment() -> jinja2.Environment:
@@ -65,11 +136,13 @@ def render(
     models_source: str,
     spec_json: str,
     *,
+    api_version: str,
     profile_models: Mapping[str, str] | None = None,
     overlays: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """{path relative to the output root: formatted text} for the whole package.
+    """{path relative to the output root: formatted text} for the package and its distribution.
 
+    `api_version` is the spec's `info.version` (the distribution's version);
     `profile_models` maps each profile's module name to its models' source; `overlays`
     maps each profile's name to its overlay as JSON, shipped next to `openapi.json`.
     """
@@ -88,6 +161,9 @@ def render(
     formatted[f"{PACKAGE}/openapi.json"] = spec_json
     for name, text in (overlays or {}).items():
         formatted[f"{PACKAGE}/profiles/{name}.json"] = text
+    dist = distribution(api, api_version)
+    for tpl, out in DISTRIBUTION_TEMPLATES.items():
+        formatted[out] = env.get_template(tpl).render(api=api, dist=dist)
     return dict(sorted(formatted.items()))
 
 
