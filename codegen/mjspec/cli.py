@@ -108,7 +108,7 @@ def _generate(args: argparse.Namespace) -> int:
     from mjspec.generate import generate
 
     outcome = generate(args.spec, args.output, check=args.check)
-    where = outcome.package_dir.as_posix()
+    where = outcome.output.as_posix()
     if not outcome.diffs:
         print(f"{where} is current ({len(outcome.files)} files)")
         return 0
