@@ -19,15 +19,31 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{error_line(f'{message} (see {self.prog} --help)')}\n")
 
 
-def _parser() -> argparse.ArgumentParser:
+class _Version(argparse.Action):
+    """`--version`, looked up only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> NoReturn:
+        from mjspec.conform.report import tool_version
+
+        sys.stdout.write(f"mjspec {tool_version()}\n")
+        parser.exit()
+
+
+def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; the conformance kit's options are added only when `conform` may run.
+
+    Importing the kit (schemathesis, hypothesis, requests) costs more than a cached
+    `mjspec generate`, so a command line without the word `conform` does without it.
+    """
     parser = _Parser(
         prog="mjspec",
         description="Spec-driven code generator and conformance kit for "
         "POST /mj/task/list-by-condition.",
     )
-    from mjspec.conform.report import tool_version
-
-    parser.add_argument("--version", action="version", version=f"mjspec {tool_version()}")
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     gen = commands.add_parser("generate", help="render generated/ from the spec")
     gen.add_argument("--spec", type=Path, default=Path("spec/openapi.yaml"), help="%(default)s")
@@ -94,13 +110,14 @@ def _parser() -> argparse.ArgumentParser:
     record.add_argument("--output", type=Path, required=True, metavar="FILE", help="the file")
     record.set_defaults(handler=_record)
 
-    from mjspec.conform.command import add_arguments, run_command
-
     conform = commands.add_parser(
         "conform", help="check a server against the spec (default: the reference server)"
     )
-    add_arguments(conform)
-    conform.set_defaults(handler=run_command)
+    if argv is None or "conform" in argv:
+        from mjspec.conform.command import add_arguments, run_command
+
+        add_arguments(conform)
+        conform.set_defaults(handler=run_command)
     return parser
 
 
@@ -154,7 +171,9 @@ def _record(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    if argv is None:
+        argv = sys.argv[1:]
+    args = _parser(argv).parse_args(argv)
     try:
         code: int = args.handler(args)
     except MjspecError as exc:

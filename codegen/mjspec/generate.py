@@ -16,14 +16,16 @@ import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mjspec.ir import ProfileInput, build
-from mjspec.modelgen import ModelIndex, generate_models, index_models
-from mjspec.normalize import normalize
-from mjspec.profiles import DOC, Profile, doc_profile, load_profiles
-from mjspec.render import PACKAGE, header, render
+from mjspec.render import PACKAGE
 from mjspec.write import diff_tree, write_tree
+
+# The rendering stages are imported where they run: a cached render needs none of them.
+if TYPE_CHECKING:
+    from mjspec.ir import ProfileInput
+    from mjspec.modelgen import ModelIndex
+    from mjspec.profiles import Profile
 
 SHIPPED_SPEC = "openapi.json"
 
@@ -47,6 +49,12 @@ def overlay_label(source: str, profile: Profile) -> str:
 
 def render_profiles(profiles: Mapping[str, Profile], source: str) -> dict[str, str]:
     """Every generated file for checked profiles (doc first, as `load_profiles` gives them)."""
+    from mjspec.ir import build
+    from mjspec.modelgen import generate_models, index_models
+    from mjspec.normalize import normalize
+    from mjspec.profiles import DOC
+    from mjspec.render import header, render
+
     doc = profiles[DOC].document
     normalized = normalize(doc, source)
     models_source = generate_models(normalized, header(source))
@@ -76,17 +84,24 @@ def render_profiles(profiles: Mapping[str, Profile], source: str) -> dict[str, s
 
 def render_document(doc: dict[str, Any], source: str) -> dict[str, str]:
     """Every generated file for a checked spec document without profiles; writes nothing."""
+    from mjspec.profiles import DOC, doc_profile
+
     return render_profiles({DOC: doc_profile(doc, source)}, source)
 
 
 def render_spec(spec_path: Path, source: str) -> dict[str, str]:
     """Every generated file for a spec file and the profiles next to it; writes nothing."""
+    from mjspec.profiles import load_profiles
+
     return render_profiles(load_profiles(spec_path), source)
 
 
 def _profile_input(
     profile: Profile, document: dict[str, Any], models: ModelIndex, source: str
 ) -> ProfileInput:
+    from mjspec.ir import ProfileInput
+    from mjspec.profiles import DOC
+
     ways = profile.auth_ways
     # A profile that declares no way of sending a key gets the document's: Bearer.
     header_name, bearer = (ways[0].header, ways[0].bearer) if ways else ("Authorization", True)
@@ -118,14 +133,35 @@ def source_label(spec_path: Path) -> str:
         return spec_path.name
 
 
+def cached_render(spec_path: Path, source: str) -> dict[str, str]:
+    """`render_spec`, or the file set a previous render of the same inputs kept (see cache)."""
+    from mjspec import cache
+
+    directory = cache.cache_dir()
+    try:
+        entry = cache.key(spec_path, source) if directory is not None else None
+    except OSError:  # an input cannot be read: the render says which, and how
+        entry = None
+    if directory is not None and entry is not None:
+        kept = cache.load(directory, entry)
+        if kept is not None:
+            return kept
+    files = render_spec(spec_path, source)
+    if directory is not None and entry is not None:
+        cache.store(directory, entry, files)
+    return files
+
+
 def generate(spec_path: Path, output: Path, *, check: bool) -> Outcome:
     """Render the spec and its profiles; compare with `output`, and unless `check`, write.
 
+    The rendered files come from the cache when nothing they depend on changed; either
+    way they are compared with what is on disk, byte for byte.
     Only what the generator makes is compared and replaced: the package directory as a
     whole (a stray file in it is drift) and the distribution's files beside it; anything
     else in `output` (a `dist/` from a build) is left alone.
     """
-    files = render_spec(spec_path, source_label(spec_path))
+    files = cached_render(spec_path, source_label(spec_path))
     diffs = diff_tree(files, output, output.as_posix())
     if diffs and not check:
         write_tree(files, output)

@@ -23,9 +23,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from datamodel_code_generator import PythonVersion, generate
-from datamodel_code_generator.enums import DataModelType, InputFileType
-
 from mjspec.errors import GenerateError
 from mjspec.names import docstring
 from mjspec.normalize import SCHEMAS
@@ -167,6 +164,10 @@ def _is_docstring(node: ast.stmt) -> bool:
 
 
 def _generate(doc: dict[str, Any], header: str) -> str:
+    # imported here: a cached `mjspec generate` does not need it, and it is slow to import
+    from datamodel_code_generator import PythonVersion, generate
+    from datamodel_code_generator.enums import DataModelType, InputFileType
+
     try:
         source = generate(
             json.dumps(doc, sort_keys=False, ensure_ascii=False),

@@ -14,13 +14,15 @@ import subprocess
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import jinja2
-from ruff.__main__ import find_ruff_bin
+from typing import TYPE_CHECKING
 
 from mjspec.errors import GenerateError
-from mjspec.ir import Api
 from mjspec.names import docstring
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from mjspec.ir import Api
 
 PACKAGE = "mjapi"
 # template -> output file, in the package directory
@@ -119,6 +121,8 @@ _FILTERS = {
 
 
 def environment() -> jinja2.Environment:
+    import jinja2  # imported here: a cached `mjspec generate` renders nothing
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("mjspec", "templates"),
         undefined=jinja2.StrictUndefined,
@@ -169,6 +173,8 @@ def render(
 
 def format_python(text: str, filename: str) -> str:
     """Sort imports and format with the pinned ruff, ignoring any user configuration."""
+    from ruff.__main__ import find_ruff_bin
+
     ruff = find_ruff_bin()
     common = ["--isolated", "--line-length", "100", "--target-version", "py311"]
     steps = (

@@ -1,0 +1,133 @@
+"""A cache of rendered file sets, so that an unchanged spec is not rendered again.
+
+Rendering imports datamodel-code-generator, jinja2, openapi-spec-validator and runs ruff:
+most of a cold `mjspec generate`. Its output depends only on its inputs, so the file set
+is kept under a key that hashes every one of them: the spec file's bytes and label, each
+overlay's name and bytes, every template, the generator's own modules, and the versions
+of mjspec, the pinned tools and Python. On a hit `generate` (and `generate --check`)
+compares or writes the kept files without importing any of those tools; the drift check
+still reads the output directory, so a hand edit is caught either way.
+
+The cache lives outside the working tree: `$MJSPEC_CACHE_DIR`, else
+`$XDG_CACHE_HOME/mjspec`, else `~/.cache/mjspec`; `MJSPEC_NO_CACHE=1` turns it off. Each
+entry carries a checksum of its content: an entry that does not match it, or cannot be
+read, is a miss. A cache that cannot be written is skipped, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+# what the key's tool versions name: the pinned tools whose output is committed
+_TOOLS = ("datamodel-code-generator", "ruff", "jinja2", "openapi-spec-validator", "pyyaml")
+# bumped when the entry format changes
+_FORMAT = "mjspec-render-cache/1"
+# entries kept; older ones are removed when a new one is stored
+KEEP = 64
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def cache_dir() -> Path | None:
+    """Where entries go, or None when caching is turned off."""
+    if os.environ.get("MJSPEC_NO_CACHE", "") not in ("", "0"):
+        return None
+    explicit = os.environ.get("MJSPEC_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "mjspec"
+
+
+def _versions() -> list[str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in ("mjspec", *_TOOLS):
+        try:
+            found.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} missing")
+    return found
+
+
+def key(spec_path: Path, source: str) -> str:
+    """The sha256 of everything a render of `spec_path` (labelled `source`) depends on.
+
+    Raises OSError when an input cannot be read (the render will say why).
+    """
+    from mjspec.profiles import overlay_files
+
+    digest = hashlib.sha256()
+
+    def add(label: str, data: bytes) -> None:
+        digest.update(f"{label}\0{len(data)}\0".encode())
+        digest.update(data)
+
+    add("format", _FORMAT.encode())
+    add("python", sys.version.encode())
+    add("versions", "\n".join(_versions()).encode())
+    add("source", source.encode())
+    add("spec", spec_path.read_bytes())
+    for name, path in overlay_files(spec_path).items():
+        add(f"overlay {name}{path.suffix}", path.read_bytes())
+    for path in sorted((_PACKAGE_DIR / "templates").iterdir()):
+        if path.is_file():
+            add(f"template {path.name}", path.read_bytes())
+    for path in sorted(_PACKAGE_DIR.glob("*.py")):
+        add(f"module {path.name}", path.read_bytes())
+    return digest.hexdigest()
+
+
+def _checksum(files: Mapping[str, str]) -> str:
+    text = json.dumps(dict(files), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load(directory: Path, entry: str) -> dict[str, str] | None:
+    """The file set kept under `entry`, or None: missing, unreadable or corrupted."""
+    try:
+        data = json.loads((directory / f"{entry}.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != _FORMAT:
+        return None
+    files = data.get("files")
+    if not isinstance(files, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in files.items()
+    ):
+        return None
+    if data.get("checksum") != _checksum(files):
+        return None
+    return files
+
+
+def store(directory: Path, entry: str, files: Mapping[str, str]) -> None:
+    """Keep `files` under `entry` (atomically); any failure to write is ignored."""
+    payload = {"format": _FORMAT, "checksum": _checksum(files), "files": dict(files)}
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(payload, out, ensure_ascii=False)
+            os.replace(name, directory / f"{entry}.json")
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
+        _prune(directory)
+    except OSError:
+        pass
+
+
+def _prune(directory: Path) -> None:
+    entries = sorted(directory.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[KEEP:]:
+        old.unlink(missing_ok=True)

@@ -1,0 +1,176 @@
+"""The render cache: a hit gives the files a miss gives, and never hides drift."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mjspec import cache
+from mjspec.cli import main
+from mjspec.generate import generate
+from mjspec.write import read_tree
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the spec and its overlays; the cache in a folder of the test's own."""
+    monkeypatch.setenv("MJSPEC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("MJSPEC_NO_CACHE", raising=False)
+    shutil.copytree(ROOT / "spec", tmp_path / "spec")
+    monkeypatch.chdir(tmp_path)
+    return Path("spec/openapi.yaml")
+
+
+def _no_render(*args: object) -> dict[str, str]:
+    raise AssertionError("rendered although the cache had the files")
+
+
+def _renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the renders from now on."""
+    from mjspec import generate as module
+
+    calls: list[int] = []
+    real = module.render_spec
+
+    def counting(spec_path: Path, source: str) -> dict[str, str]:
+        calls.append(1)
+        return real(spec_path, source)
+
+    monkeypatch.setattr(module, "render_spec", counting)
+    return calls
+
+
+def test_a_hit_gives_the_bytes_of_a_miss_without_rendering(
+    spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    miss = generate(spec, tmp_path / "one", check=False)
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 1
+    monkeypatch.setattr("mjspec.generate.render_spec", _no_render)
+    hit = generate(spec, tmp_path / "two", check=False)
+    assert hit.files == miss.files
+    assert read_tree(tmp_path / "two") == read_tree(tmp_path / "one")
+    # and the committed output is what the cache gives for the real spec
+    assert read_tree(tmp_path / "one") == {
+        k: v for k, v in read_tree(ROOT / "generated").items() if k in miss.files
+    }
+
+
+def test_the_key_changes_with_the_spec_an_overlay_a_template_or_a_module(
+    spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "package"
+    shutil.copytree(Path(cache.__file__).parent, package)
+    monkeypatch.setattr(cache, "_PACKAGE_DIR", package)
+    keys = [cache.key(spec, "spec/openapi.yaml")]
+    edits = [
+        spec,
+        spec.parent / "profiles" / "new-api.yaml",
+        package / "templates" / "client.py.jinja",
+        package / "render.py",
+    ]
+    for path in edits:
+        path.write_bytes(path.read_bytes() + b"\n")
+        keys.append(cache.key(spec, "spec/openapi.yaml"))
+    (spec.parent / "profiles" / "another.yaml").write_bytes(
+        (spec.parent / "profiles" / "new-api.yaml").read_bytes()
+    )
+    keys.append(cache.key(spec, "spec/openapi.yaml"))
+    keys.append(cache.key(spec, "elsewhere/openapi.yaml"))  # the label is in the headers
+    assert len(set(keys)) == len(keys)
+    assert keys[-1] == cache.key(spec, "elsewhere/openapi.yaml")
+
+
+def test_a_changed_spec_misses_and_renders_again(
+    spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = generate(spec, tmp_path / "out", check=False)
+    text = spec.read_text(encoding="utf-8")
+    spec.write_text(text.replace("title:", "title: Changed", 1), encoding="utf-8")
+    renders = _renders(monkeypatch)
+    second = generate(spec, tmp_path / "out", check=False)
+    assert renders == [1]
+    assert second.diffs and second.files != first.files
+
+
+def test_a_corrupted_entry_is_recomputed_not_trusted(
+    spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = generate(spec, tmp_path / "out", check=False)
+    (entry,) = (tmp_path / "cache").glob("*.json")
+    data = json.loads(entry.read_text(encoding="utf-8"))
+    data["files"]["mjapi/client.py"] += "# tampered\n"
+    entry.write_text(json.dumps(data), encoding="utf-8")
+    renders = _renders(monkeypatch)
+    again = generate(spec, tmp_path / "out", check=True)
+    assert renders == [1]
+    assert again.files == first.files and not again.diffs
+    entry.write_bytes(b"\x00not json")
+    assert generate(spec, tmp_path / "out", check=True).files == first.files
+    assert renders == [1, 1]
+    # the recomputed entry replaced the bad one: the next run is a hit
+    assert generate(spec, tmp_path / "out", check=True).files == first.files
+    assert renders == [1, 1]
+
+
+def test_check_on_a_hit_still_catches_a_hand_edit(
+    spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    generate(spec, out, check=False)
+    edited = out / "mjapi" / "errors.py"
+    edited.write_bytes(edited.read_bytes().replace(b"\n", b"\r\n", 1))
+    monkeypatch.setattr("mjspec.generate.render_spec", _no_render)
+    capsys.readouterr()
+    assert main(["generate", "--spec", str(spec), "--output", str(out), "--check"]) == 1
+    assert "errors.py" in capsys.readouterr().out
+    assert main(["generate", "--spec", str(spec), "--output", str(out)]) == 0
+    assert main(["generate", "--spec", str(spec), "--output", str(out), "--check"]) == 0
+
+
+def test_a_cache_that_cannot_be_written_is_no_error(
+    spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    monkeypatch.setenv("MJSPEC_CACHE_DIR", str(blocker / "cache"))
+    outcome = generate(spec, tmp_path / "out", check=False)
+    assert not generate(spec, tmp_path / "out", check=True).diffs
+    assert outcome.files
+    monkeypatch.setenv("MJSPEC_NO_CACHE", "1")
+    assert cache.cache_dir() is None
+
+
+def _modules_after_generate(tmp_path: Path, spec: Path, out: Path) -> set[str]:
+    code = (
+        "import sys, json\n"
+        "from mjspec.cli import main\n"
+        f"code = main(['generate', '--spec', {str(spec)!r}, '--output', {str(out)!r}])\n"
+        "assert code == 0, code\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    env = {**os.environ, "MJSPEC_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("MJSPEC_NO_CACHE", None)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    return set(json.loads(result.stdout.splitlines()[-1]))
+
+
+def test_generate_does_not_import_the_kit_and_a_hit_not_the_tools(
+    spec: Path, tmp_path: Path
+) -> None:
+    kit = {"mjspec.conform", "schemathesis", "hypothesis", "uvicorn", "fastapi"}
+    tools = {"datamodel_code_generator", "jinja2", "openapi_spec_validator", "ruff", "requests"}
+    cold = _modules_after_generate(tmp_path, spec.resolve(), tmp_path / "out")
+    assert not kit & cold
+    assert "datamodel_code_generator" in cold  # it did render
+    warm = _modules_after_generate(tmp_path, spec.resolve(), tmp_path / "out")
+    assert not (kit | tools) & warm
