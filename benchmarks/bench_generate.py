@@ -1,0 +1,85 @@
+"""A cold `mjspec generate` against a cold `openapi-python-client generate` of the same spec.
+
+Both run as fresh processes on `spec/openapi.yaml`, each into an output directory of its
+own: `mjspec generate --output <tmp>` with its render cache turned off
+(`MJSPEC_NO_CACHE=1`), and `openapi-python-client generate --path spec/openapi.yaml
+--output-path <tmp>` (which formats with ruff, as mjspec does). Each gets `--rounds`
+runs, interleaved; the median of each is shown, with their ratio against the limit of
+1.0. For information, a warm `mjspec generate --check` (a cache hit) is timed as well.
+
+openapi-python-client is not a project dependency (the `bench` session installs the
+version the `interop` session pins): without it on PATH, or given with `--opc PATH`, the
+comparison is skipped with a message. Exit 1 when the ratio is over the limit.
+
+Usage, from the repository root:
+    python benchmarks/bench_generate.py [--rounds 3] [--opc PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = "spec/openapi.yaml"
+LIMIT = 1.0
+
+
+def _mjspec() -> list[str]:
+    return [sys.executable, "-m", "mjspec.cli"]
+
+
+def _timed(command: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--opc", help="the openapi-python-client executable (default: on PATH)")
+    args = parser.parse_args()
+    opc = args.opc or shutil.which("openapi-python-client")
+    cold_env = {**os.environ, "MJSPEC_NO_CACHE": "1"}
+    mjspec_times: list[float] = []
+    opc_times: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="bench-generate-") as tmp:
+        for round_ in range(args.rounds):
+            out = Path(tmp) / f"mjspec-{round_}"
+            command = [*_mjspec(), "generate", "--spec", SPEC, "--output", str(out)]
+            mjspec_times.append(_timed(command, cold_env))
+            if opc is not None:
+                target = Path(tmp) / f"opc-{round_}"
+                command = [opc, "generate", "--path", SPEC, "--output-path", str(target)]
+                opc_times.append(_timed(command, dict(os.environ)))
+        warm_env = {k: v for k, v in os.environ.items() if k != "MJSPEC_NO_CACHE"}
+        check = [*_mjspec(), "generate", "--check"]
+        _timed(check, warm_env)  # fills the cache when it is empty
+        warm = statistics.median(_timed(check, warm_env) for _ in range(args.rounds))
+    cold = statistics.median(mjspec_times)
+    print(f"cold mjspec generate:                 {cold:.3f} s (median of {args.rounds})")
+    if opc is None:
+        print(
+            "openapi-python-client is not installed: comparison skipped "
+            "(pip install openapi-python-client==0.29.1, or nox -s bench)"
+        )
+        print(f"warm mjspec generate --check (hit):   {warm:.3f} s")
+        return 0
+    baseline = statistics.median(opc_times)
+    ratio = cold / baseline
+    print(f"cold openapi-python-client generate:  {baseline:.3f} s (median of {args.rounds})")
+    print(f"ratio mjspec / openapi-python-client: {ratio:.2f} (limit {LIMIT:.1f})")
+    print(f"warm mjspec generate --check (hit):   {warm:.3f} s")
+    return 0 if ratio <= LIMIT else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
