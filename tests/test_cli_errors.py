@@ -28,9 +28,10 @@ components:
 BAD_POINTER = "#/components/schemas/X/type"
 CASES = [
     (["conform", "--spec", "{bad}", "--base-url", "http://127.0.0.1:1"], BAD_POINTER),
-    (["conform", "--base-url", "http://127.0.0.1:1/?page=2"], "has a query or fragment"),
+    (["conform", "--base-url", "http://127.0.0.1:1/?page=2"], "has a query string"),
     (["conform", "--base-url", "http://127.0.0.1:99999"], "Port out of range"),
     (["conform", "--base-url", "ftp://127.0.0.1:1"], "must start with http"),
+    (["conform", "--base-url", "http://me:pw-secret@127.0.0.1:1"], "carries credentials"),
     (["conform", "--base-url", "http://no-such-host.invalid", "--task-id", "1"], "cannot resolve"),
     (["conform", "--base-url", "http://127.0.0.1:1", "--task-id", "1"], "connection refused"),
     (["conform", "--request-timeout", "0"], "--request-timeout"),
@@ -86,3 +87,4 @@ def test_a_mistake_is_one_line_and_exit_2(argv: list[str], said: str, tmp_path: 
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("mjspec: error: ")  # one format, whatever the command
     assert said in lines[0]
+    assert "pw-secret" not in done.stdout + done.stderr  # a password in a URL is never shown

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import re
 import socket
 import ssl
 import tempfile
@@ -28,6 +27,7 @@ from mjspec.conform.fields import json_type
 from mjspec.errors import MjspecError
 from mjspec.profiles import DOC, OPERATION_PATH
 from mjspec.standin import load_profile
+from mjspec.urls import base_url_problem
 
 DEFAULT_TIMEOUT = 30.0
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
@@ -113,36 +113,10 @@ def record(
 
 
 def check_base_url(base_url: str) -> None:
-    """RecordError unless `base_url` is an http(s) URL of a host, without query or fragment.
-
-    The operation's path is appended to it, so a query string or a fragment would end up in
-    the middle of the request's URL; credentials in it would be printed with every message.
-    """
-    problem = ""
-    try:
-        parts = urllib.parse.urlsplit(base_url)
-        parts.port  # noqa: B018 (urlsplit checks the port only when it is asked for)
-    except ValueError as exc:
-        raise RecordError(f"--base-url {_shown(base_url)!r} is not a URL: {exc}") from None
-    if parts.scheme.lower() not in ("http", "https"):
-        problem = "it must start with http:// or https://"
-    elif not parts.hostname:
-        problem = "it names no host"
-    elif "?" in base_url:
-        problem = "it has a query string (the operation's path is appended to the URL)"
-    elif "#" in base_url:
-        problem = "it has a fragment (#...)"
-    elif parts.username is not None or parts.password is not None:
-        problem = "it carries credentials (user:password@); send the key with --token"
+    """RecordError unless `base_url` is an http(s) URL of a host, without query or fragment."""
+    problem = base_url_problem(base_url)
     if problem:
-        raise RecordError(f"--base-url {_shown(base_url)!r} cannot be used: {problem}")
-
-
-def _shown(base_url: str) -> str:
-    """`base_url` without what may hold a key: a password, a query string, a fragment."""
-    shown = re.sub(r"^([^/]*//[^/@]*?:)[^/@]*@", rf"\g<1>{MASK}@", base_url)
-    cut = min((i for i in (shown.find("?"), shown.find("#")) if i >= 0), default=-1)
-    return shown[: cut + 1] + "..." if cut >= 0 else shown
+        raise RecordError(problem)
 
 
 def _unreachable(url: str, exc: Exception) -> str:

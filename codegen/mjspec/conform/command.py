@@ -27,6 +27,7 @@ from mjspec.conform.report import Report
 from mjspec.errors import SpecProblem
 from mjspec.errors import message as error_line
 from mjspec.profiles import Profile
+from mjspec.urls import base_url_problem
 
 
 def _positive(text: str) -> int:
@@ -143,27 +144,6 @@ def _error(message: str) -> int:
 def _interrupted(message: str) -> int:
     print(f"mjspec conform: interrupted; {message}", file=sys.stderr)
     return 130
-
-
-def _base_url_problem(base_url: str) -> str:
-    """Why `--base-url` cannot be used ("" when it can)."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(base_url)
-        parts.port  # noqa: B018 - raises on a port that is not a number or out of range
-    except ValueError as exc:
-        return f"--base-url {base_url!r}: {exc}"
-    if parts.scheme not in ("http", "https"):
-        return f"--base-url must start with http:// or https://, not {base_url!r}"
-    if not parts.hostname:
-        return f"--base-url {base_url!r} has no host"
-    if parts.query or parts.fragment or base_url.endswith("?"):
-        return (
-            f"--base-url {base_url!r} has a query or fragment; give the server's root "
-            "(the kit appends /mj/task/list-by-condition)"
-        )
-    return ""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -351,7 +331,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 def _run_command(args: argparse.Namespace) -> int:
     if args.base_url is not None:
-        problem = _base_url_problem(args.base_url)
+        problem = base_url_problem(args.base_url)
         if problem:
             return _error(problem)
     token = args.token if args.token is not None else os.environ.get("MJSPEC_TOKEN") or None
