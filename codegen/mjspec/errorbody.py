@@ -32,7 +32,7 @@ from typing import Any
 import msgspec
 
 from mjspec.conform.fields import json_type
-from mjspec.profiles import OPERATION_PATH, auth_ways
+from mjspec.profiles import OPERATION_PATH, auth_ways, operation
 from mjspec.spec import deref
 
 JSON = "application/json"
@@ -77,7 +77,7 @@ def _quoted(text: str) -> str:
 
 def unsupported_media_type_status(document: Mapping[str, Any]) -> int:
     """415 when the profile declares it (Spring, ASP.NET Core); else 400 (new-api)."""
-    responses = _operation(document).get("responses") or {}
+    responses = operation(document).get("responses") or {}
     return 415 if "415" in responses else 400
 
 
@@ -101,7 +101,7 @@ def error_answer(
     if status == 401:
         challenges = auth_challenges(document, invalid_token=invalid_token)
         headers = tuple(("WWW-Authenticate", challenge) for challenge in challenges)
-    responses = _operation(document).get("responses") or {}
+    responses = operation(document).get("responses") or {}
     declared = _declared(responses, status)
     response, _ = _resolved(document, declared) if declared is not None else ({}, "")
     content = response.get("content")
@@ -134,14 +134,9 @@ def bad_body_answer(
     return ErrorAnswer(status=200, media_type=JSON, body=msgspec.json.encode(body))
 
 
-def _operation(document: Mapping[str, Any]) -> Mapping[str, Any]:
-    operation = (document.get("paths") or {}).get(OPERATION_PATH, {}).get("post", {})
-    return operation if isinstance(operation, Mapping) else {}
-
-
 def _error_answer_schema(document: Mapping[str, Any]) -> Any:
     """The member of the 200 answer's `oneOf`/`anyOf` marked `x-mjspec-error-answer`, as is."""
-    ok, _ = _resolved(document, (_operation(document).get("responses") or {}).get("200"))
+    ok, _ = _resolved(document, (operation(document).get("responses") or {}).get("200"))
     media = (ok.get("content") or {}).get(JSON) or {}
     schema, _ = _resolved(document, media.get("schema"))
     for key in ("oneOf", "anyOf"):

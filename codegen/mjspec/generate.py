@@ -82,13 +82,6 @@ def render_profiles(profiles: Mapping[str, Profile], source: str) -> dict[str, s
     )
 
 
-def render_document(doc: dict[str, Any], source: str) -> dict[str, str]:
-    """Every generated file for a checked spec document without profiles; writes nothing."""
-    from mjspec.profiles import DOC, doc_profile
-
-    return render_profiles({DOC: doc_profile(doc, source)}, source)
-
-
 def render_spec(spec_path: Path, source: str) -> dict[str, str]:
     """Every generated file for a spec file and the profiles next to it; writes nothing."""
     from mjspec.profiles import load_profiles

@@ -21,7 +21,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
@@ -308,13 +308,14 @@ def select(profiles: Mapping[str, Profile], wanted: str) -> list[Profile]:
 # -- what a profile says about the wire ---------------------------------------------
 
 
-def _operation(document: Mapping[str, Any]) -> Mapping[str, Any]:
-    operation: Mapping[str, Any] = document.get("paths", {}).get(OPERATION_PATH, {}).get("post", {})
-    return operation
+def operation(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The operation `POST /mj/task/list-by-condition` of a document ({} when it has none)."""
+    found = (document.get("paths") or {}).get(OPERATION_PATH, {}).get("post", {})
+    return found if isinstance(found, Mapping) else {}
 
 
 def _security(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    security = _operation(document).get("security", document.get("security", []))
+    security = operation(document).get("security", document.get("security", []))
     return [r for r in security if isinstance(r, Mapping)] if isinstance(security, list) else []
 
 
@@ -336,11 +337,8 @@ def auth_ways(document: Mapping[str, Any]) -> tuple[AuthWay, ...]:
 
 
 def request_media_types(document: Mapping[str, Any]) -> tuple[str, ...]:
-    body = _operation(document).get("requestBody", {})
+    body = operation(document).get("requestBody", {})
     return tuple(body.get("content", {})) if isinstance(body, Mapping) else ()
-
-
-ServedAction = Literal["value", "absent"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -408,7 +406,7 @@ def answers(document: Mapping[str, Any]) -> dict[str, str]:
     from mjspec.spec import resolve
 
     found = {}
-    for status, response in (_operation(document).get("responses") or {}).items():
+    for status, response in (operation(document).get("responses") or {}).items():
         if str(status) == "200" or not isinstance(response, Mapping):
             continue
         if "$ref" in response:

@@ -25,13 +25,13 @@ import msgspec
 
 from mjspec.conform.fields import json_type
 from mjspec.errors import MjspecError
+from mjspec.masking import MASK, Masker
 from mjspec.profiles import DOC, OPERATION_PATH
 from mjspec.standin import load_profile
 from mjspec.urls import base_url_problem
 
 DEFAULT_TIMEOUT = 30.0
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
-MASK = "***"
 _EXCERPT = 200
 
 
@@ -101,7 +101,7 @@ def record(
     for index, task in enumerate(answer):
         if not isinstance(task, dict):
             raise RecordError(f"{url}: item {index} of the answer is a JSON {json_type(task)}")
-    tasks = _mask(answer, token) if token else answer
+    tasks = Masker(token).value(answer)
     _write_atomically(output, msgspec.json.encode(tasks) + b"\n")
     returned = {task.get("id") for task in tasks}
     return Recorded(
@@ -173,7 +173,7 @@ def _fetch(
     except httpx.TimeoutException:
         raise RecordError(f"{url}: no answer within {timeout:g} s") from None
     except (httpx.TransportError, httpx.InvalidURL) as exc:
-        raise RecordError(_mask(_unreachable(url, exc), token)) from None
+        raise RecordError(Masker(token).text(_unreachable(url, exc))) from None
     content = b"".join(chunks)
     if not 200 <= response.status_code < 300:
         raise RecordError(f"{url} answered HTTP {response.status_code}: {_excerpt(content, token)}")
@@ -184,21 +184,8 @@ def _excerpt(content: bytes, token: str | None) -> str:
     text = " ".join(content.decode("utf-8", "replace").split())
     if not text:
         return "(empty body)"
-    text = text.replace(token, MASK) if token else text
+    text = Masker(token).text(text)
     return text if len(text) <= _EXCERPT else text[: _EXCERPT - 3] + "..."
-
-
-def _mask(value: Any, token: str | None) -> Any:
-    """`value` with the token replaced in every string, keys included, however deep."""
-    if not token:
-        return value
-    if isinstance(value, str):
-        return value.replace(token, MASK)
-    if isinstance(value, list):
-        return [_mask(item, token) for item in value]
-    if isinstance(value, dict):
-        return {_mask(key, token): _mask(item, token) for key, item in value.items()}
-    return value
 
 
 def _write_atomically(output: Path, content: bytes) -> None:

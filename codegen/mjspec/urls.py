@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 
-MASK = "***"
+from mjspec.masking import MASK
 
 
 def base_url_problem(base_url: str) -> str:

@@ -296,7 +296,7 @@ def check_ok_answer(
                 Problem(
                     check=ERROR_AS_200,
                     message="a valid request was answered HTTP 200 with an error object: "
-                    f"{_short(body)}",
+                    f"{short(body)}",
                 )
             )
         return verdict
@@ -318,7 +318,7 @@ def check_ok_answer(
         )
         return verdict
     by_path = {spec.path: spec for spec in fields}
-    returned: set[str] = set()
+    returned: list[str] = []
     for index, task in enumerate(body):
         if not isinstance(task, dict):
             verdict.problems.append(
@@ -347,25 +347,8 @@ def check_ok_answer(
                     )
                 )
         if isinstance(task_id, str):
-            returned.add(task_id)
-            if requested is not None and task_id not in requested:
-                verdict.problems.append(
-                    Problem(
-                        check=UNREQUESTED_TASK,
-                        message=f"task {task_id!r} came back but was not asked for",
-                    )
-                )
-    verdict.returned = returned
-    if requested is not None:
-        for task_id in sorted(set(requested) & set(known) - returned):
-            verdict.problems.append(
-                Problem(
-                    check=MISSING_KNOWN_TASK,
-                    key=task_id,
-                    message=f"task {task_id!r} is known to the server (--task-id) and was "
-                    "asked for, but did not come back",
-                )
-            )
+            returned.append(task_id)
+    _judge_returned(verdict, returned, requested, known)
     return verdict
 
 
@@ -375,6 +358,7 @@ def _matches(value: Any, schema: Mapping[str, Any]) -> bool:
     return bool(Draft202012Validator(dict(schema)).is_valid(value))
 
 
-def _short(value: Any) -> str:
+def short(value: Any, limit: int = 120) -> str:
+    """A JSON value in at most `limit` characters, for a message."""
     text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 120 else text[:117] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -191,20 +191,18 @@ PROBED_ALONE = 40
 def spec_examples(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The request bodies the spec gives as examples (a deterministic phase: the same
     verdict whatever the seed, where random cases would hit an example id by chance)."""
-    operation = document.get("paths", {}).get(OPERATION_PATH, {}).get("post", {})
-    content = (operation.get("requestBody") or {}).get("content") or {}
+    from mjspec.profiles import operation
+    from mjspec.spec import deref
+
+    content = (operation(document).get("requestBody") or {}).get("content") or {}
     found: list[dict[str, Any]] = []
     for media in content.values():
         candidates = [media.get("example")]
         candidates += [e.get("value") for e in (media.get("examples") or {}).values()]
-        schema = media.get("schema") or {}
-        if "$ref" in schema:
-            from mjspec.spec import resolve
-
-            try:
-                schema = resolve(document, schema["$ref"])
-            except KeyError:
-                schema = {}
+        try:
+            schema = deref(document, media.get("schema") or {})
+        except KeyError:
+            schema = {}
         ids_schema = (schema.get("properties") or {}).get("ids") or {}
         candidates += [{"ids": ids} for ids in ids_schema.get("examples") or ()]
         for body in candidates:

@@ -55,7 +55,6 @@ class FastTasks:
 
     def __init__(self, fields: Sequence[FieldSpec]) -> None:
         self._root = _tree(fields)
-        self.paths = [f.path for f in fields]
         self._list: msgspec.json.Decoder[list[Any]] | None = None
         self._task: Any = None
         try:

@@ -16,7 +16,6 @@ does not (then a 4xx is the expected answer, and which tasks came back is not ju
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -197,7 +196,11 @@ class ProfileJudge:
             # One of our fixed probes (schemathesis knows nothing of how it was mutated).
             found = [
                 *self._validate(exchange, negative=False),
-                ("negative_data_rejection", "", f"the request body was {_short(exchange.body)}"),
+                (
+                    "negative_data_rejection",
+                    "",
+                    f"the request body was {checks.short(exchange.body, 80)}",
+                ),
             ]
         elif negative:
             found = self._validate(exchange, negative=True)
@@ -305,11 +308,6 @@ def _requested_ids(body: Any) -> list[str]:
         if isinstance(ids, list):
             return [i for i in ids if isinstance(i, str)]
     return []
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _summary(title: str, message: str) -> str:

@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from mjspec.conform import curl
 from mjspec.conform.transport import AnswerTooLarge, AnswerTooSlow, BoundedSession
 from mjspec.errors import RunEnded
+from mjspec.masking import Masker
+
+__all__ = ["AnswerRefused", "Exchange", "Masker", "ServerGone", "Session", "one_line"]
 
 if TYPE_CHECKING:
     from schemathesis import Response
@@ -27,27 +30,6 @@ Kind = Literal["operation", "method", "auth"]
 
 class ServerGone(RunEnded):
     """The server stopped answering (refused connection or timeout)."""
-
-
-class Masker:
-    """Replaces the token in any text or JSON value by `***`."""
-
-    def __init__(self, secret: str | None) -> None:
-        self._secret = secret or None
-
-    def text(self, text: str) -> str:
-        return text.replace(self._secret, "***") if self._secret else text
-
-    def value(self, value: Any) -> Any:
-        if not self._secret:
-            return value
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, list):
-            return [self.value(item) for item in value]
-        if isinstance(value, dict):
-            return {self.text(str(k)): self.value(v) for k, v in value.items()}
-        return value
 
 
 @dataclasses.dataclass(slots=True, kw_only=True, eq=False)
@@ -294,9 +276,3 @@ def _first_arg_exception(exc: BaseException) -> BaseException | None:
         if isinstance(arg, BaseException):
             return arg
     return None
-
-
-def _gaierror() -> type[OSError]:
-    import socket
-
-    return socket.gaierror
