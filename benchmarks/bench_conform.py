@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from mjspec.refserver import serve_in_thread
+from mjspec.serve.refserver import serve_in_thread
 
 LIMIT = 1.5
 RUNS = 3

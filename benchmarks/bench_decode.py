@@ -30,7 +30,7 @@ import orjson
 import mjapi
 from mjapi.models import Button, Task, TaskProperties
 from mjspec.profiles import Profile, load_profiles, served_rules
-from mjspec.refdata import buttons
+from mjspec.serve.refdata import buttons
 from mjspec.spec import default_spec_path
 
 TASKS = 10_000

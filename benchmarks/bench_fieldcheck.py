@@ -24,7 +24,7 @@ from mjspec.conform.checks import check_fast, check_ok_answer
 from mjspec.conform.fastcheck import FastTasks
 from mjspec.conform.fields import FieldSpec, derive_fields
 from mjspec.profiles import load_profiles
-from mjspec.standin import served_tasks
+from mjspec.serve.standin import served_tasks
 
 LIMIT = 3.0
 TASKS = 10_000

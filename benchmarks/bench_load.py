@@ -142,7 +142,7 @@ def serve_baseline(answer_ids: list[str]) -> None:
     from starlette.responses import Response
     from starlette.routing import Route
 
-    from mjspec.refserver import build_app, listen, server_config
+    from mjspec.serve.refserver import build_app, listen, server_config
 
     app, _ = build_app(None, None)
     body = app.state.store.encode(answer_ids)

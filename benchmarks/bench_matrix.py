@@ -22,7 +22,7 @@ from pathlib import Path
 
 from mjspec.conform import Report, Settings, run
 from mjspec.profiles import load_profiles
-from mjspec.refserver import serve_in_thread
+from mjspec.serve.refserver import serve_in_thread
 
 LIMIT = 1.3
 RUNS = 7

@@ -16,8 +16,8 @@ import yaml
 
 import mjapi
 from mjapi.models import Task
-from mjspec.refdata import default_tasks
-from mjspec.refserver import RunningServer, serve_in_thread
+from mjspec.serve.refdata import default_tasks
+from mjspec.serve.refserver import RunningServer, serve_in_thread
 from mjspec.spec import default_spec_path, load_spec
 from tests.helpers_http import Reply, stub_server, unreachable_url, wait_until
 from tests.strategies import set_at_path

@@ -244,7 +244,7 @@ def test_without_base_url_the_embedded_reference_server_is_checked(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with _fake_refserver_module() as module:
-        monkeypatch.setitem(sys.modules, "mjspec.refserver", module)
+        monkeypatch.setitem(sys.modules, "mjspec.serve.refserver", module)
         code, out, _ = conform(capsys)
     assert code == 0, out
     assert "Verdict: PASS" in out
@@ -272,7 +272,7 @@ def test_a_token_without_base_url_is_enforced_by_the_embedded_server(
 def test_a_missing_reference_server_is_a_clear_exit_2(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(sys.modules, "mjspec.refserver", None)  # import raises ImportError
+    monkeypatch.setitem(sys.modules, "mjspec.serve.refserver", None)  # import raises ImportError
     code, _, err = conform(capsys)
     assert code == 2
     assert "--base-url" in err

@@ -15,7 +15,7 @@ import pytest
 from mjspec.conform import Report, Settings, add_arguments, run, run_command
 from mjspec.conform.report import BAD_STATUSES
 from mjspec.profiles import load_profiles
-from mjspec.refserver import serve_in_thread
+from mjspec.serve.refserver import serve_in_thread
 from tests.family_servers import DEVIATING_FIELDS
 
 SPEC_PATH = Path(__file__).resolve().parents[1] / "spec" / "openapi.yaml"
@@ -90,7 +90,7 @@ def _field_findings(report: Report) -> dict[str, dict[str, str]]:
 
 @pytest.mark.parametrize("name", list(DEVIATING_FIELDS))
 def test_conform_against_a_replay_agrees_with_the_live_server(name: str, tmp_path: Path) -> None:
-    from mjspec.record import record
+    from mjspec.serve.record import record
     from tests.family_servers import serve_family
 
     recording = tmp_path / f"{name}.json"

@@ -13,7 +13,7 @@ import pytest
 
 from mjspec.conform import Report, Settings, add_arguments, run, run_command
 from mjspec.profiles import load_profiles
-from mjspec.refserver import serve_in_thread
+from mjspec.serve.refserver import serve_in_thread
 from tests.conform_servers import TASK_IDS, TASKS, serve
 
 SPEC_PATH = Path(__file__).resolve().parents[1] / "spec" / "openapi.yaml"

@@ -20,11 +20,11 @@ from ruff.__main__ import find_ruff_bin
 from mjspec.cli import main
 from mjspec.errors import GenerateError, SpecError
 from mjspec.generate import generate, render_spec
-from mjspec.modelgen import add_field_docs, field_docs, without_untyped_schemas
-from mjspec.names import docstring
+from mjspec.generate.modelgen import add_field_docs, field_docs, without_untyped_schemas
+from mjspec.generate.names import docstring
+from mjspec.generate.write import diff_tree, entries, read_entries, read_tree, write_tree
 from mjspec.profiles import load_profiles, profile_names
 from mjspec.spec import parse_spec, pointer_join, pointer_parts
-from mjspec.write import diff_tree, entries, read_entries, read_tree, write_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "spec" / "openapi.yaml"
@@ -482,7 +482,7 @@ def test_a_failed_write_leaves_the_previous_output_untouched(
             raise OSError(28, "No space left on device")
         real_replace(src, dst)
 
-    monkeypatch.setattr("mjspec.write.os.replace", failing_replace)
+    monkeypatch.setattr("mjspec.generate.write.os.replace", failing_replace)
     with pytest.raises(GenerateError, match="No space left"):
         write_tree({"pkg/a.py": "new\n", "pkg/b.py": "b\n", "pyproject.toml": "new\n"}, root)
     assert read_tree(root) == {"pkg/a.py": b"old\n", "pyproject.toml": b"old\n"}

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from mjspec import cache
 from mjspec.cli import main
-from mjspec.generate import generate
-from mjspec.write import read_tree
+from mjspec.generate import cache, generate
+from mjspec.generate.write import read_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,7 +34,7 @@ def _no_render(*args: object) -> dict[str, str]:
 
 def _renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count the renders from now on."""
-    from mjspec import generate as module
+    from mjspec.generate import pipeline as module
 
     calls: list[int] = []
     real = module.render_spec
@@ -66,15 +65,17 @@ def test_a_hit_gives_the_bytes_of_a_miss_without_rendering(
 def test_the_key_changes_with_the_spec_an_overlay_a_template_or_a_module(
     spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    package = tmp_path / "package"
-    shutil.copytree(Path(cache.__file__).parent, package)
+    package = tmp_path / "mjspec"
+    shutil.copytree(Path(cache.__file__).parents[1], package)
     monkeypatch.setattr(cache, "_PACKAGE_DIR", package)
+    monkeypatch.setattr(cache, "_GENERATE_DIR", package / "generate")
     keys = [cache.key(spec, "spec/openapi.yaml")]
     edits = [
         spec,
         spec.parent / "profiles" / "new-api.yaml",
-        package / "templates" / "client.py.jinja",
-        package / "render.py",
+        package / "generate" / "templates" / "client.py.jinja",
+        package / "generate" / "render.py",
+        package / "profiles.py",
     ]
     for path in edits:
         path.write_bytes(path.read_bytes() + b"\n")

@@ -19,7 +19,7 @@ import fastapi
 import pytest
 
 from mjspec.generate import generate
-from mjspec.refserver import serve_app_in_thread
+from mjspec.serve.refserver import serve_app_in_thread
 
 ITEMS = """\
 openapi: 3.1.0

@@ -25,10 +25,10 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from mjspec.refdata import task_dicts
-from mjspec.render import CLIENT_REQUIREMENTS, SERVER_REQUIREMENTS, package_version
+from mjspec.generate.render import CLIENT_REQUIREMENTS, SERVER_REQUIREMENTS, package_version
+from mjspec.generate.write import read_tree
+from mjspec.serve.refdata import task_dicts
 from mjspec.spec import load_spec
-from mjspec.write import read_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = ROOT / "generated"

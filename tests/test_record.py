@@ -18,8 +18,8 @@ import pytest
 
 from mjspec.cli import main
 from mjspec.profiles import load_profiles
-from mjspec.record import RecordError, record
-from mjspec.refserver import serve_in_thread
+from mjspec.serve.record import RecordError, record
+from mjspec.serve.refserver import serve_in_thread
 from mjspec.spec import default_spec_path
 from tests.helpers_http import Reply, stub_server, unreachable_url
 

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from mjapi.models import Task
 from mjspec.cli import main
 from mjspec.errors import UsageError
-from mjspec.refdata import default_tasks
-from mjspec.refserver import RunningServer, load_tasks, serve_in_thread
+from mjspec.serve.refdata import default_tasks
+from mjspec.serve.refserver import RunningServer, load_tasks, serve_in_thread
 from mjspec.spec import default_spec_path, load_spec
 from tests.strategies import set_at_path
 

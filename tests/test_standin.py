@@ -19,19 +19,19 @@ import pytest
 
 from mjspec.conform.checks import observe_task
 from mjspec.conform.fields import derive_fields
-from mjspec.errorbody import bad_body_answer, error_answer
 from mjspec.errors import UsageError
 from mjspec.profiles import AuthWay, Profile, load_profiles, served_rules
-from mjspec.refdata import default_tasks, task_dicts
-from mjspec.refserver import (
+from mjspec.serve.errorbody import bad_body_answer, error_answer
+from mjspec.serve.refdata import default_tasks, task_dicts
+from mjspec.serve.refserver import (
     RunningServer,
     create_app,
     load_tasks,
     serve_app_in_thread,
     serve_in_thread,
 )
+from mjspec.serve.standin import served_tasks
 from mjspec.spec import default_spec_path, resolve
-from mjspec.standin import served_tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 PATH = "/mj/task/list-by-condition"

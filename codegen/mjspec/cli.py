@@ -146,7 +146,7 @@ def _profiles(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from mjspec.refserver import dump_tasks, serve
+    from mjspec.serve.refserver import dump_tasks, serve
 
     if args.dump_tasks:
         sys.stdout.buffer.write(dump_tasks(args.tasks, args.profile) + b"\n")
@@ -156,7 +156,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _record(args: argparse.Namespace) -> int:
-    from mjspec.record import record
+    from mjspec.serve.record import record
 
     outcome = record(
         args.base_url,

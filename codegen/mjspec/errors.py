@@ -5,7 +5,7 @@
      ├── SpecShapeError         the spec lacks what the kit needs (a 200 array of tasks)
      ├── GenerateError          generation failed after the spec was accepted
      ├── UsageError             a bad command-line argument or input file
-     ├── RecordError            `mjspec record` wrote nothing (mjspec.record)
+     ├── RecordError            `mjspec record` wrote nothing (mjspec.serve.record)
      └── ConformError           `mjspec conform` could not start or judge anything
           ├── Unreachable       no answer from the server at all
           └── RunEnded          a run stopped early (no answer, an answer past a bound);

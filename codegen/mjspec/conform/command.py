@@ -219,10 +219,10 @@ def _embedded_server(
 ) -> Iterator[tuple[str, list[str], str | None]]:
     """The reference server on a free port: (base_url, its task ids, its token or None)."""
     try:
-        refserver = importlib.import_module("mjspec.refserver")
+        refserver = importlib.import_module("mjspec.serve.refserver")
     except ImportError as exc:
         raise ConformError(
-            f"the reference server (mjspec.refserver) is not available ({exc}); "
+            f"the reference server (mjspec.serve.refserver) is not available ({exc}); "
             "pass --base-url to check a running server"
         ) from None
     with refserver.serve_in_thread(token=token, profile=profile) as server:

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mjspec.errors import GenerateError
-from mjspec.names import docstring
+from mjspec.generate.names import docstring
 
 if TYPE_CHECKING:
     import jinja2
 
-    from mjspec.ir import Api
+    from mjspec.generate.ir import Api
 
 PACKAGE = "mjapi"
 # template -> output file, in the package directory
@@ -124,7 +124,7 @@ def environment() -> jinja2.Environment:
     import jinja2  # imported here: a cached `mjspec generate` renders nothing
 
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("mjspec", "templates"),
+        loader=jinja2.PackageLoader("mjspec.generate", "templates"),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

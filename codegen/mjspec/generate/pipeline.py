@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mjspec.render import PACKAGE
-from mjspec.write import diff_tree, write_tree
+from mjspec.generate.render import PACKAGE
+from mjspec.generate.write import diff_tree, write_tree
 
 # The rendering stages are imported where they run: a cached render needs none of them.
 if TYPE_CHECKING:
-    from mjspec.ir import ProfileInput
-    from mjspec.modelgen import ModelIndex
+    from mjspec.generate.ir import ProfileInput
+    from mjspec.generate.modelgen import ModelIndex
     from mjspec.profiles import Profile
 
 SHIPPED_SPEC = "openapi.json"
@@ -49,11 +49,11 @@ def overlay_label(source: str, profile: Profile) -> str:
 
 def render_profiles(profiles: Mapping[str, Profile], source: str) -> dict[str, str]:
     """Every generated file for checked profiles (doc first, as `load_profiles` gives them)."""
-    from mjspec.ir import build
-    from mjspec.modelgen import generate_models, index_models
-    from mjspec.normalize import normalize
+    from mjspec.generate.ir import build
+    from mjspec.generate.modelgen import generate_models, index_models
+    from mjspec.generate.normalize import normalize
+    from mjspec.generate.render import header, render
     from mjspec.profiles import DOC
-    from mjspec.render import header, render
 
     doc = profiles[DOC].document
     normalized = normalize(doc, source)
@@ -92,7 +92,7 @@ def render_spec(spec_path: Path, source: str) -> dict[str, str]:
 def _profile_input(
     profile: Profile, document: dict[str, Any], models: ModelIndex, source: str
 ) -> ProfileInput:
-    from mjspec.ir import ProfileInput
+    from mjspec.generate.ir import ProfileInput
     from mjspec.profiles import DOC
 
     ways = profile.auth_ways
@@ -128,7 +128,7 @@ def source_label(spec_path: Path) -> str:
 
 def cached_render(spec_path: Path, source: str) -> dict[str, str]:
     """`render_spec`, or the file set a previous render of the same inputs kept (see cache)."""
-    from mjspec import cache
+    from mjspec.generate import cache
 
     directory = cache.cache_dir()
     try:

@@ -20,9 +20,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from mjspec.errors import SpecError, SpecProblem
-from mjspec.modelgen import ModelIndex
-from mjspec.names import pascal, snake
-from mjspec.normalize import SCHEMAS, iter_operations, operation_id
+from mjspec.generate.modelgen import ModelIndex
+from mjspec.generate.names import pascal, snake
+from mjspec.generate.normalize import SCHEMAS, iter_operations, operation_id
 from mjspec.spec import pointer_join, pointer_parts, resolve
 
 JSON_MEDIA = "application/json"

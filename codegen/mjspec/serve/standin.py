@@ -31,7 +31,7 @@ from mjspec.profiles import (
     profile_names,
     served_rules,
 )
-from mjspec.refdata import task_dicts
+from mjspec.serve.refdata import task_dicts
 from mjspec.spec import deref, load_spec
 
 _MAX_DEPTH = 16

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from mjspec.errors import SpecError, SpecProblem
-from mjspec.names import pascal, snake
+from mjspec.generate.names import pascal, snake
 from mjspec.spec import HTTP_METHODS, pointer_join, pointer_parts
 
 SCHEMAS = "#/components/schemas/"

@@ -31,7 +31,8 @@ _FORMAT = "mjspec-render-cache/1"
 # entries kept; older ones are removed when a new one is stored
 KEEP = 64
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_GENERATE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = _GENERATE_DIR.parent
 
 
 def cache_dir() -> Path | None:
@@ -78,11 +79,12 @@ def key(spec_path: Path, source: str) -> str:
     add("spec", spec_path.read_bytes())
     for name, path in overlay_files(spec_path).items():
         add(f"overlay {name}{path.suffix}", path.read_bytes())
-    for path in sorted((_PACKAGE_DIR / "templates").iterdir()):
+    for path in sorted((_GENERATE_DIR / "templates").iterdir()):
         if path.is_file():
             add(f"template {path.name}", path.read_bytes())
-    for path in sorted(_PACKAGE_DIR.glob("*.py")):
-        add(f"module {path.name}", path.read_bytes())
+    # the generator's own modules and the shared ones it runs (spec, profiles, errors)
+    for path in sorted([*_PACKAGE_DIR.glob("*.py"), *_GENERATE_DIR.glob("*.py")]):
+        add(f"module {path.relative_to(_PACKAGE_DIR).as_posix()}", path.read_bytes())
     return digest.hexdigest()
 
 

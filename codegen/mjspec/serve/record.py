@@ -27,7 +27,7 @@ from mjspec.conform.fields import json_type
 from mjspec.errors import MjspecError
 from mjspec.masking import MASK, Masker
 from mjspec.profiles import DOC, OPERATION_PATH
-from mjspec.standin import load_profile
+from mjspec.serve.standin import load_profile
 from mjspec.urls import base_url_problem
 
 DEFAULT_TIMEOUT = 30.0

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from mjspec.errors import GenerateError
-from mjspec.names import docstring
-from mjspec.normalize import SCHEMAS
+from mjspec.generate.names import docstring
+from mjspec.generate.normalize import SCHEMAS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

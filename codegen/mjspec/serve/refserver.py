@@ -37,15 +37,15 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mjapi.server import DEFAULT_MAX_BODY_BYTES, Problem, create_router
-from mjspec.errorbody import (
+from mjspec.errors import UsageError
+from mjspec.profiles import DOC, OPERATION_PATH, AuthWay, Profile
+from mjspec.serve.errorbody import (
     ErrorAnswer,
     bad_body_answer,
     error_answer,
     unsupported_media_type_status,
 )
-from mjspec.errors import UsageError
-from mjspec.profiles import DOC, OPERATION_PATH, AuthWay, Profile
-from mjspec.standin import load_profile, served_tasks, task_problems
+from mjspec.serve.standin import load_profile, served_tasks, task_problems
 
 DEFAULT_MAX_IDS = 1000
 MAX_PORT = 65535
