@@ -236,10 +236,11 @@ def build_profile(
     source: str,
     *,
     check: bool = True,
+    validate: bool = True,
 ) -> Profile:
     """Apply one overlay and check the result as an OpenAPI document; pure."""
     overlaid = apply_overlay(document, overlay, source)
-    problems = check_spec(overlaid, f"{source} applied to the spec") if check else []
+    problems = check_spec(overlaid, checked_label(source), validate=validate) if check else []
     if problems:
         raise SpecError(problems)
     info = overlay["info"]
@@ -265,16 +266,31 @@ def doc_profile(document: dict[str, Any], source: str) -> Profile:
     )
 
 
+def checked_label(overlay_source: str) -> str:
+    """How problems in an overlaid document name it."""
+    return f"{overlay_source} applied to the spec"
+
+
 def load_profiles(
-    spec_path: Path, document: dict[str, Any] | None = None, *, check: bool = True
+    spec_path: Path,
+    document: dict[str, Any] | None = None,
+    *,
+    check: bool = True,
+    validate: bool = True,
 ) -> dict[str, Profile]:
-    """`doc` first, then every overlay next to the spec, each applied and checked."""
+    """`doc` first, then every overlay next to the spec, each applied and checked.
+
+    `validate=False` runs only our own checks, not openapi-spec-validator (see check_spec).
+    """
     if document is None:
-        document = load_spec(spec_path, check=check)
+        document = load_spec(spec_path, check=check, validate=validate)
     profiles = {DOC: doc_profile(document, spec_path.as_posix())}
     for name, path in overlay_files(spec_path).items():
         overlay = _read_overlay(path)
-        profiles[name] = build_profile(name, document, overlay, path.as_posix(), check=check)
+        source = path.as_posix()
+        profiles[name] = build_profile(
+            name, document, overlay, source, check=check, validate=validate
+        )
     return profiles
 
 

@@ -66,7 +66,7 @@ def describe(value: Any) -> str:
     return f"an object with keys {sorted(map(str, value))[:6]}"
 
 
-def load_spec(path: Path, *, check: bool = True) -> dict[str, Any]:
+def load_spec(path: Path, *, check: bool = True, validate: bool = True) -> dict[str, Any]:
     """Read a YAML or JSON spec file and (unless `check` is false) check it for generation.
 
     Raises SpecError naming the file and place.
@@ -79,10 +79,12 @@ def load_spec(path: Path, *, check: bool = True) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         msg = f"cannot read the file: {exc}"
         raise SpecError([SpecProblem(source=source, pointer="", message=msg)]) from None
-    return parse_spec(text, source, check=check)
+    return parse_spec(text, source, check=check, validate=validate)
 
 
-def parse_spec(text: str, source: str, *, check: bool = True) -> dict[str, Any]:
+def parse_spec(
+    text: str, source: str, *, check: bool = True, validate: bool = True
+) -> dict[str, Any]:
     """Parse spec text (YAML or JSON) and check it; pure."""
     try:
         doc = yaml.load(text, Loader=SAFE_LOADER)
@@ -95,14 +97,18 @@ def parse_spec(text: str, source: str, *, check: bool = True) -> dict[str, Any]:
     if not isinstance(doc, dict):
         msg = f"expected an OpenAPI document (a mapping), found {describe(doc)}"
         raise SpecError([SpecProblem(source=source, pointer="", message=msg)])
-    problems = check_spec(doc, source) if check else []
+    problems = check_spec(doc, source, validate=validate) if check else []
     if problems:
         raise SpecError(problems)
     return doc
 
 
-def check_spec(doc: Mapping[str, Any], source: str) -> list[SpecProblem]:
-    """Every problem that stops generation: OpenAPI validity, references, types, formats."""
+def check_spec(doc: Mapping[str, Any], source: str, *, validate: bool = True) -> list[SpecProblem]:
+    """Every problem that stops generation: OpenAPI validity, references, types, formats.
+
+    `validate=False` leaves out openapi-spec-validator (our own checks only): the
+    generator runs it in a second process beside rendering (`mjspec.validation`).
+    """
     version = doc.get("openapi")
     if not isinstance(version, str) or not version.startswith(("3.0.", "3.1.")):
         found = describe(version) if "openapi" in doc else "nothing"
@@ -112,14 +118,21 @@ def check_spec(doc: Mapping[str, Any], source: str) -> list[SpecProblem]:
         SpecProblem(source=source, pointer=pointer, message=message)
         for pointer, message in _structural_problems(doc)
     ]
-    if problems:
+    if problems or not validate:
         # The validator cannot resolve a broken reference and locates nested schema
         # errors relative to the schema, so our own, precise findings come first.
         return problems
+    return validator_problems(doc, source)
+
+
+def validator_problems(doc: Mapping[str, Any], source: str) -> list[SpecProblem]:
+    """What openapi-spec-validator finds in a document that passed our own checks."""
     # Imported here: it takes a third of a second, and `mjspec conform` does not need it.
     from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
+    version = str(doc.get("openapi", ""))
     validator = OpenAPIV30SpecValidator if version.startswith("3.0.") else OpenAPIV31SpecValidator
+    problems = []
     for error in validator(dict(doc)).iter_errors():
         pointer = pointer_join("", *getattr(error, "absolute_path", ()))
         message = str(getattr(error, "message", error)).splitlines()[0]
