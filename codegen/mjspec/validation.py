@@ -34,6 +34,8 @@ class Validation:
 
     def __init__(self, documents: Sequence[Document]) -> None:
         self._documents = list(documents)
+        self.answered_by_worker = False
+        """Whether `problems()` came from the worker (for tests and curiosity)."""
         self._answer: list[list[SpecProblem]] | None = None
         self._thread: threading.Thread | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -67,6 +69,7 @@ class Validation:
         if self._thread is not None:
             self._thread.join()
         found = self._answer
+        self.answered_by_worker = found is not None
         if found is None:  # no worker, or no usable answer: validate here
             found = [validator_problems(doc, label) for label, doc in self._documents]
         return next((problems for problems in found if problems), [])

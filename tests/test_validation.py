@@ -1,0 +1,106 @@
+"""openapi-spec-validator in a second process: the same verdict as in this one, or a fallback."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mjspec.cli import main
+from mjspec.errors import SpecError
+from mjspec.generate import render_spec
+from mjspec.spec import check_spec, load_spec, validator_problems
+from mjspec.validation import Validation
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = load_spec(ROOT / "spec" / "openapi.yaml")
+
+
+def _invalid() -> dict[str, Any]:
+    """Wrong only where openapi-spec-validator looks (our own checks pass it)."""
+    doc = copy.deepcopy(SPEC)
+    del doc["info"]["title"]
+    doc["info"]["termsOfService"] = 5
+    return doc
+
+
+def test_our_own_checks_leave_the_invalid_document_to_the_validator() -> None:
+    assert check_spec(_invalid(), "x.yaml", validate=False) == []
+    assert [p.pointer for p in check_spec(_invalid(), "x.yaml")] == [
+        "/info",
+        "/info/termsOfService",
+    ]
+
+
+def test_the_worker_gives_the_validators_verdict_for_the_first_invalid_document() -> None:
+    # good.yaml first: had the worker found anything in a valid document, it would be named
+    version = copy.deepcopy(SPEC)
+    version["info"]["version"] = 3
+    documents = [("good.yaml", SPEC), ("bad.yaml", _invalid()), ("version.yaml", version)]
+    validation = Validation(documents)
+    found = validation.problems()
+    assert validation.answered_by_worker
+    assert found == validator_problems(_invalid(), "bad.yaml")
+    assert [p.pointer for p in found] == ["/info", "/info/termsOfService"]
+
+
+def test_a_document_json_would_change_is_validated_here_with_the_same_verdict(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    doc = _invalid()
+    doc["x-dated"] = {1: "an integer key, which JSON would turn into a string"}
+    started: list[object] = []
+    monkeypatch.setattr("subprocess.Popen", lambda *a, **k: started.append(a))
+    found = Validation([("bad.yaml", doc)]).problems()
+    assert started == []  # no worker: it would have seen another document
+    assert [p.pointer for p in found] == ["/info", "/info/termsOfService"]
+
+
+@pytest.mark.parametrize("executable", ["/nonexistent/python", "/bin/false"])
+def test_a_worker_that_cannot_start_or_answer_falls_back_to_this_process(
+    executable: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "executable", executable)
+    validation = Validation([("bad.yaml", _invalid())])
+    found = validation.problems()
+    assert not validation.answered_by_worker
+    assert [p.pointer for p in found] == ["/info", "/info/termsOfService"]
+
+
+def test_generate_reports_the_validators_problems_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(yaml.safe_dump(_invalid(), allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["generate", "--spec", str(spec), "--output", str(out)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        f'mjspec: error: {spec.as_posix()}#/info: "title" is a required property',
+        f'{spec.as_posix()}#/info/termsOfService: 5 is not of type "string"',
+    ]
+    assert not out.exists()
+
+
+def test_an_overlay_that_breaks_the_document_is_named_as_applied_to_the_spec(
+    tmp_path: Path,
+) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(yaml.safe_dump(SPEC, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "profiles").mkdir()
+    overlay = {
+        "overlay": "1.0.0",
+        "info": {"title": "breaks info", "version": "1"},
+        "actions": [{"target": "$.info", "update": {"termsOfService": 5}}],
+    }
+    broken = tmp_path / "profiles" / "broken.yaml"
+    broken.write_text(yaml.safe_dump(overlay), encoding="utf-8")
+    with pytest.raises(SpecError) as caught:
+        render_spec(spec, "openapi.yaml")
+    [problem] = caught.value.problems
+    assert problem.source == f"{broken.as_posix()} applied to the spec"
+    assert problem.pointer == "/info/termsOfService"
