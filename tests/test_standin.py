@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import http
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
@@ -17,6 +14,7 @@ import httpx
 import msgspec
 import pytest
 
+from mjspec.cli import main
 from mjspec.conform.checks import observe_task
 from mjspec.conform.fields import derive_fields
 from mjspec.errors import UsageError
@@ -33,7 +31,6 @@ from mjspec.serve.refserver import (
 from mjspec.serve.standin import served_tasks
 from mjspec.spec import default_spec_path, resolve
 
-ROOT = Path(__file__).resolve().parents[1]
 PATH = "/mj/task/list-by-condition"
 TOKEN = "standin-s3cret-token"
 PROFILES = load_profiles(default_spec_path())
@@ -57,13 +54,24 @@ def servers() -> Iterator[dict[str, RunningServer]]:
         }
 
 
+@pytest.fixture(scope="module")
+def client() -> Iterator[httpx.Client]:
+    """One client for every request of the module (no headers of its own)."""
+    with httpx.Client(timeout=10) as shared:
+        yield shared
+
+
 def _post(
-    server: RunningServer, body: bytes, *, headers: Mapping[str, str] | None = None
+    client: httpx.Client,
+    server: RunningServer,
+    body: bytes,
+    *,
+    headers: Mapping[str, str] | None = None,
 ) -> httpx.Response:
     profile = PROFILES[server.profile]
     sent = {**JSON, **profile.auth_ways[0].headers(TOKEN)}
     sent.update(headers or {})
-    return httpx.post(server.base_url + PATH, content=body, headers=sent, timeout=10)
+    return client.post(server.base_url + PATH, content=body, headers=sent)
 
 
 def _ids_body(ids: object) -> bytes:
@@ -217,11 +225,11 @@ def test_csharp_serves_its_extra_fields_and_nulls() -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_each_stand_in_answers_its_tasks_as_served(
-    servers: dict[str, RunningServer], name: str
+    client: httpx.Client, servers: dict[str, RunningServer], name: str
 ) -> None:
     server = servers[name]
     tasks = served_tasks(PROFILES[name])
-    response = _post(server, _ids_body([*server.task_ids, "unknown"]))
+    response = _post(client, server, _ids_body([*server.task_ids, "unknown"]))
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/json"
     assert response.content == msgspec.json.encode(tasks)
@@ -231,9 +239,9 @@ def test_each_stand_in_answers_its_tasks_as_served(
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("body", [b'{"ids": []}', b'{"ids": null}', b"{}", b'{"ids": ["nope"]}'])
 def test_no_known_ids_give_an_empty_array(
-    servers: dict[str, RunningServer], name: str, body: bytes
+    client: httpx.Client, servers: dict[str, RunningServer], name: str, body: bytes
 ) -> None:
-    response = _post(servers[name], body)
+    response = _post(client, servers[name], body)
     assert (response.status_code, response.json()) == (200, [])
 
 
@@ -244,12 +252,14 @@ def _case_variants(way: AuthWay) -> list[dict[str, str]]:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_the_token_is_accepted_every_way_the_profile_declares(
-    servers: dict[str, RunningServer], name: str
+    client: httpx.Client, servers: dict[str, RunningServer], name: str
 ) -> None:
     server = servers[name]
-    for way in PROFILES[name].auth_ways:
+    ways = PROFILES[name].auth_ways
+    assert len(ways) == len(CHALLENGES[name]), "every declared way is tried"
+    for way in ways:
         for headers in _case_variants(way):
-            response = httpx.post(
+            response = client.post(
                 server.base_url + PATH, json={"ids": server.task_ids[:1]}, headers=headers
             )
             assert response.status_code == 200, (way, headers, response.text)
@@ -257,7 +267,9 @@ def test_the_token_is_accepted_every_way_the_profile_declares(
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_any_other_way_gets_the_familys_401(servers: dict[str, RunningServer], name: str) -> None:
+def test_any_other_way_gets_the_familys_401(
+    client: httpx.Client, servers: dict[str, RunningServer], name: str
+) -> None:
     server = servers[name]
     declared = {way.key() for way in PROFILES[name].auth_ways}
     attempts: list[dict[str, str]] = [{}, {"Authorization": f"Basic {TOKEN}"}]
@@ -265,7 +277,7 @@ def test_any_other_way_gets_the_familys_401(servers: dict[str, RunningServer], n
     attempts += [way.headers(TOKEN + "x") for way in PROFILES[name].auth_ways]
     attempts += [way.headers(TOKEN[:-1]) for way in PROFILES[name].auth_ways]
     for headers in attempts:
-        response = httpx.post(server.base_url + PATH, json={"ids": []}, headers=headers)
+        response = client.post(server.base_url + PATH, json={"ids": []}, headers=headers)
         _assert_family_error(name, response, 401)
         challenges = response.headers.get_list("www-authenticate")
         assert [c.replace(', error="invalid_token"', "") for c in challenges] == CHALLENGES[name]
@@ -306,11 +318,11 @@ def test_the_challenge_grammar_refuses_what_rfc_9110_refuses() -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_a_401_names_the_bearer_error_only_when_a_bearer_token_was_sent(
-    servers: dict[str, RunningServer], name: str
+    client: httpx.Client, servers: dict[str, RunningServer], name: str
 ) -> None:
     url = servers[name].base_url + PATH
-    bare = httpx.post(url, json={"ids": []})
-    wrong = httpx.post(url, json={"ids": []}, headers=PROFILES[name].auth_ways[0].headers("no"))
+    bare = client.post(url, json={"ids": []})
+    wrong = client.post(url, json={"ids": []}, headers=PROFILES[name].auth_ways[0].headers("no"))
     assert bare.headers.get_list("www-authenticate") == CHALLENGES[name]
     expected = [
         c + ', error="invalid_token"' if c.startswith("Bearer") else c for c in CHALLENGES[name]
@@ -318,10 +330,12 @@ def test_a_401_names_the_bearer_error_only_when_a_bearer_token_was_sent(
     assert wrong.headers.get_list("www-authenticate") == expected
 
 
-def test_without_a_token_a_stand_in_lets_everyone_in() -> None:
+def test_without_a_token_a_stand_in_lets_everyone_in(client: httpx.Client) -> None:
     with serve_in_thread(profile="midjourney-proxy-java") as server:
-        response = httpx.post(server.base_url + PATH, json={"ids": server.task_ids[:2]})
+        response = client.post(server.base_url + PATH, json={"ids": server.task_ids[:2]})
+    assert response.status_code == 200, response.text
     assert [task["id"] for task in response.json()] == server.task_ids[:2]
+    assert len(server.task_ids[:2]) == 2
 
 
 @pytest.mark.parametrize("name", FAMILIES)
@@ -329,25 +343,27 @@ def test_without_a_token_a_stand_in_lets_everyone_in() -> None:
     "content_type", ["multipart/form-data; boundary=x", "text/plain", "application/xml", None]
 )
 def test_a_body_the_family_does_not_parse_gets_its_4xx(
-    servers: dict[str, RunningServer], name: str, content_type: str | None
+    client: httpx.Client, servers: dict[str, RunningServer], name: str, content_type: str | None
 ) -> None:
     headers = PROFILES[name].auth_ways[0].headers(TOKEN)
     if content_type is not None:
         headers["Content-Type"] = content_type
     body = b'--x\r\nContent-Disposition: form-data; name="ids"\r\n\r\n1\r\n--x--\r\n'
-    response = httpx.post(servers[name].base_url + PATH, content=body, headers=headers)
+    response = client.post(servers[name].base_url + PATH, content=body, headers=headers)
     _assert_family_error(name, response, 400 if name == "new-api" else 415)
 
 
 def test_a_json_media_type_with_a_suffix_or_charset_is_parsed(
+    client: httpx.Client,
     servers: dict[str, RunningServer],
 ) -> None:
     server = servers["midjourney-proxy-java"]
     for content_type in ("application/json; charset=utf-8", "application/problem+json"):
         response = _post(
-            server, _ids_body(server.task_ids[:1]), headers={"Content-Type": content_type}
+            client, server, _ids_body(server.task_ids[:1]), headers={"Content-Type": content_type}
         )
-        assert len(response.json()) == 1, content_type
+        assert response.status_code == 200, (content_type, response.text)
+        assert [task["id"] for task in response.json()] == server.task_ids[:1], content_type
 
 
 BAD_BODIES = [
@@ -365,16 +381,16 @@ BAD_BODIES = [
 @pytest.mark.parametrize("name", ["new-api", "midjourney-proxy-java"])
 @pytest.mark.parametrize("body", BAD_BODIES)
 def test_a_bad_body_gets_the_familys_400(
-    servers: dict[str, RunningServer], name: str, body: bytes
+    client: httpx.Client, servers: dict[str, RunningServer], name: str, body: bytes
 ) -> None:
-    _assert_family_error(name, _post(servers[name], body), 400)
+    _assert_family_error(name, _post(client, servers[name], body), 400)
 
 
 @pytest.mark.parametrize("body", BAD_BODIES)
 def test_the_csharp_fork_answers_a_bad_body_with_200_and_its_result_object(
-    servers: dict[str, RunningServer], body: bytes
+    client: httpx.Client, servers: dict[str, RunningServer], body: bytes
 ) -> None:
-    response = _post(servers["midjourney-proxy-csharp"], body)
+    response = _post(client, servers["midjourney-proxy-csharp"], body)
     assert response.status_code == 200
     answer = response.json()
     assert list(answer) == ["success", "code", "description"]
@@ -382,26 +398,28 @@ def test_the_csharp_fork_answers_a_bad_body_with_200_and_its_result_object(
     assert isinstance(answer["description"], str) and answer["description"]
 
 
-def test_a_bad_body_message_names_the_place(servers: dict[str, RunningServer]) -> None:
-    answer = _post(servers["new-api"], b'{"ids": ["1", 2]}').json()
+def test_a_bad_body_message_names_the_place(
+    client: httpx.Client, servers: dict[str, RunningServer]
+) -> None:
+    answer = _post(client, servers["new-api"], b'{"ids": ["1", 2]}').json()
     assert "`$.ids[1]`" in answer["description"]
 
 
 @pytest.mark.parametrize("name", FAMILIES)
 def test_too_many_ids_and_other_routes_get_the_familys_4xx(
-    servers: dict[str, RunningServer], name: str
+    client: httpx.Client, servers: dict[str, RunningServer], name: str
 ) -> None:
     server = servers[name]
-    _assert_family_error(name, _post(server, _ids_body([str(n) for n in range(1001)])), 413)
+    _assert_family_error(name, _post(client, server, _ids_body([str(n) for n in range(1001)])), 413)
     auth = PROFILES[name].auth_ways[0].headers(TOKEN)
-    wrong_method = httpx.get(server.base_url + PATH, headers=auth)
+    wrong_method = client.get(server.base_url + PATH, headers=auth)
     _assert_family_error(name, wrong_method, 405)
     assert wrong_method.headers["allow"] == "POST"
-    nowhere = httpx.post(server.base_url + "/mj/nope", headers=auth)
+    nowhere = client.post(server.base_url + "/mj/nope", headers=auth)
     _assert_family_error(name, nowhere, 404, path="/mj/nope")
 
 
-def test_a_stand_in_parses_the_forms_its_profile_declares() -> None:
+def test_a_stand_in_parses_the_forms_its_profile_declares(client: httpx.Client) -> None:
     doc = PROFILES["doc"]
     custom = Profile(
         name="forms", title="forms", description="", document=doc.document, source="test"
@@ -410,11 +428,11 @@ def test_a_stand_in_parses_the_forms_its_profile_declares() -> None:
     with serve_app_in_thread(app) as base_url:
         ids = [("ids", (None, task_id.encode())) for task_id in app.state.store.ids[:2]]
         parts = [*ids, ("ids", (None, b"nope")), ("other", (None, b"x"))]
-        good = httpx.post(base_url + PATH, files=parts)
-        broken = httpx.post(
+        good = client.post(base_url + PATH, files=parts)
+        broken = client.post(
             base_url + PATH, content=b"--x\r\n", headers={"Content-Type": "multipart/form-data"}
         )
-        large = httpx.post(base_url + PATH, files=[("ids", (None, b"x" * 2000))])
+        large = client.post(base_url + PATH, files=[("ids", (None, b"x" * 2000))])
     assert [task["id"] for task in good.json()] == app.state.store.ids[:2]
     _assert_family_error("doc", broken, 400)
     _assert_family_error("doc", large, 413)
@@ -461,31 +479,26 @@ def test_a_file_a_family_would_serve_is_refused_under_doc_in_one_line(tmp_path: 
     assert "\n" not in message
 
 
-def _mjspec(*args: str) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "mjspec.cli", *args]
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=60, check=False)
+def test_cli_dump_tasks_prints_the_tasks_as_the_stand_in_serves_them(
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    code = main(["serve", "--profile", "midjourney-proxy-csharp", "--dump-tasks"])
+    out, err = capsysbinary.readouterr()
+    assert (code, err) == (0, b"")
+    tasks = served_tasks(PROFILES["midjourney-proxy-csharp"])
+    assert json.loads(out.decode("utf-8")) == tasks
+    assert out == msgspec.json.encode(tasks) + b"\n"
 
 
-def test_cli_dump_tasks_prints_the_tasks_as_the_stand_in_serves_them(tmp_path: Path) -> None:
-    done = _mjspec("serve", "--profile", "midjourney-proxy-csharp", "--dump-tasks")
-    assert (done.returncode, done.stderr) == (0, b"")
-    assert json.loads(done.stdout.decode("utf-8")) == served_tasks(
-        PROFILES["midjourney-proxy-csharp"]
-    )
-    assert (
-        done.stdout
-        == msgspec.json.encode(served_tasks(PROFILES["midjourney-proxy-csharp"])) + b"\n"
-    )
-
-
-def test_cli_refuses_a_new_api_file_under_doc_in_one_line(tmp_path: Path) -> None:
+def test_cli_refuses_a_new_api_file_under_doc_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     file = tmp_path / "new-api.json"
     file.write_bytes(msgspec.json.encode(served_tasks(PROFILES["new-api"])))
-    done = _mjspec("serve", "--tasks", str(file), "--dump-tasks")
-    stderr = done.stderr.decode()
-    assert (done.returncode, done.stdout) == (2, b"")
-    assert stderr.startswith(f"mjspec: error: {file}: task ")
-    assert "field `buttons`: is null" in stderr
-    assert stderr.count("\n") == 1
-    assert "Traceback" not in stderr
+    code = main(["serve", "--tasks", str(file), "--dump-tasks"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err.startswith(f"mjspec: error: {file}: task ")
+    assert "field `buttons`: is null" in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
