@@ -31,7 +31,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from tests.conform_servers import TASKS, RunningServer, serve
+from tests.conform_servers import TASKS, RunningServer
+from tests.helpers_conform import served
 
 if TYPE_CHECKING:
     from tests.conform_servers import _Handler
@@ -310,6 +311,20 @@ DEVIATING_FIELDS: dict[str, set[str]] = {
 }
 
 
+def make_family(
+    name: str,
+    *,
+    token: str | None = None,
+    deviation: Deviation | None = None,
+    error_as_200: bool = False,
+    any_method: bool = False,
+) -> FamilyServer:
+    """The way the family `name` answers (with a token it enforces, a deviation, ...)."""
+    return FAMILIES[name](
+        token=token, deviation=deviation, error_as_200=error_as_200, any_method=any_method
+    )
+
+
 @contextmanager
 def serve_family(
     name: str,
@@ -320,8 +335,79 @@ def serve_family(
     any_method: bool = False,
 ) -> Iterator[RunningServer]:
     """Run a server of the family `name` on a free port of 127.0.0.1."""
-    family = FAMILIES[name](
-        token=token, deviation=deviation, error_as_200=error_as_200, any_method=any_method
+    family = make_family(
+        name, token=token, deviation=deviation, error_as_200=error_as_200, any_method=any_method
     )
-    with serve(tasks=family.tasks, family=family) as running:
+    with served(tasks=family.tasks, family=family) as running:
         yield running
+
+
+@dataclasses.dataclass(slots=True)
+class _Switch:
+    """Implements `conform_servers.Family` by handing each request to the current family."""
+
+    current: FamilyServer | None = None
+
+    @property
+    def any_method(self) -> bool:
+        return self.current is not None and self.current.any_method
+
+    def handle(self, handler: _Handler) -> None:
+        if self.current is None:
+            FamilyServer._send(handler, _json(503, {"message": "no family is being served"}))
+            return
+        self.current.handle(handler)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Served:
+    """One family, as served by a `FamilyHost`: where, and the ids of its tasks."""
+
+    base_url: str
+    task_ids: list[str]
+    family: FamilyServer
+
+
+@dataclasses.dataclass(slots=True)
+class FamilyHost:
+    """One server that answers as whichever family it is told to, in turn.
+
+    Starting and stopping a server per test costs more than the test; a module starts
+    one host and each test says which family (token, deviation, ...) it serves.
+    """
+
+    base_url: str
+    _switch: _Switch
+
+    @contextmanager
+    def serving(
+        self,
+        name: str,
+        *,
+        token: str | None = None,
+        deviation: Deviation | None = None,
+        error_as_200: bool = False,
+        any_method: bool = False,
+    ) -> Iterator[Served]:
+        family = make_family(
+            name,
+            token=token,
+            deviation=deviation,
+            error_as_200=error_as_200,
+            any_method=any_method,
+        )
+        if self._switch.current is not None:
+            raise RuntimeError(f"the host already serves {self._switch.current.name}")
+        self._switch.current = family
+        try:
+            yield Served(self.base_url, list(family.tasks), family)
+        finally:
+            self._switch.current = None
+
+
+@contextmanager
+def family_host() -> Iterator[FamilyHost]:
+    """Run a `FamilyHost` on a free port of 127.0.0.1."""
+    switch = _Switch()
+    with served(tasks={}, family=switch) as running:
+        yield FamilyHost(running.base_url, switch)

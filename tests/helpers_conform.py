@@ -1,0 +1,124 @@
+"""Small pieces the conformance and command-line tests share.
+
+- `served`: `conform_servers.serve`, stopped at once when the block ends;
+- `run_cli`: `mjspec ...` run in process (`mjspec.cli.main`), its exit code and output;
+- `refusing_url`: a loopback URL that refuses connections for as long as the block runs;
+- `hang_guard`: fail a test that has not ended after a generous time (not a speed check).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import socket
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conform_servers import RunningServer, serve
+
+__all__ = ["CliOutcome", "hang_guard", "refusing_url", "run_cli", "served"]
+
+
+@contextlib.contextmanager
+def served(*args: Any, **kwargs: Any) -> Iterator[RunningServer]:
+    """`conform_servers.serve(*args, **kwargs)` that stops within milliseconds.
+
+    `ThreadingHTTPServer.shutdown()` waits for `serve_forever`'s next poll (half a second
+    by default); while it waits, a connection every few milliseconds wakes the poll.
+    """
+    stopped = threading.Event()
+    knocker: threading.Thread | None = None
+    try:
+        with serve(*args, **kwargs) as running:
+            try:
+                yield running
+            finally:
+                parts = urlsplit(running.base_url)
+                address = (parts.hostname or "127.0.0.1", parts.port or 80)
+                knocker = threading.Thread(
+                    target=_knock, args=(address, stopped), daemon=True, name="knock"
+                )
+                knocker.start()
+    finally:
+        stopped.set()
+        if knocker is not None:
+            knocker.join()
+
+
+def _knock(address: tuple[str, int], stopped: threading.Event) -> None:
+    """Connect (and hang up) every few milliseconds until `stopped` or refused."""
+    while not stopped.wait(0.005):
+        try:
+            with socket.create_connection(address, timeout=1):
+                pass
+        except OSError:
+            return  # the listening socket is closed: nothing left to wake
+
+
+@dataclass(frozen=True, slots=True)
+class CliOutcome:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def err_lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line.strip()]
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], argv: Sequence[str]) -> CliOutcome:
+    """`mjspec *argv` in this process: the exit code (argparse's `SystemExit` included)."""
+    from mjspec.cli import main
+
+    capsys.readouterr()  # only this command's output
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    out, err = capsys.readouterr()
+    return CliOutcome(code, out, err)
+
+
+@contextlib.contextmanager
+def refusing_url() -> Iterator[str]:
+    """A URL of 127.0.0.1 whose port is bound but not listening: every connection is refused.
+
+    Holding the port for the whole block means no other process can start listening on it
+    meanwhile (a port merely found free could be taken before it is used).
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+class HangGuardFired(Exception):
+    """The guarded block ran past its guard: something hangs."""
+
+
+@contextlib.contextmanager
+def hang_guard(seconds: float, what: str) -> Iterator[None]:
+    """Fail the block with a clear message if it is still running after `seconds`.
+
+    A guard against a hang, far above the expected time, not an assertion about speed.
+    Uses SIGALRM, so it only guards in the main thread (elsewhere it does nothing).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def fire(signum: int, frame: FrameType | None) -> None:
+        raise HangGuardFired(f"{what} had not ended after {seconds:g} s: it hangs")
+
+    previous = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
