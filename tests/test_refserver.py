@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -51,6 +50,24 @@ def http(server: RunningServer) -> Iterator[httpx.Client]:
     """A client of the shared server that sends the right token."""
     with httpx.Client(base_url=server.base_url, headers=AUTH, timeout=10) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def anon() -> Iterator[httpx.Client]:
+    """A client that sends no token unless a test gives one."""
+    with httpx.Client(timeout=10) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def tokenless(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[RunningServer, list[Task]]]:
+    """A server started with a tasks file and no token, and the tasks of its file."""
+    tasks = default_tasks(load_spec(default_spec_path()))[:3]
+    file = _write_tasks(tmp_path_factory.mktemp("tokenless") / "tasks.json", tasks)
+    with serve_in_thread(file) as running:
+        yield running, tasks
 
 
 def _post_json(http: httpx.Client, body: object) -> httpx.Response:
@@ -96,9 +113,9 @@ def _write_tasks(path: Path, tasks: list[Any]) -> Path:
     ids=["none", "wrong", "no-scheme", "longer", "other-header", "other-scheme"],
 )
 def test_request_without_the_bearer_token_gets_401_json(
-    server: RunningServer, headers: dict[str, str]
+    server: RunningServer, anon: httpx.Client, headers: dict[str, str]
 ) -> None:
-    response = httpx.post(server.base_url + PATH, json={"ids": KNOWN[:1]}, headers=headers)
+    response = anon.post(server.base_url + PATH, json={"ids": KNOWN[:1]}, headers=headers)
     body = _assert_problem(response, 401)
     assert body["error"] == "unauthorized"
     assert TOKEN not in response.text
@@ -108,9 +125,11 @@ def test_request_without_the_bearer_token_gets_401_json(
     assert response.headers.get_list("www-authenticate") == [f'Bearer realm="mjspec"{error}']
 
 
-def test_a_401_to_any_route_or_method_carries_the_challenge(server: RunningServer) -> None:
+def test_a_401_to_any_route_or_method_carries_the_challenge(
+    server: RunningServer, anon: httpx.Client
+) -> None:
     for method, path in [("GET", PATH), ("POST", "/nowhere"), ("DELETE", "/")]:
-        response = httpx.request(method, server.base_url + path)
+        response = anon.request(method, server.base_url + path)
         assert response.status_code == 401
         assert response.headers["www-authenticate"] == 'Bearer realm="mjspec"'
 
@@ -119,8 +138,10 @@ def test_request_with_the_bearer_token_is_answered(http: httpx.Client) -> None:
     assert _ids(_post_json(http, {"ids": KNOWN[:1]})) == KNOWN[:1]
 
 
-def test_the_bearer_scheme_is_matched_case_insensitively(server: RunningServer) -> None:
-    response = httpx.post(
+def test_the_bearer_scheme_is_matched_case_insensitively(
+    server: RunningServer, anon: httpx.Client
+) -> None:
+    response = anon.post(
         server.base_url + PATH,
         json={"ids": KNOWN[:1]},
         headers={"Authorization": f"bearer {TOKEN}"},
@@ -128,10 +149,13 @@ def test_the_bearer_scheme_is_matched_case_insensitively(server: RunningServer) 
     assert _ids(response) == KNOWN[:1]
 
 
-def test_server_without_token_accepts_anonymous_requests() -> None:
-    with serve_in_thread() as running:
-        response = httpx.post(running.base_url + PATH, json={"ids": running.task_ids[:2]})
+def test_server_without_token_accepts_anonymous_requests(
+    tokenless: tuple[RunningServer, list[Task]], anon: httpx.Client
+) -> None:
+    running, _ = tokenless
+    response = anon.post(running.base_url + PATH, json={"ids": running.task_ids[:2]})
     assert _ids(response) == running.task_ids[:2]
+    assert len(running.task_ids[:2]) == 2
 
 
 # Bodies the spec allows
@@ -366,11 +390,12 @@ def test_load_tasks_reads_a_good_file(tmp_path: Path) -> None:
     assert load_tasks(_write_tasks(tmp_path / "tasks.json", tasks)) == msgspec.to_builtins(tasks)
 
 
-def test_served_tasks_file_is_what_is_returned(tmp_path: Path) -> None:
-    tasks = default_tasks(load_spec(default_spec_path()))[:3]
-    with serve_in_thread(_write_tasks(tmp_path / "tasks.json", tasks)) as running:
-        assert running.task_ids == [task.id for task in tasks]
-        response = httpx.post(running.base_url + PATH, json={"ids": running.task_ids})
+def test_served_tasks_file_is_what_is_returned(
+    tokenless: tuple[RunningServer, list[Task]], anon: httpx.Client
+) -> None:
+    running, tasks = tokenless
+    assert running.task_ids == [task.id for task in tasks]
+    response = anon.post(running.base_url + PATH, json={"ids": running.task_ids})
     assert msgspec.json.decode(response.content, type=list[Task]) == tasks
 
 
@@ -452,72 +477,48 @@ def test_load_tasks_of_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
 # The command line
 
 
-def _mjspec(*args: str, **options: Any) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "mjspec.cli", *args]
-    return subprocess.Popen(command, cwd=ROOT, env=env, text=True, **options)
-
-
-def _wait_until_up(process: subprocess.Popen[str], url: str) -> None:
-    deadline = time.monotonic() + 30
-    while process.poll() is None and time.monotonic() < deadline:
-        try:
-            httpx.post(url + PATH, json={}, timeout=1)
-        except httpx.TransportError:
-            time.sleep(0.05)
-        else:
-            return
-    raise AssertionError(f"`mjspec serve` did not come up (exit code {process.poll()})")
-
-
-def test_cli_serve_answers_and_never_prints_the_token(tmp_path: Path) -> None:
+def test_cli_serve_on_port_0_announces_the_real_port_serves_and_stops_cleanly_on_ctrl_c(
+    tmp_path: Path, anon: httpx.Client
+) -> None:
+    """As the user runs it, in its own process: the banner names the real port once the
+    socket is bound (no race for a port), the token is required and never printed, the
+    access log is written, and Ctrl-C is a clean stop."""
     tasks = default_tasks(load_spec(default_spec_path()))[:4]
     file = _write_tasks(tmp_path / "tasks.json", tasks)
-    args = ["serve", "--port", "0", "--tasks", str(file), "--token", TOKEN]
-    process = _mjspec(*args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    banner = ""
+    command = [sys.executable, "-m", "mjspec.cli", "serve", "--port", "0"]
+    command += ["--tasks", str(file), "--token", TOKEN]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    banner = ids_line = ""
     try:
-        # Port 0: the server binds any free port and says which (no race for a port).
         assert process.stdout is not None
-        banner = process.stdout.readline()
-        url = re.search(r"http://127\.0\.0\.1:\d+", banner).group(0)  # type: ignore[union-attr]
-        _wait_until_up(process, url)
-        good = httpx.post(url + PATH, json={"ids": [tasks[1].id, "x"]}, headers=AUTH)
-        bad = httpx.post(url + PATH, json={"ids": [tasks[1].id]}, headers={"mj-api-secret": TOKEN})
+        # both lines are read before any request: the access log comes after them
+        banner, ids_line = process.stdout.readline(), process.stdout.readline()
+        found = re.search(r" on (http://127\.0\.0\.1:(\d+)): ", banner)
+        assert found is not None, banner
+        url, port = found.group(1), int(found.group(2))
+        assert port != 0
+        # the banner comes once the socket is bound: the server answers at once
+        good = anon.post(url + PATH, json={"ids": [tasks[1].id, "x"]}, headers=AUTH)
+        bad = anon.post(url + PATH, json={"ids": [tasks[1].id]}, headers={"mj-api-secret": TOKEN})
     finally:
-        process.terminate()
+        process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=15)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
     assert _ids(good) == [tasks[1].id]
     assert bad.status_code == 401
-    output = banner + stdout + stderr
+    output = banner + ids_line + stdout + stderr
     assert "4 tasks" in banner
+    assert ids_line == f"task ids: {' '.join(task.id for task in tasks)}\n"
     assert "POST /mj/task/list-by-condition" in output, "the access log was captured"
     assert TOKEN not in output
-
-
-@pytest.mark.parametrize(
-    ("content", "says"),
-    [(b'[{"id": "7"}]', "task '7' (item 0), field `action`"), (None, "cannot read")],
-    ids=["bad-task", "missing-file"],
-)
-def test_cli_serve_with_a_bad_tasks_file_exits_2_in_one_line(
-    tmp_path: Path, content: bytes | None, says: str
-) -> None:
-    file = tmp_path / "tasks.json"
-    if content is not None:
-        file.write_bytes(content)
-    args = ["serve", "--port", "0", "--tasks", str(file)]
-    process = _mjspec(*args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        stdout, stderr = process.communicate(timeout=30)
-    finally:
-        process.kill()
-    assert process.returncode == 2
-    assert stdout == ""
-    assert stderr.startswith("mjspec: error: ")
-    assert stderr.count("\n") == 1
-    assert says in stderr
-    assert "Traceback" not in stderr
 
 
 def _one_line_exit_2(returncode: int, stdout: str, stderr: str) -> str:
@@ -530,52 +531,29 @@ def _one_line_exit_2(returncode: int, stdout: str, stderr: str) -> str:
     return stderr
 
 
-def test_cli_serve_with_a_port_out_of_range_exits_2_in_one_line() -> None:
-    process = _mjspec("serve", "--port", "99999", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    stdout, stderr = process.communicate(timeout=30)
-    message = _one_line_exit_2(process.returncode, stdout, stderr)
-    assert "--port must be from 0 to 65535 (0: any free port), not 99999" in message
-
-
-def test_cli_serve_on_a_busy_port_exits_2_before_claiming_to_serve() -> None:
+def test_cli_serve_on_a_busy_port_exits_2_before_claiming_to_serve(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        args = ["serve", "--port", str(port)]
-        process = _mjspec(*args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        stdout, stderr = process.communicate(timeout=30)
-    message = _one_line_exit_2(process.returncode, stdout, stderr)
+        code = main(["serve", "--port", str(port)])
+    out, err = capsys.readouterr()
+    message = _one_line_exit_2(code, out, err)
     assert f"cannot listen on 127.0.0.1:{port}: the port is in use" in message
-
-
-def test_cli_serve_on_port_0_announces_the_real_port_and_stops_cleanly_on_ctrl_c() -> None:
-    process = _mjspec("serve", "--port", "0", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        assert process.stdout is not None
-        banner = process.stdout.readline()
-        url = banner.split(" on ", 1)[1].split(": ", 1)[0]
-        assert url.startswith("http://127.0.0.1:")
-        assert url != "http://127.0.0.1:0"
-        # the banner comes once the socket is bound: the server answers at once
-        response = httpx.post(url + PATH, json={"ids": KNOWN[:1]}, timeout=10)
-        assert _ids(response) == KNOWN[:1]
-    finally:
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=15)
-    assert process.returncode == 0, stderr
-    assert "Traceback" not in stderr
 
 
 @pytest.mark.parametrize(
     ("args", "says"),
     [
+        (["--port", "99999"], "--port must be from 0 to 65535 (0: any free port), not 99999"),
         (["--port", "-1"], "--port must be from 0 to 65535 (0: any free port), not -1"),
         (["--port", "http"], "--port must be a number from 0 to 65535, not 'http'"),
         # TEST-NET-1 (RFC 5737): no machine has it, and binding sends nothing
         (["--host", "192.0.2.1", "--port", "0"], "192.0.2.1:0: not an address of this machine"),
     ],
-    ids=["negative-port", "port-not-a-number", "foreign-host"],
+    ids=["port-out-of-range", "negative-port", "port-not-a-number", "foreign-host"],
 )
 def test_cli_serve_argument_mistakes_exit_2_in_one_line(
     capsys: pytest.CaptureFixture[str], args: list[str], says: str
@@ -591,23 +569,26 @@ def test_cli_serve_argument_mistakes_exit_2_in_one_line(
         (b"{not json", "tasks.json: not JSON at line 1, column 2: object keys must be strings"),
         (b'{"id": "7"}', "tasks.json: expected a JSON array of tasks, found a JSON object"),
         (b"", "tasks.json: not JSON at line 1, column 1: the file is empty"),
-        (None, "tasks.json: cannot read the tasks file: Is a directory"),
+        (b'[{"id": "7"}]', "tasks.json: task '7' (item 0), field `action`"),
+        ("a directory", "tasks.json: cannot read the tasks file: Is a directory"),
+        ("absent", "tasks.json: cannot read the tasks file"),
     ],
-    ids=["not-json", "not-an-array", "empty", "a-directory"],
+    ids=["not-json", "not-an-array", "empty", "bad-task", "a-directory", "missing-file"],
 )
 @pytest.mark.parametrize("dump", [False, True], ids=["serve", "dump-tasks"])
 def test_cli_serve_tasks_file_mistakes_exit_2_in_one_line(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-    content: bytes | None,
+    content: bytes | str,
     says: str,
     dump: bool,
 ) -> None:
     file = tmp_path / "tasks.json"
-    if content is None:
+    if content == "a directory":
         file.mkdir()
-    else:
+    elif isinstance(content, bytes):
         file.write_bytes(content)
+    assert file.exists() == (content != "absent")
     args = ["serve", "--port", "0", "--tasks", str(file), *(["--dump-tasks"] if dump else [])]
     code = main(args)
     out, err = capsys.readouterr()
