@@ -18,39 +18,70 @@ import pytest
 
 from mjspec.cli import main
 from mjspec.profiles import load_profiles
+from mjspec.serve import record as record_module
 from mjspec.serve.record import RecordError, record
-from mjspec.serve.refserver import serve_in_thread
+from mjspec.serve.refserver import RunningServer, serve_in_thread
+from mjspec.serve.standin import load_profile
 from mjspec.spec import default_spec_path
-from tests.helpers_http import Reply, stub_server, unreachable_url
+from tests.helpers_http import Reply, stub_server
+from tests.helpers_serve import cached_profile_lookup, refused_url, serve_profiles
 
 PATH = "/mj/task/list-by-condition"
 TOKEN = "record-s3cret-token"
-NAMES = list(load_profiles(default_spec_path()))
+PROFILES = load_profiles(default_spec_path())
+NAMES = list(PROFILES)
 ODD_TASK = (
     b'{"status":"SUCCESS","id":"42","extra":{"nested":[1,null,"x"]},"promptEn":null,'
     b'"big":123456789012345678901234567890,"ratio":0.1,"prompt":"\xe7\x8c\xab"}'
 )
 
 
-def _answer(server_url: str, ids: list[str], headers: dict[str, str]) -> bytes:
-    response = httpx.post(server_url + PATH, json={"ids": ids}, headers=headers, timeout=10)
+@pytest.fixture(scope="module", autouse=True)
+def _profiles_checked_once() -> Iterator[None]:
+    """`record` looks its profile up by name, which reads and checks the spec and every
+    overlay each time; here each profile is read and checked once for the module."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(record_module, "load_profile", cached_profile_lookup(load_profile))
+        yield
+
+
+@pytest.fixture(scope="module")
+def originals() -> Iterator[dict[str, RunningServer]]:
+    """Every profile's server, each requiring TOKEN its own ways."""
+    with serve_profiles(PROFILES.values(), token=TOKEN) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=10) as shared:
+        yield shared
+
+
+def _answer(
+    client: httpx.Client, server_url: str, ids: list[str], headers: dict[str, str]
+) -> bytes:
+    response = client.post(server_url + PATH, json={"ids": ids}, headers=headers)
     assert response.status_code == 200, response.text
     return response.content
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_a_recorded_stand_in_replays_the_same_tasks(tmp_path: Path, name: str) -> None:
+def test_a_recorded_stand_in_replays_the_same_tasks(
+    tmp_path: Path, originals: dict[str, RunningServer], client: httpx.Client, name: str
+) -> None:
     output = tmp_path / "tasks.json"
-    with serve_in_thread(token=TOKEN, profile=name) as original:
-        ids = original.task_ids[::2]
-        recorded = record(original.base_url, [*ids, "unknown"], output, token=TOKEN, profile=name)
-        way = load_profiles(default_spec_path())[name].auth_ways[0]
-        first = _answer(original.base_url, ids, way.headers(TOKEN))
+    original = originals[name]
+    ids = original.task_ids[::2]
+    assert len(ids) >= 2
+    recorded = record(original.base_url, [*ids, "unknown"], output, token=TOKEN, profile=name)
+    way = PROFILES[name].auth_ways[0]
+    first = _answer(client, original.base_url, ids, way.headers(TOKEN))
     assert (recorded.tasks, recorded.missing, recorded.masked) == (len(ids), ("unknown",), False)
     assert json.loads(output.read_bytes()) == json.loads(first)
-    with serve_in_thread(output, profile=name) as replay:
+    with serve_in_thread(output, profile=PROFILES[name]) as replay:
         assert replay.task_ids == ids
-        again = _answer(replay.base_url, ids, {})
+        again = _answer(client, replay.base_url, ids, {})
     assert again == first
 
 
@@ -153,13 +184,16 @@ def test_the_token_is_masked_in_an_error_excerpt(output: Path) -> None:
 
 
 def test_an_unreachable_server_is_one_line(output: Path) -> None:
-    with pytest.raises(RecordError, match=r"cannot reach http://127\.0\.0\.1:"):
-        record(unreachable_url(), ["1"], output)
+    with refused_url() as base_url, pytest.raises(RecordError) as caught:
+        record(base_url, ["1"], output)
+    message = str(caught.value)
+    assert message.startswith(f"cannot reach {base_url}{PATH}: ")
+    assert "\n" not in message
 
 
 def test_a_slow_server_times_out(output: Path) -> None:
     with stub_server(Reply(delay=5)) as stub, pytest.raises(RecordError, match="no answer within"):
-        record(stub.base_url, ["1"], output, timeout=0.2)
+        record(stub.base_url, ["1"], output, timeout=0.05)
 
 
 def test_an_answer_over_the_declared_limit_is_refused(output: Path) -> None:
@@ -294,9 +328,9 @@ def test_cli_record_of_a_reset_connection_is_a_readable_line(
 def test_cli_record_of_a_refused_connection_is_a_readable_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    base_url = unreachable_url()
-    args = ["record", "--base-url", base_url, "--task-id", "1"]
-    err = _one_line_exit_2(main([*args, "--output", str(tmp_path / "t.json")]), capsys)
+    with refused_url() as base_url:
+        args = ["record", "--base-url", base_url, "--task-id", "1"]
+        err = _one_line_exit_2(main([*args, "--output", str(tmp_path / "t.json")]), capsys)
     assert err == (
         f"mjspec: error: cannot reach {base_url}{PATH}: "
         "the connection was refused (is the server running?)\n"
@@ -322,26 +356,27 @@ def test_cli_record_with_a_query_string_in_the_base_url_exits_2_in_one_line(
 
 
 def test_cli_record_prints_one_line_and_exits_0(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], originals: dict[str, RunningServer]
 ) -> None:
     output = tmp_path / "tasks.json"
-    with serve_in_thread(token=TOKEN, profile="midjourney-proxy-java") as server:
-        args = ["record", "--base-url", server.base_url, "--token", TOKEN]
-        args += ["--profile", "midjourney-proxy-java", "--output", str(output)]
-        args += ["--task-id", server.task_ids[0], "--task-id", "nope"]
-        assert main(args) == 0
+    server = originals["midjourney-proxy-java"]
+    args = ["record", "--base-url", server.base_url, "--token", TOKEN]
+    args += ["--profile", "midjourney-proxy-java", "--output", str(output)]
+    args += ["--task-id", server.task_ids[0], "--task-id", "nope"]
+    assert main(args) == 0
     out, err = capsys.readouterr()
     assert (out, err) == (f"recorded 1 task to {output}; did not come back: nope\n", "")
     assert TOKEN not in out
+    assert [task["id"] for task in json.loads(output.read_bytes())] == server.task_ids[:1]
 
 
 def test_cli_record_error_exits_2_in_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], originals: dict[str, RunningServer]
 ) -> None:
-    with serve_in_thread(token=TOKEN, profile="midjourney-proxy-java") as server:
-        args = ["record", "--base-url", server.base_url, "--token", "wrong"]
-        args += ["--profile", "midjourney-proxy-java", "--output", str(tmp_path / "t.json")]
-        assert main([*args, "--task-id", "1"]) == 2
+    server = originals["midjourney-proxy-java"]
+    args = ["record", "--base-url", server.base_url, "--token", "wrong"]
+    args += ["--profile", "midjourney-proxy-java", "--output", str(tmp_path / "t.json")]
+    assert main([*args, "--task-id", "1"]) == 2
     out, err = capsys.readouterr()
     assert out == ""
     assert err == f"mjspec: error: {server.base_url}{PATH} answered HTTP 401: (empty body)\n"

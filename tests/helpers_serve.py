@@ -1,0 +1,64 @@
+"""Small pieces for the server and record tests: a port that refuses, servers started together.
+
+`refused_url` holds a bound socket that does not listen for as long as the block runs, so a
+connection to its port is refused and no other process can take the port in between (a
+port that is found free, closed and then used is a race). `serve_profiles` runs one
+server per profile, given as loaded profiles (loading one by name reads and checks the
+spec and every overlay again), started one after another and stopped all at once.
+`cached_profile_lookup` does the same for code that looks profiles up by name.
+"""
+
+from __future__ import annotations
+
+import functools
+import socket
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+from mjspec.profiles import Profile
+from mjspec.serve.refserver import RunningServer, serve_in_thread
+
+__all__ = ["cached_profile_lookup", "refused_url", "serve_profiles"]
+
+
+@contextmanager
+def refused_url() -> Iterator[str]:
+    """A base URL on 127.0.0.1 whose port is held, bound but not listening: refused."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{held.getsockname()[1]}"
+
+
+@contextmanager
+def serve_profiles(
+    profiles: Iterable[Profile], *, token: str | None = None
+) -> Iterator[dict[str, RunningServer]]:
+    """One server per profile (`serve_in_thread`), by name; all are stopped at the same time."""
+    managers: list[AbstractContextManager[RunningServer]] = []
+    running: dict[str, RunningServer] = {}
+    try:
+        for profile in profiles:
+            manager = serve_in_thread(token=token, profile=profile)
+            running[profile.name] = manager.__enter__()
+            managers.append(manager)
+        yield running
+    finally:
+        if managers:
+            with ThreadPoolExecutor(len(managers)) as pool:
+                stops = [pool.submit(m.__exit__, None, None, None) for m in managers]
+            for stop in stops:
+                stop.result()
+
+
+def cached_profile_lookup(
+    load_profile: Callable[[str, Path | None], Profile],
+) -> Callable[[str, Path | None], Profile]:
+    """`load_profile` (`mjspec.serve.standin`) that loads each (name, spec) once."""
+
+    @functools.cache
+    def cached(name: str, spec_path: Path | None = None) -> Profile:
+        return load_profile(name, spec_path)
+
+    return cached
