@@ -6,7 +6,6 @@ import http
 import json
 import re
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from mjspec.serve.refserver import (
 )
 from mjspec.serve.standin import served_tasks
 from mjspec.spec import default_spec_path, resolve
+from tests.helpers_serve import serve_profiles
 
 PATH = "/mj/task/list-by-condition"
 TOKEN = "standin-s3cret-token"
@@ -48,10 +48,8 @@ WAYS = (
 @pytest.fixture(scope="module")
 def servers() -> Iterator[dict[str, RunningServer]]:
     """Every profile's server, each requiring TOKEN its own ways."""
-    with ExitStack() as stack:
-        yield {
-            name: stack.enter_context(serve_in_thread(token=TOKEN, profile=name)) for name in NAMES
-        }
+    with serve_profiles(PROFILES.values(), token=TOKEN) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -331,7 +329,7 @@ def test_a_401_names_the_bearer_error_only_when_a_bearer_token_was_sent(
 
 
 def test_without_a_token_a_stand_in_lets_everyone_in(client: httpx.Client) -> None:
-    with serve_in_thread(profile="midjourney-proxy-java") as server:
+    with serve_in_thread(profile=PROFILES["midjourney-proxy-java"]) as server:
         response = client.post(server.base_url + PATH, json={"ids": server.task_ids[:2]})
     assert response.status_code == 200, response.text
     assert [task["id"] for task in response.json()] == server.task_ids[:2]
