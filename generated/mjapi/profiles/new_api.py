@@ -19,25 +19,6 @@ class ListByConditionRequest(Struct):
     """
 
 
-class ListByConditionForm(Struct):
-    """The request body as `multipart/form-data`, the documentation page's
-    way: one text part named `ids` for each id (`ids=1231234123`,
-    `ids=456456456`); no part gives `[]`. Real servers: none parses it
-    (Spring answers 415, new-api 400); `mjspec serve` does.
-    """
-
-    ids: list[str] | UnsetType = UNSET
-    """One `text/plain` part per task id. Every part is text, so any
-    part is an id: the value has no JSON type to check, which is why
-    this property declares only what its items are (strings), not
-    `type: array`. A JSON schema here would let a tool believe it
-    sent an object or a null when the wire carried the text `{}` or
-    `null`, a valid id.
-
-    Example: ["1231234123", "456456456"]
-    """
-
-
 class Button(Struct):
     """A Discord message component (button) offered on a task's result."""
 
