@@ -1,8 +1,9 @@
 """Every user mistake is one clear line on stderr and exit 2, never a traceback, and every
 command prints it the same way (`mjspec: error: ...`).
 
-Each case runs the installed command in a subprocess, from a temporary directory, as a
-user would.
+Each case runs `mjspec.cli.main` in process, from a temporary directory; one case of each
+command (and a mistyped command) also runs the installed command in a subprocess, as a
+user would, to see the process's own exit code and output.
 """
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.helpers_conform import hang_guard, refusing_url, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "spec" / "openapi.yaml"
@@ -27,16 +31,16 @@ components:
 
 BAD_POINTER = "#/components/schemas/X/type"
 CASES = [
-    (["conform", "--spec", "{bad}", "--base-url", "http://127.0.0.1:1"], BAD_POINTER),
-    (["conform", "--base-url", "http://127.0.0.1:1/?page=2"], "has a query string"),
+    (["conform", "--spec", "{bad}", "--base-url", "{refused}"], BAD_POINTER),
+    (["conform", "--base-url", "{refused}/?page=2"], "has a query string"),
     (["conform", "--base-url", "http://127.0.0.1:99999"], "Port out of range"),
     (["conform", "--base-url", "ftp://127.0.0.1:1"], "must start with http"),
-    (["conform", "--base-url", "http://me:pw-secret@127.0.0.1:1"], "carries credentials"),
+    (["conform", "--base-url", "http://me:pw-secret@127.0.0.1:{port}"], "carries credentials"),
     (["conform", "--base-url", "http://no-such-host.invalid", "--task-id", "1"], "cannot resolve"),
-    (["conform", "--base-url", "http://127.0.0.1:1", "--task-id", "1"], "connection refused"),
+    (["conform", "--base-url", "{refused}", "--task-id", "1"], "connection refused"),
     (["conform", "--request-timeout", "0"], "--request-timeout"),
     (["conform", "--max-response-bytes", "lots"], "not a whole number"),
-    (["conform", "--profile", "nope", "--base-url", "http://127.0.0.1:1"], "unknown profile"),
+    (["conform", "--profile", "nope", "--base-url", "{refused}"], "unknown profile"),
     (["conform", "--report-json", "/nonexistent/dir/r.json"], "no such directory"),
     (["generate", "--spec", "{bad}", "--check"], BAD_POINTER),
     (["generate", "--spec", "no/such.yaml"], "no such file"),
@@ -57,34 +61,91 @@ CASES = [
         "cannot resolve",
     ),
     (
-        ["record", "--base-url", "http://127.0.0.1:1/?k=v", "--task-id", "1", "--output", "o.json"],
+        ["record", "--base-url", "{refused}/?k=v", "--task-id", "1", "--output", "o.json"],
         "query",
     ),
     (["bogus"], "invalid choice"),
 ]
 
 
-@pytest.mark.parametrize(("argv", "said"), CASES, ids=[" ".join(a[:3]) for a, _ in CASES])
-def test_a_mistake_is_one_line_and_exit_2(argv: list[str], said: str, tmp_path: Path) -> None:
+# One case per command, run as a subprocess too.
+SMOKE = {
+    "conform --base-url ftp://127.0.0.1:1",
+    "generate --spec no/such.yaml",
+    "profiles --spec {bad}",
+    "serve --profile nope",
+    "record --base-url {refused}/?k=v",
+    "bogus",
+}
+IDS = [" ".join(a[:3]) for a, _ in CASES]
+assert set(IDS) >= SMOKE, SMOKE - set(IDS)
+
+
+@pytest.fixture
+def refused() -> Iterator[str]:
+    with refusing_url() as url:
+        yield url
+
+
+def _argv(argv: list[str], tmp_path: Path, refused: str) -> list[str]:
     bad = tmp_path / "bad.yaml"
     bad.write_text(BAD_TYPE, "utf-8")
     not_json = tmp_path / "tasks.json"
     not_json.write_text("{not json", "utf-8")
-    argv = [arg.replace("{bad}", str(bad)).replace("{notjson}", str(not_json)) for arg in argv]
-    env = {k: v for k, v in os.environ.items() if k != "MJSPEC_TOKEN"}
-    done = subprocess.run(
-        [sys.executable, "-m", "mjspec.cli", *argv],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 2, (done.stdout, done.stderr)
-    assert "Traceback" not in done.stdout + done.stderr
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, done.stderr
+    values = {"{bad}": str(bad), "{notjson}": str(not_json), "{refused}": refused}
+    values["{port}"] = refused.rsplit(":", 1)[1]
+    for placeholder, value in values.items():
+        argv = [arg.replace(placeholder, value) for arg in argv]
+    return argv
+
+
+def _assert_one_clear_line(code: int, out: str, err: str, said: str) -> None:
+    assert code == 2, (out, err)
+    assert "Traceback" not in out + err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
     assert lines[0].startswith("mjspec: error: ")  # one format, whatever the command
     assert said in lines[0]
-    assert "pw-secret" not in done.stdout + done.stderr  # a password in a URL is never shown
+    assert "pw-secret" not in out + err  # a password in a URL is never shown
+
+
+@pytest.mark.parametrize(("argv", "said"), CASES, ids=IDS)
+def test_a_mistake_is_one_line_and_exit_2(
+    argv: list[str],
+    said: str,
+    tmp_path: Path,
+    refused: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MJSPEC_TOKEN", raising=False)
+    with hang_guard(60, f"mjspec {' '.join(argv)}"):
+        outcome = run_cli(capsys, _argv(argv, tmp_path, refused))
+    _assert_one_clear_line(outcome.code, outcome.out, outcome.err, said)
+    # Nothing is left behind in the working directory: no half-written output.
+    assert {p.name for p in tmp_path.iterdir()} == {"bad.yaml", "tasks.json"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [case for case, name in zip(CASES, IDS, strict=True) if name in SMOKE],
+    ids=[name for name in IDS if name in SMOKE],
+)
+def test_the_installed_command_exits_2_with_the_same_one_line(
+    argv: list[str], said: str, tmp_path: Path, refused: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "MJSPEC_TOKEN"}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "mjspec.cli", *_argv(argv, tmp_path, refused)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"mjspec {' '.join(argv)} had not exited after 60 s: it hangs")
+    _assert_one_clear_line(done.returncode, done.stdout, done.stderr, said)
