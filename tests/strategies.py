@@ -1,4 +1,5 @@
-"""Hypothesis strategies derived from the spec: valid documents, and every single-field defect.
+"""Documents derived from the spec: valid ones (Hypothesis strategies, and `populated`, one
+task with every documented field), and every single-field defect.
 
 Nothing here lists fields by hand: add a required field to the spec and it is drawn,
 round-tripped, and broken in every way below.
@@ -117,6 +118,22 @@ def from_schema(schema: dict[str, Any], *, min_items: int = 0) -> st.SearchStrat
     return st.tuples(st.fixed_dictionaries(required, optional=optional), extras).map(
         lambda pair: {**pair[1], **pair[0]}
     )
+
+
+def populated(schema: dict[str, Any]) -> Any:
+    """One valid value with every documented property (optional ones too), two items in
+    every array and an undocumented key wherever extra keys are allowed."""
+    schema = deref(schema)
+    kind = json_type(schema)
+    if kind == "array":
+        return [populated(schema.get("items", {})) for _ in range(2)]
+    if kind == "object":
+        value = {name: populated(sub) for name, sub in schema.get("properties", {}).items()}
+        if schema.get("additionalProperties", True) is not False:
+            value["extra"] = {"undocumented": [1, "two"]}
+        return value
+    examples: dict[str, Any] = {"string": "text", "integer": 7, "number": 1.5, "boolean": True}
+    return examples[kind]
 
 
 def tasks(*, min_items: int = 0) -> st.SearchStrategy[dict[str, Any]]:
