@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import socket
 import sys
-import time
 import types
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -17,10 +15,14 @@ from typing import Any
 import pytest
 
 from mjspec.conform import add_arguments, run_command
-from tests.conform_servers import TASK_IDS, Reply, private_tasks, serve
+from tests.conform_servers import TASK_IDS, Reply, RunningServer, private_tasks
+from tests.helpers_conform import hang_guard, refusing_url
+from tests.helpers_conform import served as serve
 
 SPEC_PATH = Path(__file__).parents[1] / "spec" / "openapi.yaml"
-FAST = ["--max-examples", "10", "--seed", "7", "--spec", str(SPEC_PATH)]
+# The fixed probes ask for every known task, alone and together, and send the invalid
+# bodies; one generated case of each kind keeps the Hypothesis phases run.
+FAST = ["--max-examples", "1", "--seed", "7", "--spec", str(SPEC_PATH)]
 KNOWN = [arg for task_id in TASK_IDS for arg in ("--task-id", task_id)]
 TOKEN = "sk-test-9f8e7d6c5b4a"
 
@@ -28,16 +30,10 @@ TOKEN = "sk-test-9f8e7d6c5b4a"
 def conform(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     parser = argparse.ArgumentParser(prog="mjspec conform")
     add_arguments(parser)
-    code = run_command(parser.parse_args([*FAST, *argv]))
+    with hang_guard(60, "mjspec conform"):
+        code = run_command(parser.parse_args([*FAST, *argv]))
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_a_correct_stdlib_server_passes_and_the_table_lists_every_field(
@@ -114,12 +110,11 @@ def test_without_known_ids_the_verdict_is_inconclusive(
     assert {field["status"] for field in report["fields"].values()} == {"unseen"}
 
 
-def test_an_unreachable_server_exits_2_with_one_line_within_seconds(
+def test_an_unreachable_server_exits_2_with_one_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    started = time.monotonic()
-    code, out, err = conform(capsys, "--base-url", f"http://127.0.0.1:{_free_port()}", *KNOWN)
-    assert time.monotonic() - started < 5
+    with refusing_url() as url:
+        code, out, err = conform(capsys, "--base-url", url, *KNOWN)
     assert code == 2
     assert out == ""
     assert len(err.strip().splitlines()) == 1, err
@@ -230,24 +225,28 @@ def test_the_junit_file_has_a_case_per_field_and_counts_failures(
     assert int(suite.get("failures", "0")) >= 2  # the field and the verdict
 
 
-@contextlib.contextmanager
-def _fake_refserver_module() -> Iterator[Any]:
+def _fake_refserver_module(started: list[RunningServer]) -> Any:
+    """A stand-in for `mjspec.serve.refserver` that serves the stdlib test server."""
+
     @contextlib.contextmanager
     def serve_in_thread(token: str | None = None, profile: str = "doc") -> Iterator[Any]:
         with serve() as server:
+            started.append(server)
             yield types.SimpleNamespace(base_url=server.base_url, task_ids=server.task_ids)
 
-    yield types.SimpleNamespace(serve_in_thread=serve_in_thread)
+    return types.SimpleNamespace(serve_in_thread=serve_in_thread)
 
 
 def test_without_base_url_the_embedded_reference_server_is_checked(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with _fake_refserver_module() as module:
-        monkeypatch.setitem(sys.modules, "mjspec.serve.refserver", module)
-        code, out, _ = conform(capsys)
+    started: list[RunningServer] = []
+    monkeypatch.setitem(sys.modules, "mjspec.serve.refserver", _fake_refserver_module(started))
+    code, out, _ = conform(capsys)
     assert code == 0, out
     assert "Verdict: PASS" in out
+    assert len(started) == 1
+    assert started[0].requests > 0  # the server checked is the one embedded
 
 
 def test_the_real_reference_server_passes_and_the_working_directory_stays_clean(
@@ -318,7 +317,8 @@ def test_another_projects_spec_in_the_working_directory_is_not_picked_up(
 def conform_default_spec(capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     parser = argparse.ArgumentParser(prog="mjspec conform")
     add_arguments(parser)
-    code = run_command(parser.parse_args(["--max-examples", "5", "--seed", "3"]))
+    with hang_guard(60, "mjspec conform"):
+        code = run_command(parser.parse_args(["--max-examples", "1", "--seed", "3"]))
     out, err = capsys.readouterr()
     return code, out, err
 
