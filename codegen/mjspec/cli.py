@@ -53,6 +53,26 @@ def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         action="store_true",
         help="write nothing; exit 1 with a diff when the output is not current",
     )
+    gen.add_argument(
+        "--package-name",
+        default="mjapi",
+        metavar="NAME",
+        help="the package to generate, a top-level Python identifier (%(default)s); "
+        "its distribution is NAME with - for _",
+    )
+    gen.add_argument(
+        "--default-profile",
+        default="doc",
+        metavar="NAME",
+        help="the profile a client gets when none is named (%(default)s); "
+        "every profile is generated",
+    )
+    gen.add_argument(
+        "--package-only",
+        action="store_true",
+        help="write and check the package alone, without the pyproject.toml and README.md "
+        "that make the output directory a distribution (for a project's own source tree)",
+    )
     gen.set_defaults(handler=_generate)
 
     profiles = commands.add_parser(
@@ -124,7 +144,14 @@ def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 def _generate(args: argparse.Namespace) -> int:
     from mjspec.generate import generate
 
-    outcome = generate(args.spec, args.output, check=args.check)
+    outcome = generate(
+        args.spec,
+        args.output,
+        check=args.check,
+        package=args.package_name,
+        default_profile=args.default_profile,
+        package_only=args.package_only,
+    )
     where = outcome.output.as_posix()
     if not outcome.diffs:
         print(f"{where} is current ({len(outcome.files)} files)")

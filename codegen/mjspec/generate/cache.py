@@ -24,6 +24,8 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from mjspec.generate.names import DEFAULT_PACKAGE
+
 # what the key's tool versions name: the pinned tools whose output is committed
 _TOOLS = ("datamodel-code-generator", "ruff", "jinja2", "openapi-spec-validator", "pyyaml")
 # bumped when the entry format changes
@@ -59,9 +61,12 @@ def _versions() -> list[str]:
     return found
 
 
-def key(spec_path: Path, source: str) -> str:
+def key(
+    spec_path: Path, source: str, *, package: str = DEFAULT_PACKAGE, default_profile: str = "doc"
+) -> str:
     """The sha256 of everything a render of `spec_path` (labelled `source`) depends on.
 
+    `package` and `default_profile` are the render's options (see `pipeline.generate`).
     Raises OSError when an input cannot be read (the render will say why).
     """
     from mjspec.profiles import overlay_files
@@ -76,6 +81,8 @@ def key(spec_path: Path, source: str) -> str:
     add("python", sys.version.encode())
     add("versions", "\n".join(_versions()).encode())
     add("source", source.encode())
+    add("package", package.encode())
+    add("default profile", default_profile.encode())
     add("spec", spec_path.read_bytes())
     for name, path in overlay_files(spec_path).items():
         add(f"overlay {name}{path.suffix}", path.read_bytes())

@@ -21,7 +21,7 @@ from typing import Any
 
 from mjspec.errors import SpecError, SpecProblem
 from mjspec.generate.modelgen import ModelIndex
-from mjspec.generate.names import pascal, snake
+from mjspec.generate.names import DEFAULT_PACKAGE, pascal, snake
 from mjspec.generate.normalize import SCHEMAS, iter_operations, operation_id
 from mjspec.spec import pointer_join, pointer_parts, resolve
 
@@ -139,7 +139,7 @@ class ClientProfile:
     bearer: bool
     responses: tuple[Response, ...]  # one per operation, in the order of Api.operations
     type_arguments: str  # the generic client's type arguments under this profile; "" if none
-    default: bool  # the profile a client gets when none is named (doc)
+    default: bool  # the profile a client gets when none is named (doc unless told otherwise)
 
     @property
     def auth_label(self) -> str:
@@ -169,6 +169,8 @@ class Imports:
 class Api:
     title: str
     source: str
+    package: str  # the generated package's name; its modules import each other relatively
+    default_profile: str  # what `profile=` defaults to
     operations: tuple[Operation, ...]
     model_names: tuple[str, ...]  # every public name the models module defines, re-exported
     exports: tuple[str, ...]  # the package's __all__
@@ -186,6 +188,13 @@ class Api:
     @property
     def profile_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.profiles)
+
+    @property
+    def default_profile_label(self) -> str:
+        """How the client's docstring names its default profile."""
+        if self.default_profile == DOC:
+            return "`doc`, the spec itself"
+        return f"`{self.default_profile}`"
 
     @property
     def profile_modules(self) -> tuple[str, ...]:
@@ -214,11 +223,17 @@ def build(
     models: ModelIndex,
     source: str,
     profiles: Sequence[ProfileInput] = (),
+    *,
+    package: str = DEFAULT_PACKAGE,
+    default_profile: str = DOC,
 ) -> Api:
     """The IR of every operation of a normalized spec, answered as each profile says.
 
     `profiles` starts with doc (the spec itself, models in `models`); without any, doc
-    alone, sending the token as `Authorization: Bearer <token>`.
+    alone, sending the token as `Authorization: Bearer <token>`. `package` names the
+    generated package (in its docstrings and distribution files: its imports are
+    relative); `default_profile`, one of the profiles, is what a client gets when none
+    is named.
     """
     builder = _Builder(doc, models, source)
     operations = tuple(
@@ -240,6 +255,8 @@ def build(
             name=DOC, module="", title="the document", document=doc, models=models, source=source
         ),
     )
+    if default_profile not in {profile.name for profile in inputs}:
+        raise ValueError(f"the default profile {default_profile!r} is not one of the profiles")
     answers = _profile_responses(doc, operations, inputs)
     type_vars: dict[int, str] = {}
     for index, op in enumerate(operations):
@@ -258,7 +275,7 @@ def build(
             bearer=profile.bearer,
             responses=responses,
             type_arguments=", ".join(responses[i].annotation for i in type_vars),
-            default=profile.name == DOC,
+            default=profile.name == default_profile,
         )
         for profile, responses in zip(inputs, answers, strict=True)
     )
@@ -269,6 +286,8 @@ def build(
     return Api(
         title=str(title),
         source=source,
+        package=package,
+        default_profile=default_profile,
         operations=operations,
         model_names=tuple(sorted(models.names)),
         exports=tuple(sorted(CLIENT_EXPORTS + tuple(models.names))),

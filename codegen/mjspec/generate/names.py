@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import keyword
 import re
+import sys
 import textwrap
+
+from mjspec.errors import UsageError
 
 _WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NOT_IDENT = re.compile(r"[^0-9A-Za-z]+")
 _RESERVED = frozenset({"self", "close", "aclose", "service"})
+
+DEFAULT_PACKAGE = "mjapi"  # this repository's own generated/
+_PACKAGE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+# what the generated code imports by absolute name: a package of that name would shadow it
+_IMPORTED = frozenset({"anyio", "fastapi", "httpx", "msgspec", "multipart", "starlette"})
 
 
 def snake(name: str) -> str:
@@ -27,6 +35,33 @@ def pascal(name: str) -> str:
     parts = [p for p in _NOT_IDENT.split(name) if p]
     ident = "".join(p[0].upper() + p[1:] for p in parts) or "Model"
     return "_" + ident if ident[0].isdigit() else ident
+
+
+def package_name(name: str) -> str:
+    """`name` when it can be the generated package's name; a one-line UsageError if not.
+
+    One top-level package (no dots): an ASCII identifier starting with a letter, not a
+    keyword, not a module of the standard library, not a package the generated code imports.
+    """
+    if not _PACKAGE_NAME.fullmatch(name):
+        why = "the dotted name of a subpackage" if "." in name else "not a Python identifier"
+        raise UsageError(
+            f"package name {name!r}: {why}; give one top-level package name "
+            "(ASCII letters, digits and _, starting with a letter), e.g. acme_mj"
+        )
+    if keyword.iskeyword(name):
+        raise UsageError(f"package name {name!r}: a Python keyword cannot be imported")
+    if name in sys.stdlib_module_names or name in _IMPORTED:
+        raise UsageError(
+            f"package name {name!r}: it would shadow the module {name!r} "
+            "(of the standard library or a dependency of the generated code)"
+        )
+    return name
+
+
+def distribution_name(package: str) -> str:
+    """The distribution of a generated package: `acme_mj` -> `acme-mj`, `mjapi` -> `mjapi`."""
+    return "-".join(part for part in package.split("_") if part)
 
 
 def docstring(text: str, indent: int, width: int = 100) -> str:

@@ -1,12 +1,15 @@
 """The generation pipeline: spec file and profiles -> checked documents -> IR + models -> files.
 
 The spec is rendered once with every profile next to it (`profiles/` beside the spec
-file): `mjapi/models.py` holds the spec's own models, `mjapi/profiles/<module>.py` each
-profile's, and `mjapi/profiles/<name>.json` ships each overlay beside `mjapi/openapi.json`
-so that `load_profiles` finds them in the installed package too. A spec without a
-`profiles/` folder gives the package without the `profiles` subpackage. Beside the
-package, `pyproject.toml` and `README.md` make the output directory a distribution of
-its own (`pip install ./generated`: the client without the generator).
+file) into one package, `mjapi` unless `package` says otherwise: `mjapi/models.py` holds
+the spec's own models, `mjapi/profiles/<module>.py` each profile's, and
+`mjapi/profiles/<name>.json` ships each overlay beside `mjapi/openapi.json` so that
+`load_profiles` finds them in the installed package too. A spec without a `profiles/`
+folder gives the package without the `profiles` subpackage. `default_profile` is the
+profile a client gets when none is named (`doc`, the spec itself, unless told
+otherwise). Beside the package, `pyproject.toml` and `README.md` make the output
+directory a distribution of its own (`pip install ./generated`: the client without the
+generator); `package_only` leaves them out.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mjspec.errors import UsageError
+from mjspec.generate.names import package_name
 from mjspec.generate.render import PACKAGE
 from mjspec.generate.write import diff_tree, write_tree
 
@@ -28,6 +33,7 @@ if TYPE_CHECKING:
     from mjspec.profiles import Profile
 
 SHIPPED_SPEC = "openapi.json"
+DEFAULT_PROFILE = "doc"  # mjspec.profiles.DOC, which this module does not import
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,7 +53,13 @@ def overlay_label(source: str, profile: Profile) -> str:
     return posixpath.join(posixpath.dirname(source), "profiles", Path(profile.source).name)
 
 
-def render_profiles(profiles: Mapping[str, Profile], source: str) -> dict[str, str]:
+def render_profiles(
+    profiles: Mapping[str, Profile],
+    source: str,
+    *,
+    package: str = PACKAGE,
+    default_profile: str = DEFAULT_PROFILE,
+) -> dict[str, str]:
     """Every generated file for checked profiles (doc first, as `load_profiles` gives them)."""
     from mjspec.generate.ir import build
     from mjspec.generate.modelgen import generate_models, index_models
@@ -55,6 +67,8 @@ def render_profiles(profiles: Mapping[str, Profile], source: str) -> dict[str, s
     from mjspec.generate.render import header, render
     from mjspec.profiles import DOC
 
+    if default_profile not in profiles:
+        raise _unknown_profile(default_profile, list(profiles), source)
     doc = profiles[DOC].document
     normalized = normalize(doc, source)
     models_source = generate_models(normalized, header(source))
@@ -71,7 +85,9 @@ def render_profiles(profiles: Mapping[str, Profile], source: str) -> dict[str, s
         inputs.append(_profile_input(profile, document, index_models(text), label))
         profile_models[profile.module_name] = text
         overlays[profile.name] = _json(_shipped_overlay(profile.overlay or {}))
-    api = build(normalized, models, source, inputs)
+    api = build(
+        normalized, models, source, inputs, package=package, default_profile=default_profile
+    )
     return render(
         api,
         models_source,
@@ -82,11 +98,26 @@ def render_profiles(profiles: Mapping[str, Profile], source: str) -> dict[str, s
     )
 
 
-def render_spec(spec_path: Path, source: str) -> dict[str, str]:
+def _unknown_profile(name: str, choices: list[str], source: str) -> UsageError:
+    return UsageError(
+        f"the default profile {name!r} is not a profile of {source}; "
+        f"choose one of: {', '.join(choices)}"
+    )
+
+
+def render_spec(
+    spec_path: Path,
+    source: str,
+    *,
+    package: str = PACKAGE,
+    default_profile: str = DEFAULT_PROFILE,
+) -> dict[str, str]:
     """Every generated file for a spec file and the profiles next to it; writes nothing."""
     from mjspec.profiles import load_profiles
 
-    return render_profiles(load_profiles(spec_path), source)
+    return render_profiles(
+        load_profiles(spec_path), source, package=package, default_profile=default_profile
+    )
 
 
 def _profile_input(
@@ -126,36 +157,75 @@ def source_label(spec_path: Path) -> str:
         return spec_path.name
 
 
-def cached_render(spec_path: Path, source: str) -> dict[str, str]:
-    """`render_spec`, or the file set a previous render of the same inputs kept (see cache)."""
-    from mjspec.generate import cache
+def cached_render(
+    spec_path: Path,
+    source: str,
+    *,
+    package: str = PACKAGE,
+    default_profile: str = DEFAULT_PROFILE,
+) -> dict[str, str]:
+    """`render_spec`, or the file set a previous render of the same inputs kept (see cache).
 
+    Raises UsageError for a `package` that cannot be a package's name, or a
+    `default_profile` with no overlay beside the spec, before the spec is read.
+    """
+    from mjspec.generate import cache
+    from mjspec.profiles import profile_names
+
+    package_name(package)
+    names = profile_names(spec_path)
+    if default_profile not in names:
+        raise _unknown_profile(default_profile, names, source)
+    # only what differs from the defaults is passed on: `render_spec(spec, source)` is
+    # what rendering this repository's generated/ has always called
+    options: dict[str, str] = {}
+    if package != PACKAGE:
+        options["package"] = package
+    if default_profile != DEFAULT_PROFILE:
+        options["default_profile"] = default_profile
     directory = cache.cache_dir()
     try:
-        entry = cache.key(spec_path, source) if directory is not None else None
+        entry = cache.key(spec_path, source, **options) if directory is not None else None
     except OSError:  # an input cannot be read: the render says which, and how
         entry = None
     if directory is not None and entry is not None:
         kept = cache.load(directory, entry)
         if kept is not None:
             return kept
-    files = render_spec(spec_path, source)
+    files = render_spec(spec_path, source, **options)
     if directory is not None and entry is not None:
         cache.store(directory, entry, files)
     return files
 
 
-def generate(spec_path: Path, output: Path, *, check: bool) -> Outcome:
+def package_files(files: Mapping[str, str], package: str) -> dict[str, str]:
+    """The files of the package alone, without the distribution's beside it."""
+    return {name: text for name, text in files.items() if name.startswith(f"{package}/")}
+
+
+def generate(
+    spec_path: Path,
+    output: Path,
+    *,
+    check: bool,
+    package: str = PACKAGE,
+    default_profile: str = DEFAULT_PROFILE,
+    package_only: bool = False,
+) -> Outcome:
     """Render the spec and its profiles; compare with `output`, and unless `check`, write.
 
     The rendered files come from the cache when nothing they depend on changed; either
     way they are compared with what is on disk, byte for byte.
     Only what the generator makes is compared and replaced: the package directory as a
-    whole (a stray file in it is drift) and the distribution's files beside it; anything
-    else in `output` (a `dist/` from a build) is left alone.
+    whole (a stray file in it is drift) and, unless `package_only`, the distribution's
+    files beside it; anything else in `output` (a `dist/` from a build) is left alone.
     """
-    files = cached_render(spec_path, source_label(spec_path))
+    files = cached_render(
+        spec_path, source_label(spec_path), package=package, default_profile=default_profile
+    )
+    if package_only:
+        files = package_files(files, package)
     diffs = diff_tree(files, output, output.as_posix())
     if diffs and not check:
         write_tree(files, output)
-    return Outcome(files=files, diffs=diffs, output=output, package_dir=output / PACKAGE)
+    return Outcome(files=files, diffs=diffs, output=output, package_dir=output / package)

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mjspec.errors import GenerateError
-from mjspec.generate.names import docstring
+from mjspec.generate.names import DEFAULT_PACKAGE, distribution_name, docstring
 
 if TYPE_CHECKING:
     import jinja2
 
     from mjspec.generate.ir import Api
 
-PACKAGE = "mjapi"
+PACKAGE = DEFAULT_PACKAGE  # the package generated/ holds; `mjspec generate --package-name`
 # template -> output file, in the package directory
 TEMPLATES = {
     "__init__.py.jinja": "__init__.py",
@@ -83,7 +83,7 @@ def package_version(api_version: str) -> str:
 
 def distribution(api: Api, api_version: str) -> Distribution:
     return Distribution(
-        name=PACKAGE,
+        name=distribution_name(api.package),
         version=package_version(api_version),
         summary=f"Typed client and server stubs for {api.title}, generated from its OpenAPI spec",
         requires_python=REQUIRES_PYTHON,
@@ -151,20 +151,21 @@ def render(
     maps each profile's name to its overlay as JSON, shipped next to `openapi.json`.
     """
     env = environment()
+    package = api.package
     templates = {**TEMPLATES, **(PROFILE_TEMPLATES if api.profiled else {})}
     files = {
-        f"{PACKAGE}/{out}": env.get_template(tpl).render(api=api) for tpl, out in templates.items()
+        f"{package}/{out}": env.get_template(tpl).render(api=api) for tpl, out in templates.items()
     }
-    files[f"{PACKAGE}/models.py"] = models_source
+    files[f"{package}/models.py"] = models_source
     for module, source in (profile_models or {}).items():
-        files[f"{PACKAGE}/profiles/{module}.py"] = source
+        files[f"{package}/profiles/{module}.py"] = source
     formatted = {path: format_python(text, path) for path, text in sorted(files.items())}
-    formatted[f"{PACKAGE}/py.typed"] = ""
+    formatted[f"{package}/py.typed"] = ""
     # The package carries its contract and its profiles (overlays live in `profiles/` next
     # to the spec), so the conformance kit works outside a checkout.
-    formatted[f"{PACKAGE}/openapi.json"] = spec_json
+    formatted[f"{package}/openapi.json"] = spec_json
     for name, text in (overlays or {}).items():
-        formatted[f"{PACKAGE}/profiles/{name}.json"] = text
+        formatted[f"{package}/profiles/{name}.json"] = text
     dist = distribution(api, api_version)
     for tpl, out in DISTRIBUTION_TEMPLATES.items():
         formatted[out] = env.get_template(tpl).render(api=api, dist=dist)
