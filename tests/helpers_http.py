@@ -2,8 +2,9 @@
 
 `stub_server` runs a standard-library server in a thread that records every request and
 answers with a `Reply` (or a function of the request), so a test can serve any body,
-status, delay or broken connection. `free_port`, `unreachable_url` and `wait_until` are
-the small pieces around it.
+status, delay or broken connection; `StubServer.serve` changes the answer of a running
+server, so that one server can serve a whole module. `free_port`, `unreachable_url` and
+`wait_until` are the small pieces around it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-__all__ = ["Reply", "Seen", "StubServer", "free_port", "stub_server", "unreachable_url"]
+__all__ = [
+    "Answer",
+    "Reply",
+    "Seen",
+    "StubServer",
+    "free_port",
+    "stub_server",
+    "unreachable_url",
+    "wait_until",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,23 +51,40 @@ class Seen:
     body: bytes
 
 
+Answer = Reply | Callable[[Seen], Reply]
+
+
 @dataclass(slots=True, kw_only=True)
 class StubServer:
     base_url: str
     requests: list[Seen] = field(default_factory=list)
     closed_connections: int = 0
+    answer: Answer = Reply()
+    """What the server answers each request from now on."""
+
+    def serve(self, answer: Answer) -> StubServer:
+        """Answer `answer` from now on, the requests seen so far forgotten."""
+        self.answer = answer
+        self.requests.clear()
+        return self
+
+
+# Sockets bound to a port of 127.0.0.1 and never listening, held until the process ends:
+# a connection there is refused, and no other server can take the port meanwhile.
+_HELD: list[socket.socket] = []
 
 
 def free_port() -> int:
-    """A port of 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+    """A port of 127.0.0.1 that nothing listens on, held so for the rest of the process."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    _HELD.append(sock)
+    port: int = sock.getsockname()[1]
     return port
 
 
 def unreachable_url() -> str:
-    """A base URL on 127.0.0.1 where no server listens."""
+    """A base URL on 127.0.0.1 where no server listens (nor will: the port is held)."""
     return f"http://127.0.0.1:{free_port()}"
 
 
@@ -72,11 +99,11 @@ def wait_until(condition: Callable[[], bool], *, timeout: float = 5.0) -> bool:
 
 
 @contextmanager
-def stub_server(answer: Reply | Callable[[Seen], Reply]) -> Iterator[StubServer]:
-    """Run a recording HTTP/1.1 server on a free port of 127.0.0.1 until the block ends."""
+def stub_server(answer: Answer) -> Iterator[StubServer]:
+    """Run a recording HTTP/1.1 server on 127.0.0.1 (port 0: the system picks a free one,
+    read back from the bound socket) until the block ends."""
     stopping = threading.Event()
     lock = threading.Lock()
-    reply_for = answer if callable(answer) else (lambda _seen: answer)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, so that a client's close is observable
@@ -97,7 +124,8 @@ def stub_server(answer: Reply | Callable[[Seen], Reply]) -> Iterator[StubServer]
             )
             with lock:
                 stub.requests.append(seen)
-            reply = reply_for(seen)
+                answer = stub.answer
+            reply = answer if isinstance(answer, Reply) else answer(seen)
             if reply.delay:
                 stopping.wait(reply.delay)
             if reply.drop:
@@ -124,7 +152,7 @@ def stub_server(answer: Reply | Callable[[Seen], Reply]) -> Iterator[StubServer]
             pass  # a client that timed out and left makes the late write fail: expected
 
     server = Server(("127.0.0.1", 0), Handler)
-    stub = StubServer(base_url=f"http://127.0.0.1:{server.server_address[1]}")
+    stub = StubServer(base_url=f"http://127.0.0.1:{server.server_address[1]}", answer=answer)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
