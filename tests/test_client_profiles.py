@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, get_args
 
@@ -19,13 +20,15 @@ import yaml
 
 import mjapi
 from mjapi.profiles import midjourney_proxy_csharp, midjourney_proxy_java, new_api
-from tests.helpers_http import Reply, stub_server
+from tests.helpers_client import empty_trust_store  # noqa: F401 (autouse)
+from tests.helpers_http import Answer, Reply, StubServer, stub_server
 
 SPEC = Path(__file__).resolve().parents[1] / "spec" / "openapi.yaml"
 TOKEN = "t0ken-for-tests"
 PROFILES = ("doc", "midjourney-proxy-csharp", "midjourney-proxy-java", "new-api")
 
 Fetch = Callable[..., list[Any]]
+Serve = Callable[[Answer], StubServer]
 
 
 def _fetch_sync(base_url: str, ids: list[str] | None, **options: Any) -> list[Any]:
@@ -47,12 +50,29 @@ def fetch(request: pytest.FixtureRequest) -> Fetch:
     return _fetch_sync if request.param == "sync" else _fetch_async
 
 
-def _example() -> dict[str, Any]:
-    """The document's example task (a SUCCESS with nine buttons)."""
+@pytest.fixture(scope="module")
+def module_stub() -> Iterator[StubServer]:
+    with stub_server(Reply()) as stub:
+        yield stub
+
+
+@pytest.fixture
+def serve(module_stub: StubServer) -> Serve:
+    """`serve(reply)`: the module's stub server, answering `reply`, no request seen yet."""
+    return module_stub.serve
+
+
+@functools.cache
+def _parsed_example() -> dict[str, Any]:
     doc = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
     response = doc["paths"]["/mj/task/list-by-condition"]["post"]["responses"]["200"]
     task: dict[str, Any] = response["content"]["application/json"]["example"][0]
     return task
+
+
+def _example() -> dict[str, Any]:
+    """The document's example task (a SUCCESS with nine buttons); a copy, parsed once."""
+    return copy.deepcopy(_parsed_example())
 
 
 def _new_api_answer() -> list[dict[str, Any]]:
@@ -135,9 +155,10 @@ def _json(value: object) -> bytes:
 
 def test_new_api_client_decodes_null_buttons_and_properties_and_the_video_fields(
     fetch: Fetch,
+    serve: Serve,
 ) -> None:
-    with stub_server(Reply(body=_json(_new_api_answer()))) as stub:
-        submitted, done = fetch(stub.base_url, ["2", "1730621826053455"], profile="new-api")
+    stub = serve(Reply(body=_json(_new_api_answer())))
+    submitted, done = fetch(stub.base_url, ["2", "1730621826053455"], profile="new-api")
     assert isinstance(submitted, new_api.Task)
     assert (submitted.buttons, submitted.properties, submitted.status) == (None, None, "")
     assert (submitted.video_url, submitted.video_urls) == ("", None)
@@ -146,9 +167,9 @@ def test_new_api_client_decodes_null_buttons_and_properties_and_the_video_fields
     assert [video.url for video in done.video_urls] == ["https://relay.example/mj/video/1"]
 
 
-def test_java_client_decodes_absent_fields_and_nulls(fetch: Fetch) -> None:
-    with stub_server(Reply(body=_json(_java_answer()))) as stub:
-        (task,) = fetch(stub.base_url, ["3"], profile="midjourney-proxy-java")
+def test_java_client_decodes_absent_fields_and_nulls(fetch: Fetch, serve: Serve) -> None:
+    stub = serve(Reply(body=_json(_java_answer())))
+    (task,) = fetch(stub.base_url, ["3"], profile="midjourney-proxy-java")
     assert isinstance(task, midjourney_proxy_java.Task)
     assert task.buttons is msgspec.UNSET
     assert task.custom_id is msgspec.UNSET and task.bot_type is msgspec.UNSET
@@ -158,9 +179,11 @@ def test_java_client_decodes_absent_fields_and_nulls(fetch: Fetch) -> None:
     assert task.properties.final_prompt is msgspec.UNSET
 
 
-def test_csharp_client_decodes_nulls_and_ignores_the_extra_fields(fetch: Fetch) -> None:
-    with stub_server(Reply(body=_json(_csharp_answer()))) as stub:
-        (task,) = fetch(stub.base_url, ["4"], profile="midjourney-proxy-csharp")
+def test_csharp_client_decodes_nulls_and_ignores_the_extra_fields(
+    fetch: Fetch, serve: Serve
+) -> None:
+    stub = serve(Reply(body=_json(_csharp_answer())))
+    (task,) = fetch(stub.base_url, ["4"], profile="midjourney-proxy-csharp")
     assert isinstance(task, midjourney_proxy_csharp.Task)
     assert (task.action, task.finish_time, task.image_url, task.buttons) == (None, None, None, [])
     assert task.custom_id is msgspec.UNSET
@@ -170,12 +193,10 @@ def test_csharp_client_decodes_nulls_and_ignores_the_extra_fields(fetch: Fetch) 
 
 @pytest.mark.parametrize("profile", sorted(ANSWERS))
 def test_the_doc_client_rejects_each_familys_answer_naming_the_field(
-    fetch: Fetch, profile: str
+    fetch: Fetch, serve: Serve, profile: str
 ) -> None:
-    with (
-        stub_server(Reply(body=_json(ANSWERS[profile]()))) as stub,
-        pytest.raises(mjapi.ContractError) as caught,
-    ):
+    stub = serve(Reply(body=_json(ANSWERS[profile]())))
+    with pytest.raises(mjapi.ContractError) as caught:
         fetch(stub.base_url, ["1"])
     assert caught.value.index == 0
     assert caught.value.field in {"buttons", "customId", "action", "promptEn", "properties"}
@@ -184,11 +205,11 @@ def test_the_doc_client_rejects_each_familys_answer_naming_the_field(
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_every_profile_decodes_the_documents_example_or_rejects_it_by_name(
-    fetch: Fetch, profile: str
+    fetch: Fetch, serve: Serve, profile: str
 ) -> None:
     """The document's own example is valid for every family: none requires less of it."""
-    with stub_server(Reply(body=_json([_example()]))) as stub:
-        (task,) = fetch(stub.base_url, ["1730621826053455"], profile=profile)
+    stub = serve(Reply(body=_json([_example()])))
+    (task,) = fetch(stub.base_url, ["1730621826053455"], profile=profile)
     assert task.id == "1730621826053455"
     assert type(task).__module__ == (
         "mjapi.models"
@@ -197,13 +218,11 @@ def test_every_profile_decodes_the_documents_example_or_rejects_it_by_name(
     )
 
 
-def test_a_profile_still_rejects_what_its_family_never_sends(fetch: Fetch) -> None:
+def test_a_profile_still_rejects_what_its_family_never_sends(fetch: Fetch, serve: Serve) -> None:
     (task,) = _java_answer()
     task["submitTime"] = None  # Java's submitTime is a long that is always set
-    with (
-        stub_server(Reply(body=_json([task]))) as stub,
-        pytest.raises(mjapi.ContractError) as caught,
-    ):
+    stub = serve(Reply(body=_json([task])))
+    with pytest.raises(mjapi.ContractError) as caught:
         fetch(stub.base_url, ["3"], profile="midjourney-proxy-java")
     assert (caught.value.field, caught.value.task_id) == ("submitTime", "3")
 
@@ -213,11 +232,9 @@ def test_a_profile_still_rejects_what_its_family_never_sends(fetch: Fetch) -> No
 CSHARP_ERROR = b'{"success": false, "code": -1, "description": "Parameter error", "result": null}'
 
 
-def test_csharp_error_object_with_http_200_raises_status_error(fetch: Fetch) -> None:
-    with (
-        stub_server(Reply(body=CSHARP_ERROR)) as stub,
-        pytest.raises(mjapi.StatusError) as caught,
-    ):
+def test_csharp_error_object_with_http_200_raises_status_error(fetch: Fetch, serve: Serve) -> None:
+    stub = serve(Reply(body=CSHARP_ERROR))
+    with pytest.raises(mjapi.StatusError) as caught:
         fetch(stub.base_url, ["1"], profile="midjourney-proxy-csharp")
     assert caught.value.status_code == 200
     assert caught.value.body == CSHARP_ERROR
@@ -227,21 +244,17 @@ def test_csharp_error_object_with_http_200_raises_status_error(fetch: Fetch) -> 
 
 @pytest.mark.parametrize("profile", ["doc", "new-api", "midjourney-proxy-java"])
 def test_other_profiles_take_the_error_object_for_a_broken_contract(
-    fetch: Fetch, profile: str
+    fetch: Fetch, serve: Serve, profile: str
 ) -> None:
-    with (
-        stub_server(Reply(body=CSHARP_ERROR)) as stub,
-        pytest.raises(mjapi.ContractError) as caught,
-    ):
+    stub = serve(Reply(body=CSHARP_ERROR))
+    with pytest.raises(mjapi.ContractError) as caught:
         fetch(stub.base_url, ["1"], profile=profile)
     assert "Expected `array`, got `object`" in caught.value.reason
 
 
-def test_csharp_answer_that_is_neither_is_a_contract_error(fetch: Fetch) -> None:
-    with (
-        stub_server(Reply(body=b'"nope"')) as stub,
-        pytest.raises(mjapi.ContractError) as caught,
-    ):
+def test_csharp_answer_that_is_neither_is_a_contract_error(fetch: Fetch, serve: Serve) -> None:
+    stub = serve(Reply(body=b'"nope"'))
+    with pytest.raises(mjapi.ContractError) as caught:
         fetch(stub.base_url, ["1"], profile="midjourney-proxy-csharp")
     assert "got `str`" in caught.value.reason
 
@@ -259,10 +272,10 @@ def test_csharp_answer_that_is_neither_is_a_contract_error(fetch: Fetch) -> None
     ],
 )
 def test_each_profile_sends_the_token_its_familys_way(
-    fetch: Fetch, profile: str, header: str, value: str
+    fetch: Fetch, serve: Serve, profile: str, header: str, value: str
 ) -> None:
-    with stub_server(Reply()) as stub:
-        fetch(stub.base_url, ["1"], token=TOKEN, profile=profile)
+    stub = serve(Reply())
+    fetch(stub.base_url, ["1"], token=TOKEN, profile=profile)
     (seen,) = stub.requests
     assert seen.headers[header] == value
     other = {"authorization", "mj-api-secret"} - {header}
@@ -272,10 +285,10 @@ def test_each_profile_sends_the_token_its_familys_way(
 @pytest.mark.parametrize("profile", PROFILES)
 @pytest.mark.parametrize("header", ["Authorization", "mj-api-secret", "X-Api-Key"])
 def test_a_named_auth_header_gets_the_raw_token_whatever_the_profile(
-    fetch: Fetch, profile: str, header: str
+    fetch: Fetch, serve: Serve, profile: str, header: str
 ) -> None:
-    with stub_server(Reply()) as stub:
-        fetch(stub.base_url, ["1"], token=TOKEN, profile=profile, auth_header=header)
+    stub = serve(Reply())
+    fetch(stub.base_url, ["1"], token=TOKEN, profile=profile, auth_header=header)
     (seen,) = stub.requests
     assert seen.headers[header.lower()] == TOKEN
     sent = {"authorization", "mj-api-secret", "x-api-key"} & set(seen.headers)
@@ -283,9 +296,11 @@ def test_a_named_auth_header_gets_the_raw_token_whatever_the_profile(
 
 
 @pytest.mark.parametrize("profile", PROFILES)
-def test_no_token_sends_no_credentials_in_any_profile(fetch: Fetch, profile: str) -> None:
-    with stub_server(Reply()) as stub:
-        fetch(stub.base_url, ["1"], profile=profile)
+def test_no_token_sends_no_credentials_in_any_profile(
+    fetch: Fetch, serve: Serve, profile: str
+) -> None:
+    stub = serve(Reply())
+    fetch(stub.base_url, ["1"], profile=profile)
     (seen,) = stub.requests
     assert not {"authorization", "mj-api-secret"} & set(seen.headers)
 
