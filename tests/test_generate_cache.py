@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,29 @@ from mjspec.generate import cache, generate
 from mjspec.generate.write import read_tree
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """A cold `generate` of a copy of spec/: its files and output, and the cache it left."""
+
+    files: dict[str, str]
+    output: Path
+    entries: dict[str, bytes]  # file name -> bytes, in the cache directory
+
+
+@pytest.fixture(scope="module")
+def miss(tmp_path_factory: pytest.TempPathFactory) -> Miss:
+    """The one real render of the module: generate with an empty cache."""
+    base = tmp_path_factory.mktemp("miss")
+    shutil.copytree(ROOT / "spec", base / "spec")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MJSPEC_CACHE_DIR", str(base / "cache"))
+        patch.delenv("MJSPEC_NO_CACHE", raising=False)
+        patch.chdir(base)
+        outcome = generate(Path("spec/openapi.yaml"), base / "out", check=False)
+    entries = {path.name: path.read_bytes() for path in (base / "cache").iterdir()}
+    return Miss(files=outcome.files, output=base / "out", entries=entries)
 
 
 @pytest.fixture
@@ -28,12 +52,22 @@ def spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return Path("spec/openapi.yaml")
 
 
+def _warm(tmp_path: Path, miss: Miss) -> Path:
+    """The test's cache holds what the miss left; its entry's path."""
+    (tmp_path / "cache").mkdir()
+    for name, data in miss.entries.items():
+        (tmp_path / "cache" / name).write_bytes(data)
+    (entry,) = (tmp_path / "cache").glob("*.json")
+    return entry
+
+
 def _no_render(*args: object) -> dict[str, str]:
     raise AssertionError("rendered although the cache had the files")
 
 
-def _renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count the renders from now on."""
+def _renders(monkeypatch: pytest.MonkeyPatch, files: dict[str, str] | None = None) -> list[int]:
+    """Count the renders from now on; with `files`, a render gives a copy of them (the real
+    render of the same spec, kept by the miss) instead of rendering again."""
     from mjspec.generate import pipeline as module
 
     calls: list[int] = []
@@ -41,23 +75,26 @@ def _renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     def counting(spec_path: Path, source: str) -> dict[str, str]:
         calls.append(1)
-        return real(spec_path, source)
+        return dict(files) if files is not None else real(spec_path, source)
 
     monkeypatch.setattr(module, "render_spec", counting)
     return calls
 
 
 def test_a_hit_gives_the_bytes_of_a_miss_without_rendering(
-    spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, miss: Miss
 ) -> None:
-    miss = generate(spec, tmp_path / "one", check=False)
-    assert len(list((tmp_path / "cache").glob("*.json"))) == 1
+    assert [name for name in miss.entries if name.endswith(".json")] != []
+    assert len(miss.entries) == 1, "a miss stores one entry"
+    _warm(tmp_path, miss)
     monkeypatch.setattr("mjspec.generate.render_spec", _no_render)
+    renders = _renders(monkeypatch)
     hit = generate(spec, tmp_path / "two", check=False)
+    assert renders == []
     assert hit.files == miss.files
-    assert read_tree(tmp_path / "two") == read_tree(tmp_path / "one")
+    assert read_tree(tmp_path / "two") == read_tree(miss.output)
     # and the committed output is what the cache gives for the real spec
-    assert read_tree(tmp_path / "one") == {
+    assert read_tree(miss.output) == {
         k: v for k, v in read_tree(ROOT / "generated").items() if k in miss.files
     }
 
@@ -90,61 +127,74 @@ def test_the_key_changes_with_the_spec_an_overlay_a_template_or_a_module(
 
 
 def test_a_changed_spec_misses_and_renders_again(
-    spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, miss: Miss
 ) -> None:
+    _warm(tmp_path, miss)
+    renders = _renders(monkeypatch)
     first = generate(spec, tmp_path / "out", check=False)
+    assert renders == []
     text = spec.read_text(encoding="utf-8")
     spec.write_text(text.replace("title:", "title: Changed", 1), encoding="utf-8")
-    renders = _renders(monkeypatch)
     second = generate(spec, tmp_path / "out", check=False)
     assert renders == [1]
     assert second.diffs and second.files != first.files
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 2
 
 
 def test_a_corrupted_entry_is_recomputed_not_trusted(
-    spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, miss: Miss
 ) -> None:
-    first = generate(spec, tmp_path / "out", check=False)
-    (entry,) = (tmp_path / "cache").glob("*.json")
+    entry = _warm(tmp_path, miss)
     data = json.loads(entry.read_text(encoding="utf-8"))
     data["files"]["mjapi/client.py"] += "# tampered\n"
     entry.write_text(json.dumps(data), encoding="utf-8")
-    renders = _renders(monkeypatch)
-    again = generate(spec, tmp_path / "out", check=True)
+    renders = _renders(monkeypatch, miss.files)
+    again = generate(spec, tmp_path / "out", check=False)
     assert renders == [1]
-    assert again.files == first.files and not again.diffs
+    assert again.files == miss.files
+    assert "# tampered" not in (tmp_path / "out" / "mjapi" / "client.py").read_text()
     entry.write_bytes(b"\x00not json")
-    assert generate(spec, tmp_path / "out", check=True).files == first.files
+    assert generate(spec, tmp_path / "out", check=True).files == miss.files
     assert renders == [1, 1]
     # the recomputed entry replaced the bad one: the next run is a hit
-    assert generate(spec, tmp_path / "out", check=True).files == first.files
+    assert entry.read_bytes() == miss.entries[entry.name]
+    assert generate(spec, tmp_path / "out", check=True).files == miss.files
     assert renders == [1, 1]
 
 
 def test_check_on_a_hit_still_catches_a_hand_edit(
-    spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    spec: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    miss: Miss,
 ) -> None:
+    _warm(tmp_path, miss)
+    monkeypatch.setattr("mjspec.generate.render_spec", _no_render)
+    renders = _renders(monkeypatch)
     out = tmp_path / "out"
     generate(spec, out, check=False)
     edited = out / "mjapi" / "errors.py"
     edited.write_bytes(edited.read_bytes().replace(b"\n", b"\r\n", 1))
-    monkeypatch.setattr("mjspec.generate.render_spec", _no_render)
     capsys.readouterr()
     assert main(["generate", "--spec", str(spec), "--output", str(out), "--check"]) == 1
     assert "errors.py" in capsys.readouterr().out
     assert main(["generate", "--spec", str(spec), "--output", str(out)]) == 0
     assert main(["generate", "--spec", str(spec), "--output", str(out), "--check"]) == 0
+    assert renders == []
 
 
 def test_a_cache_that_cannot_be_written_is_no_error(
-    spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, miss: Miss
 ) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory", encoding="utf-8")
     monkeypatch.setenv("MJSPEC_CACHE_DIR", str(blocker / "cache"))
+    renders = _renders(monkeypatch, miss.files)
     outcome = generate(spec, tmp_path / "out", check=False)
+    assert outcome.files == miss.files
     assert not generate(spec, tmp_path / "out", check=True).diffs
-    assert outcome.files
+    assert renders == [1, 1], "nothing could be kept: each run renders"
     monkeypatch.setenv("MJSPEC_NO_CACHE", "1")
     assert cache.cache_dir() is None
 
