@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from typing import cast
 
+import nox
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import noxfile
+
+
+class _RecordingSession:
+    """What the conformance session does with a nox session: installs and runs, recorded."""
+
+    def __init__(self, posargs: list[str]) -> None:
+        self.posargs = posargs
+        self.runs: list[tuple[tuple[str, ...], dict[str, str] | None]] = []
+
+    def install(self, *args: str) -> None:
+        pass
+
+    def run(self, *args: str, env: dict[str, str] | None = None) -> None:
+        self.runs.append((args, env))
+
+
+def _conformance(posargs: list[str]) -> list[tuple[tuple[str, ...], dict[str, str] | None]]:
+    session = _RecordingSession(posargs)
+    noxfile.conformance(cast(nox.Session, session))
+    return session.runs
 
 
 @pytest.mark.parametrize(
@@ -24,8 +43,14 @@ def test_the_conformance_session_hands_the_token_over_in_the_environment(
     kept, token = noxfile.without_token(arguments)
     assert token == "sk-1"
     assert kept == ["--base-url", "http://x", "--task-id", "7"]
-    assert not any("sk-1" in argument for argument in kept)
+    assert _conformance(arguments) == [
+        (
+            ("mjspec", "conform", "--base-url", "http://x", "--task-id", "7"),
+            {"MJSPEC_TOKEN": "sk-1"},
+        )
+    ]
 
 
 def test_without_a_token_the_arguments_pass_unchanged() -> None:
     assert noxfile.without_token(["--seed", "1"]) == (["--seed", "1"], None)
+    assert _conformance(["--seed", "1"]) == [(("mjspec", "conform", "--seed", "1"), {})]
