@@ -1,26 +1,54 @@
-"""`mjspec serve` under a small version of the load run of `benchmarks/bench_load.py`."""
+"""`mjspec serve`'s server under a small version of the load run of `benchmarks/bench_load.py`.
+
+The load is the benchmark's own (`bench_load.load`: mixed requests on keep-alive connections
+beside slowloris connections); the server is the reference server as `mjspec serve` runs it
+(`refserver.server_config`), in a thread. Only outcomes are checked, never speed.
+"""
 
 from __future__ import annotations
 
-import subprocess
+import asyncio
+import importlib.util
 import sys
+import urllib.parse
 from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from mjspec.serve.refserver import serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[1]
+NAME = "mjspec_bench_load"
 
 
-def test_serve_answers_mixed_load_beside_slowloris_without_5xx_or_drops() -> None:
+def _bench_load(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """benchmarks/bench_load.py (not a package), imported for the test only."""
+    spec = importlib.util.spec_from_file_location(NAME, ROOT / "benchmarks" / "bench_load.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, NAME, module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_serve_answers_mixed_load_beside_slowloris_without_5xx_or_drops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """300 requests (valid JSON, multipart, malformed JSON, no token) at concurrency 16 while
-    16 connections dribble headers: every answer has its expected status, none is dropped."""
-    command = [sys.executable, str(ROOT / "benchmarks" / "bench_load.py")]
-    command += ["--requests", "300", "--concurrency", "16", "--slowloris", "16"]
-    command += ["--rounds", "1", "--no-baseline"]
-    done = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "FAIL" not in done.stdout
-    expected = "valid JSON: 75x 200; multipart: 75x 200; malformed JSON: 75x 400; no token: 75x 401"
-    assert f"mjspec serve answered (best round): {expected}" in done.stdout
-    row = next(line for line in done.stdout.splitlines() if line.startswith("mjspec serve "))
-    assert "16 open at the end, 0 closed by the server" in row
+    16 connections dribble headers: every answer has its expected status, none is dropped,
+    and the slow connections neither block the others nor get closed."""
+    bench = _bench_load(monkeypatch)
+    with serve_in_thread(token=bench.TOKEN) as server:
+        port = urllib.parse.urlsplit(server.base_url).port
+        assert port is not None
+        tally: Any = asyncio.run(
+            bench.load(port, server.task_ids[:5], total=300, concurrency=16, slow=16)
+        )
+    assert tally.dropped == []
+    assert tally.server_errors == 0
+    assert tally.unexpected() == 0
+    assert tally.statuses == {kind: {status: 75} for kind, status in bench.EXPECTED.items()}
+    assert tally.answered == 300
+    assert (tally.slowloris_open, tally.slowloris_closed, tally.slowloris_refused) == (16, 0, 0)
