@@ -1,15 +1,19 @@
-"""The hostile servers themselves: each misbehaves as documented and stops promptly."""
+"""The hostile servers themselves: each misbehaves as documented and stops, leaving no thread."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 import msgspec
 import pytest
 
-from tests.hostile_servers import KINDS, Kind, hostile
+from tests.hostile_servers import KINDS, HostileServer, Kind, hostile
+
+GUARD = 30.0
+DRIP = 0.02  # seconds between two dripped bytes
 
 REQUEST = (
     b"POST /mj/task/list-by-condition HTTP/1.1\r\nHost: x\r\nmj-api-secret: s3cret\r\n"
@@ -36,17 +40,41 @@ def _exchange(base_url: str, *, seconds: float = 1.0) -> bytes:
     return received
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_every_server_records_the_request_and_stops_within_a_second(kind: Kind) -> None:
-    before = threading.active_count()
-    with hostile(kind, size=10_000) as server:
+def _guarded(action: Callable[[], HostileServer]) -> HostileServer:
+    """Run `action` in a thread; fail (rather than hang) if it has not returned in 30 s."""
+    done: list[HostileServer] = []
+    raised: list[BaseException] = []
+
+    def run() -> None:
         try:
-            _exchange(server.base_url, seconds=0.3)
-        except ConnectionResetError:
-            assert kind == "reset"
-        started = time.monotonic()
-    assert time.monotonic() - started < 1
-    assert threading.active_count() == before
+            done.append(action())
+        except BaseException as exc:
+            raised.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(GUARD)
+    if worker.is_alive():
+        pytest.fail(f"still running after {GUARD} s")
+    if raised:
+        raise raised[0]
+    return done[0]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_server_records_the_request_and_stops_leaving_no_thread(kind: Kind) -> None:
+    before = set(threading.enumerate())
+
+    def serve_one() -> HostileServer:
+        with hostile(kind, size=10_000) as server:
+            try:
+                _exchange(server.base_url, seconds=0.2)
+            except ConnectionResetError:
+                assert kind == "reset"
+        return server
+
+    server = _guarded(serve_one)
+    assert set(threading.enumerate()) <= before, "leaving the block stopped every thread"
     (seen,) = server.requests
     assert (seen.method, seen.target) == ("POST", "/mj/task/list-by-condition")
     assert seen.headers["mj-api-secret"] == "s3cret"
@@ -54,24 +82,28 @@ def test_every_server_records_the_request_and_stops_within_a_second(kind: Kind) 
 
 def test_hang_answers_nothing() -> None:
     with hostile("hang") as server:
-        assert _exchange(server.base_url, seconds=0.5) == b""
+        assert _exchange(server.base_url, seconds=0.2) == b""
+        assert server.body_bytes_sent == 0
 
 
-def test_drip_sends_a_json_head_then_a_byte_per_interval() -> None:
-    with hostile("drip", interval=0.1) as server:
-        received = _exchange(server.base_url, seconds=0.55)
+def test_drip_sends_a_json_head_then_the_body_a_byte_at_a_time() -> None:
+    with hostile("drip", interval=DRIP) as server:
+        received = _exchange(server.base_url, seconds=0.3)
+        sent = server.body_bytes_sent
     head, _, body = received.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 OK\r\n")
     assert b"Content-Type: application/json" in head
-    assert 3 <= len(body) <= 8
+    assert b"Content-Length: 1000000" in head
     assert body.startswith(b"[ ")
+    assert 2 <= len(body) <= sent < 1000, "a few bytes of a million, then the server stopped"
 
 
-def test_drip_head_sends_the_head_a_byte_per_interval_too() -> None:
-    with hostile("drip", interval=0.1, drip_head=True) as server:
-        received = _exchange(server.base_url, seconds=0.55)
-    assert 3 <= len(received) <= 8
+def test_drip_head_sends_the_head_a_byte_at_a_time_too() -> None:
+    with hostile("drip", interval=DRIP, drip_head=True) as server:
+        received = _exchange(server.base_url, seconds=0.3)
+    assert 2 <= len(received) < len(b"HTTP/1.1 200 OK\r\n"), "part of the status line only"
     assert b"HTTP/1.1 200 OK".startswith(received)
+    assert server.body_bytes_sent == 0
 
 
 def test_reset_closes_with_rst() -> None:
