@@ -268,7 +268,10 @@ def test_a_broken_spec_fails_the_build_with_one_line_naming_file_and_pointer(
         ({"spec": "openapi.yaml", "package": PACKAGE, "packages": "x"}, "unknown option"),
         ({"spec": "openapi.yaml", "package": PACKAGE, "profile": 1}, "profile must be"),
         ({"spec": "openapi.yaml", "package": "acme"}, "already holds acme"),
-        ({"spec": "missing.yaml", "package": PACKAGE}, "missing.yaml"),
+        (
+            {"spec": "missing.yaml", "package": PACKAGE, "profile": PROFILE},
+            "missing.yaml#: no such",
+        ),
         ({"spec": "openapi.yaml", "package": PACKAGE, "profile": "nope"}, "choose one of: doc"),
     ],
 )

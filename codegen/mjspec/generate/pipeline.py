@@ -174,7 +174,7 @@ def cached_render(
 
     package_name(package)
     names = profile_names(spec_path)
-    if default_profile not in names:
+    if default_profile not in names and spec_path.is_file():  # else: the render says why
         raise _unknown_profile(default_profile, names, source)
     # only what differs from the defaults is passed on: `render_spec(spec, source)` is
     # what rendering this repository's generated/ has always called
