@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
+import json
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from mjspec.profiles import load_profiles
 from tools import interop
 
 BODY = ("paths", interop.OPERATION, "post", "requestBody", "content")
@@ -96,3 +99,104 @@ def test_pydantic_models_decode_the_example_and_a_live_answer(
 def test_an_openapi_python_client_sends_json(server: interop.Server, tmp_path: Path) -> None:
     result = interop.check_openapi_python_client(interop.SPEC, server, tmp_path)
     assert result.startswith("sent JSON, decoded 2 tasks")
+
+
+def test_the_linted_documents_are_the_spec_and_each_overlaid_profile(tmp_path: Path) -> None:
+    documents = interop.lint_documents(interop.SPEC, tmp_path)
+    assert list(documents) == [
+        "openapi.yaml",
+        "profile midjourney-proxy-csharp",
+        "profile midjourney-proxy-java",
+        "profile new-api",
+    ]
+    assert documents["openapi.yaml"] == interop.SPEC
+    profiles = load_profiles(interop.SPEC)
+    for label, path in list(documents.items())[1:]:
+        assert path.parent == tmp_path
+        assert json.loads(path.read_text(encoding="utf-8")) == profiles[label[8:]].document
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def test_no_document_keeps_a_component_nothing_refers_to(tmp_path: Path) -> None:
+    """Redocly's no-unused-components and Spectral's oas3-unused-component, without Node:
+    an overlay that drops the multipart body or the error body drops its schema too."""
+    for label, path in interop.lint_documents(interop.SPEC, tmp_path).items():
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        refs = set(_refs(document))
+        for kind in ("schemas", "responses"):
+            for name in document["components"].get(kind, {}):
+                assert f"#/components/{kind}/{name}" in refs, (label, kind, name)
+
+
+def test_the_info_names_a_contact_and_a_license(spec: dict[str, Any]) -> None:
+    """Spectral's info-contact and Redocly's info-license."""
+    assert spec["info"]["contact"]["name"]
+    assert spec["info"]["license"] == {"name": "MIT", "identifier": "MIT"}
+
+
+def test_only_errors_and_warnings_of_either_linter_count() -> None:
+    redocly = {
+        "totals": {"errors": 1, "warnings": 1, "ignored": 0},
+        "problems": [
+            {"ruleId": "no-unused-components", "severity": "warn", "message": "unused",
+             "location": [{"pointer": "#/components/schemas/Error"}]},
+            {"ruleId": "struct", "severity": "error", "message": "bad", "location": []},
+            {"ruleId": "tag-description", "severity": "info", "message": "note",
+             "location": [{"pointer": "#/tags/0"}]},
+        ],
+    }  # fmt: skip
+    assert interop.redocly_problems(json.dumps(redocly)) == (
+        [
+            "warning no-unused-components at #/components/schemas/Error: unused",
+            "error struct at #: bad",
+        ],
+        3,
+    )
+    spectral = [
+        {"code": "info-contact", "severity": 1, "message": "no contact", "path": ["info"]},
+        {"code": "oas3-schema", "severity": 0, "message": "bad", "path": ["paths", "/a/b", "get"]},
+        {"code": "some-hint", "severity": 3, "message": "hint", "path": []},
+    ]
+    assert interop.spectral_problems(json.dumps(spectral)) == (
+        [
+            "warning info-contact at #/info: no contact",
+            "error oas3-schema at #/paths/~1a~1b/get: bad",
+        ],
+        3,
+    )
+    with pytest.raises(interop.InteropError, match="redocly did not print JSON"):
+        interop.redocly_problems("Woohoo!")
+
+
+@pytest.mark.parametrize(
+    ("package", "binary", "check"),
+    [
+        (interop.REDOCLY, "redocly", interop.check_redocly),
+        (interop.SPECTRAL, "spectral", interop.check_spectral),
+    ],
+    ids=["redocly", "spectral"],
+)
+def test_redocly_and_spectral_find_no_error_and_no_warning(
+    package: str, binary: str, check: Callable[..., str], tmp_path: Path
+) -> None:
+    """Only where npx already has the pinned package: nothing is fetched here."""
+    if shutil.which("npx") is None:
+        pytest.skip(
+            "npx is not installed (Node runs Redocly and Spectral: nox -s interop -- --lint)"
+        )
+    try:
+        interop.npx(package, binary, "--version", cwd=tmp_path, install=False)
+    except interop.InteropError:
+        pytest.skip(f"{package} is not in npx's cache (nox -s interop -- --lint fetches it)")
+    result = check(interop.SPEC, tmp_path, install=False)
+    assert result.startswith("4 documents, no error and no warning")

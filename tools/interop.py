@@ -13,8 +13,13 @@ Each check runs one tool against `spec/openapi.yaml` and a `mjspec serve --port 
 - schemathesis: a bare `schemathesis run --checks all --mode all` (fixed seed) passes.
 - Prism (`--prism`, needs Node and the npm registry): its mock and its validating proxy in
   front of `mjspec serve` accept the JSON and the multipart body, with no violation.
+- Redocly and Spectral (`--lint`, the same): `redocly lint` (its recommended rules, or
+  `.redocly.yaml` when the repository has one) and `spectral lint` (the `.spectral.yaml`
+  ruleset, `spectral:oas`) find no error and no warning in the spec, nor in the document
+  each profile's overlay makes of it. Both run through npx at pinned versions.
 
-Usage: python tools/interop.py [--prism] [--spec PATH]; exit 0 when every check passed.
+Usage: python tools/interop.py [--prism] [--lint] [--spec PATH]; exit 0 when every check
+passed.
 """
 
 from __future__ import annotations
@@ -44,6 +49,13 @@ SPEC = ROOT / "spec" / "openapi.yaml"
 OPERATION = "/mj/task/list-by-condition"
 SEED = "1"
 PRISM = "@stoplight/prism-cli@5.14.2"
+REDOCLY = "@redocly/cli@2.77.0"
+SPECTRAL = "@stoplight/spectral-cli@6.16.3"
+REDOCLY_CONFIG = ROOT / ".redocly.yaml"  # only when a rule has to be turned off
+SPECTRAL_RULESET = ROOT / ".spectral.yaml"
+# No usage report, no update notice, no colour codes in what is parsed.
+NODE_ENV = {"REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true", "NO_COLOR": "1"}
+SPECTRAL_SEVERITY = ("error", "warning", "info", "hint")  # its JSON's 0..3
 # openapi-python-client's own post-hook extension point, with one rule more: annotations
 # become strings, so the undefined `Unset` of upstream issue #1451 is never evaluated.
 FUTURE = "lint.isort.required-imports=['from __future__ import annotations']"
@@ -277,6 +289,124 @@ def _prism(command: list[str], work: Path, url: str) -> Iterator[str]:
         log.close()
 
 
+def lint_documents(spec: Path, work: Path) -> dict[str, Path]:
+    """The spec, then each profile's overlaid document (written into `work` as JSON), by label."""
+    from mjspec.profiles import DOC, load_profiles
+
+    documents = {spec.name: spec}
+    for name, profile in load_profiles(spec).items():
+        if name != DOC:
+            path = work / f"profile-{name}.json"
+            text = json.dumps(profile.document, indent=2, ensure_ascii=False)
+            path.write_text(text + "\n", encoding="utf-8")
+            documents[f"profile {name}"] = path
+    return documents
+
+
+def npx(package: str, *arguments: str, cwd: Path, install: bool = True) -> str:
+    """Run a pinned npm package's command through npx; its stdout, even when it exits
+    non-zero (a linter that found problems), unless it printed nothing there.
+
+    `install=False` never reaches the registry: the package must be in npx's cache.
+    """
+    found = shutil.which("npx")
+    if found is None:
+        raise InteropError("npx is not installed (Node is needed for Redocly and Spectral)")
+    where = ["--yes"] if install else ["--no", "--offline"]
+    command = [found, *where, "--package", package, "--", *arguments]
+    try:
+        done = subprocess.run(
+            command, cwd=cwd, capture_output=True, text=True, timeout=600,
+            env={**os.environ, **NODE_ENV}, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise InteropError(f"`{' '.join(command)}` did not finish in 600 s") from None
+    if done.returncode != 0 and not done.stdout.strip():
+        raise InteropError(
+            f"`{' '.join(command)}` exited {done.returncode}:\n{done.stderr[-3000:]}"
+        )
+    return done.stdout
+
+
+def _json_output(tool_name: str, stdout: str) -> Any:
+    try:
+        return json.loads(stdout)
+    except json.JSONDecodeError:
+        raise InteropError(f"{tool_name} did not print JSON:\n{stdout[-3000:]}") from None
+
+
+def redocly_problems(stdout: str) -> tuple[list[str], int]:
+    """`redocly lint --format json` output: its errors and warnings as lines, and how many
+    problems it reported in all."""
+    report = _json_output("redocly", stdout)
+    lines = []
+    for problem in report["problems"]:
+        if problem["severity"] in ("error", "warn"):
+            where = problem["location"][0]["pointer"] if problem["location"] else "#"
+            severity = "warning" if problem["severity"] == "warn" else "error"
+            lines.append(f"{severity} {problem['ruleId']} at {where}: {problem['message']}")
+    return lines, len(report["problems"])
+
+
+def _escape(part: str) -> str:
+    """One JSON Pointer reference token (RFC 6901)."""
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+def spectral_problems(stdout: str) -> tuple[list[str], int]:
+    """`spectral lint --format json` output: its errors and warnings as lines, and how many
+    results it reported in all (infos and hints included)."""
+    results = _json_output("spectral", stdout)
+    lines = []
+    for result in results:
+        if result["severity"] <= 1:
+            where = "#/" + "/".join(_escape(str(part)) for part in result["path"])
+            severity = SPECTRAL_SEVERITY[result["severity"]]
+            lines.append(f"{severity} {result['code']} at {where}: {result['message']}")
+    return lines, len(results)
+
+
+def _lint(
+    spec: Path,
+    work: Path,
+    command: Callable[[Path], tuple[str, ...]],
+    judge: Callable[[str], tuple[list[str], int]],
+    install: bool,
+) -> str:
+    documents = lint_documents(spec, work)
+    found: list[str] = []
+    notes = 0
+    for label, path in documents.items():
+        problems, reported = judge(npx(*command(path), cwd=work, install=install))
+        found += [f"{label}: {problem}" for problem in problems]
+        notes += reported - len(problems)
+    if found:
+        raise InteropError(f"{len(found)} errors and warnings:\n" + "\n".join(found[:50]))
+    extra = f" ({notes} infos and hints)" if notes else ""
+    return f"{len(documents)} documents, no error and no warning{extra}"
+
+
+def check_redocly(spec: Path, work: Path, *, install: bool = True) -> str:
+    """`redocly lint` finds no error and no warning in the spec or any overlaid profile."""
+    config = ("--config", str(REDOCLY_CONFIG)) if REDOCLY_CONFIG.exists() else ()
+    rules = config or ("--extends", "recommended")
+
+    def command(path: Path) -> tuple[str, ...]:
+        return (REDOCLY, "redocly", "lint", *rules, "--format", "json", str(path))
+
+    return _lint(spec, work, command, redocly_problems, install)
+
+
+def check_spectral(spec: Path, work: Path, *, install: bool = True) -> str:
+    """`spectral lint` (spectral:oas) finds no error and no warning in the same documents."""
+
+    def command(path: Path) -> tuple[str, ...]:
+        ruleset = ("--ruleset", str(SPECTRAL_RULESET))
+        return (SPECTRAL, "spectral", "lint", *ruleset, "--format", "json", "--quiet", str(path))
+
+    return _lint(spec, work, command, spectral_problems, install)
+
+
 Check = Callable[[Path, Server, Path], str]
 CHECKS: dict[str, Check] = {
     "openapi-python-client": check_openapi_python_client,
@@ -285,12 +415,28 @@ CHECKS: dict[str, Check] = {
 }
 
 
+def _documents_only(lint: Callable[[Path, Path], str]) -> Check:
+    """A lint as a Check: it reads the documents and never the server."""
+    return lambda spec, _server, work: lint(spec, work)
+
+
+LINTS: dict[str, Check] = {
+    f"redocly lint {REDOCLY.rpartition('@')[2]}": _documents_only(check_redocly),
+    f"spectral lint {SPECTRAL.rpartition('@')[2]}": _documents_only(check_spectral),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spec", type=Path, default=SPEC)
     parser.add_argument("--prism", action="store_true", help="also run Prism through npx")
+    parser.add_argument(
+        "--lint", action="store_true", help="also run Redocly and Spectral through npx"
+    )
     options = parser.parse_args(argv)
     checks = {**CHECKS, **({"prism mock and proxy": check_prism} if options.prism else {})}
+    if options.lint:
+        checks.update(LINTS)
     failed = 0
     with tempfile.TemporaryDirectory(prefix="mjspec-interop-") as temp, mjspec_serve() as server:
         for name, check in checks.items():
