@@ -455,6 +455,7 @@ def test_every_mutant_runs_once_and_never_with_a_related_one() -> None:
         if any(m.field == "id" or m not in FIELD_MUTANTS for m in mutants):
             assert len(mutants) == 1
     assert _unseparated(RUNS) == {}
+    assert all(m.said for m in MUTANTS if m.field), "a field mutant says what its finding says"
     assert len(RUNS) < len(MUTANTS) // 3, "field mutants share runs"
 
 
