@@ -3,26 +3,55 @@
 - `served`: `conform_servers.serve`, stopped at once when the block ends;
 - `run_cli`: `mjspec ...` run in process (`mjspec.cli.main`), its exit code and output;
 - `refusing_url`: a loopback URL that refuses connections for as long as the block runs;
-- `hang_guard`: fail a test that has not ended after a generous time (not a speed check).
+- `hang_guard`: fail a test that has not ended after a generous time (not a speed check);
+- `checkout_profiles`: the checkout's profiles, loaded once per process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import signal
 import socket
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from mjspec.profiles import Profile, load_profiles
 from tests.conform_servers import RunningServer, serve
 
-__all__ = ["CliOutcome", "hang_guard", "refusing_url", "run_cli", "served"]
+__all__ = [
+    "SPEC_PATH",
+    "CliOutcome",
+    "checkout_profiles",
+    "hang_guard",
+    "refusing_url",
+    "run_cli",
+    "served",
+]
+
+SPEC_PATH = Path(__file__).resolve().parents[1] / "spec" / "openapi.yaml"
+
+
+def checkout_profiles() -> dict[str, Profile]:
+    """The profiles of the checkout's spec (doc first), loaded once per process.
+
+    Our own checks of the spec and overlays run; openapi-spec-validator does not (a second
+    a process): whether the spec and every profile are valid OpenAPI is test_generate's
+    and test_spec's question, not the conformance tests'.
+    """
+    return dict(_checkout_profiles())
+
+
+@functools.cache
+def _checkout_profiles() -> dict[str, Profile]:
+    return load_profiles(SPEC_PATH, validate=False)
 
 
 @contextlib.contextmanager

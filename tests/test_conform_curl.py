@@ -14,7 +14,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,13 +21,13 @@ import pytest
 from mjspec.conform import Settings, run
 from mjspec.conform.curl import render
 from mjspec.conform.output import shorten
-from mjspec.profiles import load_profiles
 from tests.conform_servers import TASK_IDS, Reply
+from tests.helpers_conform import checkout_profiles
 from tests.helpers_conform import served as serve
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 TOKEN = "sk-curl-5e6f7a8b9c0d"
-PROFILES = load_profiles(Path(__file__).resolve().parents[1] / "spec" / "openapi.yaml")
+PROFILES = checkout_profiles()
 
 
 @contextmanager

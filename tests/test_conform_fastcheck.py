@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
@@ -18,10 +17,10 @@ from hypothesis import strategies as st
 from mjspec.conform.checks import AnswerVerdict, check_fast, check_ok_answer
 from mjspec.conform.fastcheck import FastTasks
 from mjspec.conform.fields import FieldSpec, derive_fields
-from mjspec.profiles import load_profiles
+from tests.helpers_conform import checkout_profiles
 from tests.strategies import DEFECTS, TASK_PATHS, broken_bodies, tasks
 
-PROFILES = load_profiles(Path(__file__).resolve().parents[1] / "spec" / "openapi.yaml")
+PROFILES = checkout_profiles()
 FIELDS = {name: derive_fields(p.document, optional=True) for name, p in PROFILES.items()}
 FAST = {name: FastTasks(fields) for name, fields in FIELDS.items()}
 

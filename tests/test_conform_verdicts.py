@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from mjspec.conform import Report, Settings, add_arguments, run, run_command
-from mjspec.profiles import load_profiles
 from mjspec.serve.refserver import serve_in_thread
 from tests.conform_servers import TASK_IDS, TASKS
+from tests.helpers_conform import checkout_profiles
 from tests.helpers_conform import served as serve
 
 SPEC_PATH = Path(__file__).resolve().parents[1] / "spec" / "openapi.yaml"
-PROFILES = load_profiles(SPEC_PATH)
+PROFILES = checkout_profiles()
 
 
 def judge(
