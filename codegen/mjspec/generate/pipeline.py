@@ -112,12 +112,39 @@ def render_spec(
     package: str = PACKAGE,
     default_profile: str = DEFAULT_PROFILE,
 ) -> dict[str, str]:
-    """Every generated file for a spec file and the profiles next to it; writes nothing."""
-    from mjspec.profiles import load_profiles
+    """Every generated file for a spec file and the profiles next to it; writes nothing.
 
-    return render_profiles(
-        load_profiles(spec_path), source, package=package, default_profile=default_profile
+    Our own checks run first; openapi-spec-validator runs in a second process while the
+    files render (see `mjspec.validation`), and its verdict decides: problems it finds
+    are raised as the SpecError, in place of the files or of a rendering failure.
+    """
+    from mjspec.errors import SpecError
+    from mjspec.profiles import DOC, checked_label, load_profiles
+    from mjspec.validation import Validation
+
+    profiles = load_profiles(spec_path, validate=False)
+    validation = Validation(
+        [
+            (profile.source if name == DOC else checked_label(profile.source), profile.document)
+            for name, profile in profiles.items()
+        ]
     )
+    try:
+        try:
+            files = render_profiles(
+                profiles, source, package=package, default_profile=default_profile
+            )
+        except Exception:
+            problems = validation.problems()
+            if problems:  # the document is invalid: that is the error, not its rendering
+                raise SpecError(problems) from None
+            raise
+        problems = validation.problems()
+        if problems:
+            raise SpecError(problems)
+        return files
+    finally:
+        validation.close()
 
 
 def _profile_input(

@@ -14,6 +14,7 @@ import subprocess
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mjspec.errors import GenerateError
@@ -159,7 +160,7 @@ def render(
     files[f"{package}/models.py"] = models_source
     for module, source in (profile_models or {}).items():
         files[f"{package}/profiles/{module}.py"] = source
-    formatted = {path: format_python(text, path) for path, text in sorted(files.items())}
+    formatted = format_python(files)
     formatted[f"{package}/py.typed"] = ""
     # The package carries its contract and its profiles (overlays live in `profiles/` next
     # to the spec), so the conformance kit works outside a checkout.
@@ -172,8 +173,16 @@ def render(
     return dict(sorted(formatted.items()))
 
 
-def format_python(text: str, filename: str) -> str:
-    """Sort imports and format with the pinned ruff, ignoring any user configuration."""
+def format_python(files: Mapping[str, str]) -> dict[str, str]:
+    """Sort imports and format with the pinned ruff, ignoring any user configuration.
+
+    All files at once: they are written under a private temporary directory (their paths
+    relative to it) and ruff runs twice over it, once to sort imports and once to format,
+    from inside it, so neither the user's configuration nor the working directory can
+    change the result.
+    """
+    import tempfile
+
     from ruff.__main__ import find_ruff_bin
 
     ruff = find_ruff_bin()
@@ -183,18 +192,23 @@ def format_python(text: str, filename: str) -> str:
         ["check", "--select", "I,RUF036", "--fix", "--quiet", "--exit-zero", *common],
         ["format", "--quiet", *common],
     )
-    for step in steps:
-        result = subprocess.run(
-            [ruff, *step, "--stdin-filename", filename, "-"],
-            input=text,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise GenerateError(
-                f"{filename}: the formatter rejected the generated code "
-                f"(a template bug): {result.stderr.strip()}"
+    with tempfile.TemporaryDirectory(prefix="mjspec-format-") as tmp:
+        root = Path(tmp)
+        for name, text in files.items():
+            target = root / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8", newline="\n")
+        for step in steps:
+            result = subprocess.run(
+                [ruff, *step, *sorted(files)],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                check=False,
             )
-        text = result.stdout
-    return text
+            if result.returncode != 0:
+                raise GenerateError(
+                    f"{' '.join(sorted(files))}: the formatter rejected the generated code "
+                    f"(a template bug): {result.stderr.strip()}"
+                )
+        return {name: (root / name).read_text(encoding="utf-8") for name in sorted(files)}
