@@ -95,7 +95,8 @@ def interop(session: nox.Session) -> None:
     """The spec in tools nobody here wrote, against `mjspec serve` (not run by default).
 
     openapi-python-client, datamodel-code-generator (Pydantic) and schemathesis; pass
-    `-- --prism` to add Prism's mock and proxy through npx (needs Node).
+    `-- --prism` to add Prism's mock and proxy, `-- --lint` to add Redocly and Spectral
+    over the spec and each profile's document (both through npx: they need Node).
     """
     install(session, "lint")  # openapi-python-client's post-hooks run ruff
     session.install("openapi-python-client==0.29.1")
