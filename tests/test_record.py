@@ -18,13 +18,12 @@ import pytest
 
 from mjspec.cli import main
 from mjspec.profiles import load_profiles
-from mjspec.serve import record as record_module
+from mjspec.serve import standin
 from mjspec.serve.record import RecordError, record
 from mjspec.serve.refserver import RunningServer, serve_in_thread
-from mjspec.serve.standin import load_profile
 from mjspec.spec import default_spec_path
 from tests.helpers_http import Reply, stub_server
-from tests.helpers_serve import cached_profile_lookup, refused_url, serve_profiles
+from tests.helpers_serve import loaded_once, refused_url, serve_profiles
 
 PATH = "/mj/task/list-by-condition"
 TOKEN = "record-s3cret-token"
@@ -39,9 +38,9 @@ ODD_TASK = (
 @pytest.fixture(scope="module", autouse=True)
 def _profiles_checked_once() -> Iterator[None]:
     """`record` looks its profile up by name, which reads and checks the spec and every
-    overlay each time; here each profile is read and checked once for the module."""
+    overlay each time; here they are read and checked once for the module."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(record_module, "load_profile", cached_profile_lookup(load_profile))
+        patch.setattr(standin, "load_profiles", loaded_once(load_profiles))
         yield
 
 
