@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -199,29 +198,38 @@ def test_a_cache_that_cannot_be_written_is_no_error(
     assert cache.cache_dir() is None
 
 
-def _modules_after_generate(tmp_path: Path, spec: Path, out: Path) -> set[str]:
-    code = (
-        "import sys, json\n"
-        "from mjspec.cli import main\n"
-        f"code = main(['generate', '--spec', {str(spec)!r}, '--output', {str(out)!r}])\n"
-        "assert code == 0, code\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
-    )
-    env = {**os.environ, "MJSPEC_CACHE_DIR": str(tmp_path / "cache")}
-    env.pop("MJSPEC_NO_CACHE", None)
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
-    )
-    return set(json.loads(result.stdout.splitlines()[-1]))
+_WARM_THEN_COLD = """
+import json, os, sys
+from mjspec.cli import main
+
+spec, warm_out, cold_out, cold_cache = sys.argv[1:]
+assert main(["generate", "--spec", spec, "--output", warm_out]) == 0
+warm = sorted(sys.modules)
+os.environ["MJSPEC_CACHE_DIR"] = cold_cache
+assert main(["generate", "--spec", spec, "--output", cold_out]) == 0
+print(json.dumps([warm, sorted(sys.modules)]))
+"""
 
 
 def test_generate_does_not_import_the_kit_and_a_hit_not_the_tools(
-    spec: Path, tmp_path: Path
+    spec: Path, tmp_path: Path, miss: Miss
 ) -> None:
+    """In a fresh interpreter: a hit (the cache as the miss left it), then a miss (an empty
+    cache); the modules loaded after each."""
+    _warm(tmp_path, miss)
     kit = {"mjspec.conform", "schemathesis", "hypothesis", "uvicorn", "fastapi"}
     tools = {"datamodel_code_generator", "jinja2", "openapi_spec_validator", "ruff", "requests"}
-    cold = _modules_after_generate(tmp_path, spec.resolve(), tmp_path / "out")
-    assert not kit & cold
-    assert "datamodel_code_generator" in cold  # it did render
-    warm = _modules_after_generate(tmp_path, spec.resolve(), tmp_path / "out")
+    outputs = [tmp_path / "warm", tmp_path / "cold", tmp_path / "cold-cache"]
+    result = subprocess.run(
+        [sys.executable, "-c", _WARM_THEN_COLD, str(spec.resolve()), *map(str, outputs)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    warm, cold = (set(names) for names in json.loads(result.stdout.splitlines()[-1]))
     assert not (kit | tools) & warm
+    assert not kit & cold
+    assert "datamodel_code_generator" in cold  # the second run did render
+    assert len(list((tmp_path / "cold-cache").glob("*.json"))) == 1
+    assert read_tree(tmp_path / "warm") == read_tree(tmp_path / "cold") == read_tree(miss.output)
