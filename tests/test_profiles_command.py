@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import shutil
 from pathlib import Path
 
@@ -17,12 +19,18 @@ def _blocks(text: str) -> dict[str, str]:
     return {block.split(":", 1)[0]: block for block in text.strip().split("\n\n")}
 
 
-@pytest.fixture
-def printed(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
-    """What `mjspec profiles` prints from the repository root, one block per profile."""
-    monkeypatch.chdir(ROOT)
-    assert main(["profiles"]) == 0
-    return _blocks(capsys.readouterr().out)
+@pytest.fixture(scope="module")
+def printed() -> dict[str, str]:
+    """What `mjspec profiles` prints from the repository root, one block per profile.
+
+    Run once for the module's tests that only read it.
+    """
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out):
+        patch.chdir(ROOT)
+        code = main(["profiles"])
+    assert code == 0, out.getvalue()
+    return _blocks(out.getvalue())
 
 
 def test_every_profile_is_listed_doc_first(printed: dict[str, str]) -> None:
