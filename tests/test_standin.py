@@ -136,6 +136,7 @@ def _wrong(profile_or_doc: Profile, tasks: list[dict[str, Any]]) -> dict[str, se
 @pytest.mark.parametrize("name", NAMES)
 def test_each_stand_in_serves_tasks_valid_under_its_own_profile(name: str) -> None:
     tasks = served_tasks(PROFILES[name])
+    assert len(tasks) >= 4
     assert len({task["id"] for task in tasks}) == len(tasks)
     assert _wrong(PROFILES[name], tasks) == {}
 
@@ -210,7 +211,10 @@ def test_new_api_serves_nulls_a_blank_status_and_its_video_fields() -> None:
 def test_csharp_serves_its_extra_fields_and_nulls() -> None:
     profile = PROFILES["midjourney-proxy-csharp"]
     extra = profile.document["components"]["schemas"]["Task"]["x-mjspec-served-extra"]
-    for task in served_tasks(profile):
+    tasks = served_tasks(profile)
+    assert extra
+    assert "IN_PROGRESS" in {task["status"] for task in tasks}
+    for task in tasks:
         assert {name: task[name] for name in extra} == extra
         assert list(task)[-len(extra) :] == list(extra)
         assert not {"customId", "maskBase64"} & set(task)
