@@ -91,6 +91,9 @@ class Settings:
 
     spec_sha256: str | None = None
     """The sha256 of the spec file, for the report."""
+    consistency: bool = True
+    """Compare the answers with each other and check each task's invariants (`judge`);
+    off only to measure what these checks cost (`benchmarks/bench_consistency.py`)."""
 
     def judged_profiles(self) -> tuple[Profile, ...]:
         return self.profiles or (doc_profile(dict(self.spec), "spec"),)
@@ -270,7 +273,14 @@ def run(
     way = chosen_way(settings)
     headers = _headers(way, settings.token)
     judges = [
-        ProfileJudge(p, operations[p.name], known=settings.task_ids, masker=masker, headers=headers)
+        ProfileJudge(
+            p,
+            operations[p.name],
+            known=settings.task_ids,
+            masker=masker,
+            headers=headers,
+            compare=settings.consistency,
+        )
         for p in profiles
     ]
     base_url = settings.base_url.rstrip("/")
@@ -327,6 +337,7 @@ def run(
         fields=first.fields,
         failures=first.failures,
         warnings=first.warnings,
+        consistency=first.consistency,
         strict=settings.strict,
         profile=first.name,
         profiles={r.name: r for r in results},
@@ -380,6 +391,7 @@ def _result(
         fields=fields,
         failures=failures,
         warnings=warnings,
+        consistency=judge_.consistency(),
     )
 
 

@@ -4,6 +4,10 @@ The walk starts at the 200 response schema of the operation, resolves local
 `$ref`s, and records every required property with its documented JSON types.
 Objects nest with a dot (`properties.finalZhPrompt`), array items with `[]`
 (`buttons[].style`). Adding a required field to the spec adds a path here.
+
+`x-mjspec-stable` on a property says how its value may change between answers
+(`consistency.py`): `true`, never during the task's life (id, prompt, submitTime); absent,
+only while the task runs; `false`, in any answer (a family that varies it per request).
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ class FieldSpec:
     """Required all the way from the task: a run must see it before it can pass."""
     seen_in: str = ""
     """Which tasks show it (`x-mjspec-seen-in` of the field or its nearest parent)."""
+    stable: bool | None = None
+    """`x-mjspec-stable`: True, never changes during a task's life; None, settled once the
+    task ends; False, may differ between any two answers."""
 
     @property
     def type_name(self) -> str:
@@ -130,6 +137,14 @@ def _types(schema: Mapping[str, Any], spec: Mapping[str, Any] | None = None) -> 
     return frozenset(types)
 
 
+def _stability(raw: Any, merged: Mapping[str, Any]) -> bool | None:
+    """`x-mjspec-stable` of a property (beside a `$ref`, or in the schema it points to)."""
+    for schema in (raw, merged):
+        if isinstance(schema, Mapping) and isinstance(schema.get("x-mjspec-stable"), bool):
+            return bool(schema["x-mjspec-stable"])
+    return None
+
+
 def _object_part(spec: Mapping[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     """The object (or array) branch of a schema that may also be null."""
     for branch in _branches(spec, schema):
@@ -172,6 +187,7 @@ def _walk(
             required=here,
             expected=expected and here,
             seen_in=hint,
+            stable=_stability(raw, sub),
         )
         part = _object_part(spec, sub)
         nested = part.get("required") or (optional and part.get("properties"))

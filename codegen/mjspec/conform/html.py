@@ -22,7 +22,14 @@ from typing import Any
 import jinja2
 
 from mjspec.conform import matrix
-from mjspec.conform.report import BAD_STATUSES, FieldResult, Finding, Report, write_atomically
+from mjspec.conform.report import (
+    BAD_STATUSES,
+    FieldResult,
+    Finding,
+    Report,
+    consistency_line,
+    write_atomically,
+)
 
 COUNTS = ("ok", "absent", "missing", "null", "wrong_type")
 KINDS: dict[str, str] = {
@@ -173,6 +180,7 @@ def _context(report: Report) -> dict[str, Any]:
         "groups": [group for group in groups if group.rows],
         "profiles": profiles,
         "seed": "none (random cases)" if report.seed is None else str(report.seed),
+        "consistency": consistency_line(report.consistency),
         "duration": f"{report.duration:.2f} s",
         "counts": [name.replace("_", " ") for name in COUNTS],
         "marks": MARKS,
@@ -327,6 +335,7 @@ row.cells[name].text) }}</td>
 <p class="legend">{% for state, mark in marks.items() %}\
 <span><span class="mark" aria-hidden="true">{{ mark }}</span> {{ words[state] }}</span>\
 {% endfor %}</p>
+<p class="consistency">{{ consistency }}.</p>
 </section>
 <section aria-labelledby="fields">
 <h2 id="fields">Fields by profile</h2>

@@ -9,6 +9,11 @@ and any 5xx. A 5xx fails even when the request was spec-invalid: bad input gets 
 What only warns: invalid input accepted, a declared request rejected, the status and
 Content-Type of 4xx answers, other HTTP methods, authentication not enforced.
 
+Beyond types (`compare`): the tasks of every 200 answer to a valid request are compared
+with their earlier sightings (`consistency.py`: a stable field that changed fails, a task
+twice in one answer warns) and checked against the invariants of their fields
+(`invariants.py`: warnings).
+
 A request is judged by what the profile declares: a multipart request is positive
 under a profile that lists multipart/form-data and merely undeclared under one that
 does not (then a 4xx is the expected answer, and which tasks came back is not judged).
@@ -20,8 +25,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from mjspec.conform import checks
+from mjspec.conform.consistency import ABSENT, Difference, Duplicate, Tracker
 from mjspec.conform.fastcheck import FastTasks
 from mjspec.conform.fields import FieldSpec, derive_fields, error_answer_schemas
+from mjspec.conform.invariants import Broken, broken_invariants
 from mjspec.conform.ledger import Ledger
 from mjspec.conform.session import Exchange, Masker
 from mjspec.conform.severity import overrides
@@ -41,6 +48,8 @@ OTHER_METHOD = "other_method"
 AUTH_NOT_ENFORCED = "auth_not_enforced"
 AUTH_WAY_REFUSED = "auth_way_refused"
 REDIRECT = "redirect"
+BATCH_CONSISTENCY = "batch_consistency"
+DUPLICATE_TASK = "duplicate_task"
 
 Standing = Literal["positive", "negative", "undeclared"]
 
@@ -56,6 +65,7 @@ class ProfileJudge:
         known: Sequence[str],
         masker: Masker,
         headers: dict[str, str],
+        compare: bool = True,
     ) -> None:
         from schemathesis.specs.openapi import checks as st_checks
 
@@ -75,6 +85,18 @@ class ProfileJudge:
         ]
         self._negative_check = st_checks.negative_data_rejection
         self._memo: dict[tuple[int, str | None, bytes], list[tuple[str, str, str]]] = {}
+        self._tracker: Tracker[Exchange] | None = Tracker(self.fields) if compare else None
+
+    def consistency(self) -> dict[str, int] | None:
+        """How many tasks were compared across how many answers; None when not compared."""
+        tracker = self._tracker
+        if tracker is None:
+            return None
+        return {
+            "tasks_compared": tracker.tasks_compared,
+            "answers": tracker.answers,
+            "comparisons": tracker.comparisons,
+        }
 
     def use_headers(self, headers: dict[str, str]) -> None:
         """The headers the run now sends (the response checks compare against them)."""
@@ -180,7 +202,70 @@ class ProfileJudge:
             failed |= self._record(
                 problem.check, problem.message, exchange, field=problem.field, key=problem.key
             )
+        if requested is not None and verdict.tasks_checked and not verdict.error_answer:
+            failed |= self._compare(exchange, requested)
         return bool(verdict.problems), failed, verdict.error_answer
+
+    # -- beyond types: across answers and within a task ------------------------
+
+    def _compare(self, exchange: Exchange, requested: list[str]) -> bool:
+        """The answer's tasks against their earlier sightings and their invariants."""
+        if self._tracker is None:
+            return False
+        try:
+            body = exchange.json()
+        except ValueError:
+            return False
+        if not isinstance(body, list):
+            return False
+        differences, duplicates = self._tracker.observe(body, exchange, requested)
+        failed = False
+        for difference in differences:
+            failed |= self._difference(difference)
+        for duplicate in duplicates:
+            failed |= self._duplicate(duplicate, exchange)
+        for broken in _invariants(exchange, body):
+            failed |= self._record(broken.check, broken.message, exchange, field=broken.field)
+        return failed
+
+    def _difference(self, difference: Difference[Exchange]) -> bool:
+        name = difference.field
+        before, after = _shown(difference.before), _shown(difference.after)
+        why = (
+            "after the task ended (SUCCESS and FAILURE are final)"
+            if difference.settled
+            else "a field that never changes during a task's life (x-mjspec-stable)"
+        )
+        first, then = difference.first, difference.then
+
+        def render() -> str:
+            return (
+                f"# {name} = {before}\n{first.reproduce()}\n# {name} = {after}\n{then.reproduce()}"
+            )
+
+        message = (
+            f"task {difference.task_id!r}: {name} is {before} in one answer and {after} in "
+            f"another, {why}; the two requests follow"
+        )
+        severity = self.ledger.record(
+            BATCH_CONSISTENCY,
+            message,
+            field=name,
+            status_code=then.status,
+            size=first.size + then.size,
+            render=render,
+        )
+        return severity == "failure"
+
+    def _duplicate(self, duplicate: Duplicate, exchange: Exchange) -> bool:
+        asked = {0: "not asked for", 1: "asked for once"}.get(
+            duplicate.asked, f"asked for {duplicate.asked} times"
+        )
+        message = (
+            f"task {duplicate.task_id!r} came back {duplicate.count} times in one answer "
+            f"({asked}); which copy is the task?"
+        )
+        return self._record(DUPLICATE_TASK, message, exchange)
 
     def _spec_conformance(self, exchange: Exchange, standing: Standing, own: bool) -> bool:
         """Schemathesis' response checks against this profile's operation."""
@@ -300,6 +385,26 @@ class ProfileJudge:
                 exchange,
                 key=exchange.label,
             )
+
+
+def _invariants(exchange: Exchange, body: list[Any]) -> list[Broken]:
+    """The invariants the answer's tasks break: found once, shared by every profile."""
+    found: list[Broken] | None = exchange.shared.get("invariants")
+    if found is None:
+        seen: set[str] = set()
+        found = []
+        for task in body:
+            task_id = task.get("id") if isinstance(task, dict) else None
+            if isinstance(task_id, str) and task_id not in seen:  # a duplicate: checked once
+                seen.add(task_id)
+                found += broken_invariants(task)
+        exchange.shared["invariants"] = found
+    return found
+
+
+def _shown(value: Any) -> str:
+    """A compared value in a message, shortened as the field findings shorten theirs."""
+    return "absent" if value is ABSENT else checks.short(value, 60)
 
 
 def _requested_ids(body: Any) -> list[str]:

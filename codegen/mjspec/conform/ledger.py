@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from mjspec.conform.checks import MISSING_KNOWN_TASK, FieldObservation, NotAnObject
@@ -67,19 +67,32 @@ class Ledger:
         field: str | None = None,
         status_code: int | None = None,
         reproduce: str | None = None,
+        size: int | None = None,
+        render: Callable[[], str] | None = None,
     ) -> Severity:
-        """Keep a finding (the smallest request wins); returns its severity."""
+        """Keep a finding (the smallest request wins); returns its severity.
+
+        A finding of several requests (a task that differs between two answers) gives
+        their total `size` and a `render` of their reproductions, called only when kept.
+        """
         severity = self.severity(check)
-        size = exchange.size if exchange is not None else len(reproduce or "")
+        if severity == "off":  # the profile's family does this by design
+            return severity
+        if size is None:
+            size = exchange.size if exchange is not None else len(reproduce or "")
         ident = (severity, check, field or "", key)
         kept = self._kept.get(ident)
         if kept is not None and kept.size <= size:
             return severity
+        if render is not None:
+            reproduce = self._masker.text(render())
+        elif exchange is not None:
+            reproduce = exchange.reproduce()
         finding = Finding(
             check=check,
             message=self._masker.text(message),
             field=field,
-            reproduce=exchange.reproduce() if exchange is not None else reproduce,
+            reproduce=reproduce,
             status_code=status_code if status_code is not None else _status(exchange),
         )
         self._kept[ident] = _Kept(finding, severity, size)

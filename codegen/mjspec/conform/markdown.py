@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from mjspec.conform import matrix
-from mjspec.conform.report import Report, write_atomically
+from mjspec.conform.report import Report, consistency_line, write_atomically
 
 SYMBOLS = {"ok": "✅", "fail": "❌", "warn": "⚠️", "unseen": "❔", "na": "·"}
 VERDICTS = {"pass": "✅ pass", "fail": "❌ fail", "inconclusive": "⚠️ inconclusive"}
@@ -86,6 +86,7 @@ def render(report: Report) -> str:
             for name in table.profiles
         ]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += ["", _text(consistency_line(report.consistency)) + "."]
     for name, result in report.profiles.items():
         if not result.failures:
             continue

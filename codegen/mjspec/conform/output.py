@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from mjspec.conform.report import BAD_STATUSES, Finding, Report
+from mjspec.conform.report import BAD_STATUSES, Finding, Report, consistency_line
 
 _STATUS_STYLE = {
     "ok": "green",
@@ -122,8 +122,9 @@ def _finding(console: Console, index: int, finding: Finding, label: str) -> None
     where = f" {finding.field}" if finding.field else ""
     console.print(Text(f"{index}. [{finding.check}]{where}", style=label))
     console.print(Text(f"   {finding.message}"), soft_wrap=True)
-    if finding.reproduce:
-        console.print(Text(f"   {shorten(finding.reproduce)}", style="dim"), soft_wrap=True)
+    # A finding over two answers carries two requests, each line its own command or comment.
+    for line in (finding.reproduce or "").splitlines():
+        console.print(Text(f"   {shorten(line)}", style="dim"), soft_wrap=True)
 
 
 _CELL_STYLE = {
@@ -163,6 +164,7 @@ def matrix_table(report: Report) -> Table:
 
 def _render_matrix(report: Report, console: Console) -> None:
     console.print(matrix_table(report))
+    console.print(Text(consistency_line(report.consistency), style="dim"))
     for name, result in report.profiles.items():
         if not result.failures:
             continue
@@ -189,6 +191,7 @@ def render(report: Report, console: Console) -> None:
         _render_matrix(report, console)
         return
     console.print(field_table(report))
+    console.print(Text(consistency_line(report.consistency), style="dim"))
     if report.failures:
         console.print()
         console.print(Text(f"Failures ({len(report.failures)})", style="bold red"))

@@ -139,6 +139,9 @@ class ProfileResult:
     fields: list[FieldResult]
     failures: list[Finding]
     warnings: list[Finding]
+    consistency: dict[str, int] | None = None
+    """`{"tasks_compared", "answers", "comparisons"}`: the tasks seen in more than one
+    answer, the answers that held tasks, the sightings compared; None when not compared."""
 
     def deviations(self) -> list[str]:
         """`buttons null in 23 of 61 tasks`, one per failing field (a summary for humans)."""
@@ -147,7 +150,7 @@ class ProfileResult:
             if result.status in BAD_STATUSES:
                 what = result.status.replace("_", " ")
                 found.append(f"{result.path} {what} in {result.bad} of {result.seen}")
-        found += sorted({f.check for f in self.failures if f.field is None})
+        found += sorted({f.check for f in self.failures if f.check != "field"})
         return found
 
     def as_dict(self) -> dict[str, Any]:
@@ -159,6 +162,7 @@ class ProfileResult:
             "fields": {f.path: f.as_dict() for f in self.fields},
             "failures": [f.as_dict() for f in self.failures],
             "warnings": [w.as_dict() for w in self.warnings],
+            "consistency": self.consistency,
         }
 
 
@@ -174,6 +178,8 @@ class Report:
     fields: list[FieldResult]
     failures: list[Finding]
     warnings: list[Finding]
+    consistency: dict[str, int] | None = None
+    """The first profile's `ProfileResult.consistency`."""
     strict: bool = False
     profile: str = "doc"
     profiles: dict[str, ProfileResult] = dataclasses.field(default_factory=dict)
@@ -227,11 +233,23 @@ class Report:
             "fields": {f.path: f.as_dict() for f in self.fields},
             "failures": [f.as_dict() for f in self.failures],
             "warnings": [w.as_dict() for w in self.warnings],
+            "consistency": self.consistency,
             "summary": self.summary(),
             "profiles": {name: p.as_dict() for name, p in self.profiles.items()},
             "auth": [probe.as_dict() for probe in self.auth],
             "media_types": [probe.as_dict() for probe in self.media],
         }
+
+
+def consistency_line(consistency: Mapping[str, int] | None) -> str:
+    """The consistency section in one line, for every report format."""
+    if consistency is None:
+        return "Consistency: not compared"
+    return (
+        f"Consistency: {consistency['tasks_compared']} task(s) compared across "
+        f"{consistency['answers']} answer(s), {consistency['comparisons']} comparison(s) "
+        "(stable fields always, every field once a task ended)"
+    )
 
 
 def tool_version() -> str:
@@ -346,7 +364,9 @@ def _junit_suite(result: ProfileResult, name: str, duration: float) -> ET.Elemen
             counts["skipped"] += 1
 
     for field in result.fields:
-        messages = [f.message for f in result.failures if f.field == field.path]
+        messages = [
+            f.message for f in result.failures if f.field == field.path and f.check == "field"
+        ]
         if field.status in BAD_STATUSES:
             case(f"field {field.path}", failure="\n".join(messages) or field.status)
         elif field.status == "unseen":
@@ -355,7 +375,7 @@ def _junit_suite(result: ProfileResult, name: str, duration: float) -> ET.Elemen
             case(f"field {field.path}")
     by_check: dict[str, list[Finding]] = {}
     for finding in result.failures:
-        if finding.field is None:
+        if finding.check != "field":  # checks beyond types name a field too: their own case
             by_check.setdefault(finding.check, []).append(finding)
     for check, findings in sorted(by_check.items()):
         text = "\n\n".join(f"{f.message}\n{f.reproduce or ''}".strip() for f in findings)
@@ -384,6 +404,7 @@ def _top_result(report: Report) -> ProfileResult:
         fields=report.fields,
         failures=report.failures,
         warnings=report.warnings,
+        consistency=report.consistency,
     )
 
 

@@ -71,6 +71,14 @@ class Task(Struct):
     """A Midjourney task. Every field is required by the documentation
     page. Further fields are allowed (real servers send dozens more,
     for instance `videoUrl` or `imageUrls`).
+
+    `x-mjspec-stable: true` marks a field that never changes during the
+    task's life (what was submitted: id, action, prompt, submitTime, ...):
+    a task asked for alone and with others has the same value in every
+    answer. The others (status, progress, times, imageUrl, buttons, ...)
+    change while the task runs and are settled once it ends (SUCCESS,
+    FAILURE); `x-mjspec-stable: false` marks one a server may vary in
+    every answer.
     """
 
     id: str
