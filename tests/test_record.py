@@ -8,7 +8,7 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
@@ -22,7 +22,7 @@ from mjspec.serve import standin
 from mjspec.serve.record import RecordError, record
 from mjspec.serve.refserver import RunningServer, serve_in_thread
 from mjspec.spec import default_spec_path
-from tests.helpers_http import Reply, stub_server
+from tests.helpers_http import Reply, StubServer, stub_server
 from tests.helpers_serve import loaded_once, refused_url, serve_profiles
 
 PATH = "/mj/task/list-by-condition"
@@ -57,6 +57,27 @@ def client() -> Iterator[httpx.Client]:
         yield shared
 
 
+@pytest.fixture(scope="module")
+def _stub() -> Iterator[tuple[StubServer, list[Reply]]]:
+    """One recording server for the module; it answers with the last reply it was given."""
+    replies = [Reply()]
+    with stub_server(lambda seen: replies[-1]) as stub:
+        yield stub, replies
+
+
+@pytest.fixture
+def answering(_stub: tuple[StubServer, list[Reply]]) -> Callable[[Reply], StubServer]:
+    """`answering(reply)`: the module's server, answering `reply`, with no request seen yet."""
+    stub, replies = _stub
+
+    def answer(reply: Reply) -> StubServer:
+        replies.append(reply)
+        stub.requests.clear()
+        return stub
+
+    return answer
+
+
 def _answer(
     client: httpx.Client, server_url: str, ids: list[str], headers: dict[str, str]
 ) -> bytes:
@@ -84,20 +105,24 @@ def test_a_recorded_stand_in_replays_the_same_tasks(
     assert again == first
 
 
-def test_the_answer_is_written_as_it_came(tmp_path: Path) -> None:
+def test_the_answer_is_written_as_it_came(
+    tmp_path: Path, answering: Callable[[Reply], StubServer]
+) -> None:
     output = tmp_path / "tasks.json"
-    with stub_server(Reply(body=b"[ " + ODD_TASK + b" ]")) as stub:
-        recorded = record(stub.base_url, ["42", "7"], output)
+    stub = answering(Reply(body=b"[ " + ODD_TASK + b" ]"))
+    recorded = record(stub.base_url, ["42", "7"], output)
     assert output.read_bytes() == b"[" + ODD_TASK + b"]\n"
     assert list(json.loads(output.read_bytes())[0]) == list(json.loads(ODD_TASK))
     assert recorded.summary() == f"recorded 1 task to {output}; did not come back: 7"
 
 
-def test_an_echoed_token_is_masked_and_never_written(tmp_path: Path) -> None:
+def test_an_echoed_token_is_masked_and_never_written(
+    tmp_path: Path, answering: Callable[[Reply], StubServer]
+) -> None:
     output = tmp_path / "tasks.json"
     echo = {"id": "1", "state": f"key={TOKEN}", TOKEN: [f"Bearer {TOKEN}"]}
-    with stub_server(Reply(body=json.dumps([echo]).encode())) as stub:
-        recorded = record(stub.base_url, ["1"], output, token=TOKEN)
+    stub = answering(Reply(body=json.dumps([echo]).encode()))
+    recorded = record(stub.base_url, ["1"], output, token=TOKEN)
     assert TOKEN not in output.read_text()
     assert json.loads(output.read_bytes()) == [
         {"id": "1", "state": "key=***", "***": ["Bearer ***"]}
@@ -118,17 +143,21 @@ def test_an_echoed_token_is_masked_and_never_written(tmp_path: Path) -> None:
     ],
 )
 def test_the_token_goes_the_profiles_way_or_raw_in_the_named_header(
-    tmp_path: Path, profile: str, auth_header: str | None, sent: dict[str, str]
+    tmp_path: Path,
+    answering: Callable[[Reply], StubServer],
+    profile: str,
+    auth_header: str | None,
+    sent: dict[str, str],
 ) -> None:
-    with stub_server(Reply()) as stub:
-        record(
-            stub.base_url,
-            ["1", "2", "1"],
-            tmp_path / "t.json",
-            token=TOKEN,
-            auth_header=auth_header,
-            profile=profile,
-        )
+    stub = answering(Reply())
+    record(
+        stub.base_url,
+        ["1", "2", "1"],
+        tmp_path / "t.json",
+        token=TOKEN,
+        auth_header=auth_header,
+        profile=profile,
+    )
     (seen,) = stub.requests
     assert {name: seen.headers.get(name) for name in sent} == sent
     assert seen.headers["content-type"] == "application/json"
@@ -165,9 +194,10 @@ def output(tmp_path: Path) -> Iterator[Path]:
     ids=["401", "500", "object", "not-json", "not-a-task"],
 )
 def test_a_bad_answer_is_one_line_and_nothing_is_written(
-    output: Path, reply: Reply, says: str
+    output: Path, answering: Callable[[Reply], StubServer], reply: Reply, says: str
 ) -> None:
-    with stub_server(reply) as stub, pytest.raises(RecordError) as caught:
+    stub = answering(reply)
+    with pytest.raises(RecordError) as caught:
         record(stub.base_url, ["1"], output)
     message = str(caught.value)
     assert says in message
@@ -175,9 +205,12 @@ def test_a_bad_answer_is_one_line_and_nothing_is_written(
     assert len(message) < 300
 
 
-def test_the_token_is_masked_in_an_error_excerpt(output: Path) -> None:
+def test_the_token_is_masked_in_an_error_excerpt(
+    output: Path, answering: Callable[[Reply], StubServer]
+) -> None:
     reply = Reply(status=403, body=f"token {TOKEN} is not allowed".encode())
-    with stub_server(reply) as stub, pytest.raises(RecordError) as caught:
+    stub = answering(reply)
+    with pytest.raises(RecordError) as caught:
         record(stub.base_url, ["1"], output, token=TOKEN)
     assert "answered HTTP 403: token *** is not allowed" in str(caught.value)
 
@@ -195,9 +228,12 @@ def test_a_slow_server_times_out(output: Path) -> None:
         record(stub.base_url, ["1"], output, timeout=0.05)
 
 
-def test_an_answer_over_the_declared_limit_is_refused(output: Path) -> None:
+def test_an_answer_over_the_declared_limit_is_refused(
+    output: Path, answering: Callable[[Reply], StubServer]
+) -> None:
     big = Reply(body=b"[" + b" " * 2000 + b"]")
-    with stub_server(big) as stub, pytest.raises(RecordError, match="over the limit of 1000"):
+    stub = answering(big)
+    with pytest.raises(RecordError, match="over the limit of 1000"):
         record(stub.base_url, ["1"], output, max_bytes=1000)
 
 
@@ -217,16 +253,22 @@ def test_a_streamed_answer_is_cut_at_the_limit(output: Path) -> None:
     assert len(read) < 20
 
 
-def test_an_output_in_a_missing_folder_is_refused_before_asking(tmp_path: Path) -> None:
-    with stub_server(Reply()) as stub, pytest.raises(RecordError, match="is not a directory"):
+def test_an_output_in_a_missing_folder_is_refused_before_asking(
+    tmp_path: Path, answering: Callable[[Reply], StubServer]
+) -> None:
+    stub = answering(Reply())
+    with pytest.raises(RecordError, match="is not a directory"):
         record(stub.base_url, ["1"], tmp_path / "absent" / "tasks.json")
     assert stub.requests == []
 
 
-def test_an_unwritable_output_is_one_line_and_leaves_nothing(tmp_path: Path) -> None:
+def test_an_unwritable_output_is_one_line_and_leaves_nothing(
+    tmp_path: Path, answering: Callable[[Reply], StubServer]
+) -> None:
     target = tmp_path / "tasks.json"
     target.mkdir()  # os.replace cannot put a file over a directory
-    with stub_server(Reply()) as stub, pytest.raises(RecordError, match="cannot write"):
+    stub = answering(Reply())
+    with pytest.raises(RecordError, match="cannot write"):
         record(stub.base_url, ["1"], target)
     assert [p.name for p in tmp_path.iterdir()] == ["tasks.json"]
     assert target.is_dir()
