@@ -55,6 +55,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/bench_decode.py")
     session.run("python", "benchmarks/bench_fieldcheck.py")
     session.run("python", "benchmarks/bench_matrix.py")
+    session.run("python", "benchmarks/bench_consistency.py")
     session.run("python", "benchmarks/bench_load.py")
     session.run("python", "benchmarks/bench_conform.py", *session.posargs)
     session.install("openapi-python-client==0.29.1")  # bench_generate's baseline
