@@ -19,6 +19,9 @@ and its error answers (`../shared/facts/implementations.md`):
 
 `Deviation`s (a function over the answer's tasks or the whole reply) add one thing a
 family does not do, to prove a profile catches it.
+
+`family_host()` runs one server that answers as whichever family (token, deviation, ...)
+a test tells it to, so a module starts one server rather than one per test.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from tests.conform_servers import TASKS, RunningServer
+from tests.conform_servers import TASKS
 from tests.helpers_conform import served
 
 if TYPE_CHECKING:
@@ -323,23 +326,6 @@ def make_family(
     return FAMILIES[name](
         token=token, deviation=deviation, error_as_200=error_as_200, any_method=any_method
     )
-
-
-@contextmanager
-def serve_family(
-    name: str,
-    *,
-    token: str | None = None,
-    deviation: Deviation | None = None,
-    error_as_200: bool = False,
-    any_method: bool = False,
-) -> Iterator[RunningServer]:
-    """Run a server of the family `name` on a free port of 127.0.0.1."""
-    family = make_family(
-        name, token=token, deviation=deviation, error_as_200=error_as_200, any_method=any_method
-    )
-    with served(tasks=family.tasks, family=family) as running:
-        yield running
 
 
 @dataclasses.dataclass(slots=True)

@@ -14,11 +14,11 @@ import functools
 import signal
 import socket
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import ParamSpec
 from urllib.parse import urlsplit
 
 import pytest
@@ -36,15 +36,16 @@ __all__ = [
     "served",
 ]
 
+P = ParamSpec("P")
 SPEC_PATH = Path(__file__).resolve().parents[1] / "spec" / "openapi.yaml"
 
 
 def checkout_profiles() -> dict[str, Profile]:
     """The profiles of the checkout's spec (doc first), loaded once per process.
 
-    Our own checks of the spec and overlays run; openapi-spec-validator does not (a second
-    a process): whether the spec and every profile are valid OpenAPI is test_generate's
-    and test_spec's question, not the conformance tests'.
+    Our own checks of the spec and overlays run; openapi-spec-validator does not (about a
+    second per process): whether the spec and every profile are valid OpenAPI is asked by
+    test_spec and test_generate, not by the conformance tests.
     """
     return dict(_checkout_profiles())
 
@@ -54,30 +55,38 @@ def _checkout_profiles() -> dict[str, Profile]:
     return load_profiles(SPEC_PATH, validate=False)
 
 
-@contextlib.contextmanager
-def served(*args: Any, **kwargs: Any) -> Iterator[RunningServer]:
-    """`conform_servers.serve(*args, **kwargs)` that stops within milliseconds.
+def _stopping_promptly(
+    start: Callable[P, contextlib.AbstractContextManager[RunningServer]],
+) -> Callable[P, contextlib.AbstractContextManager[RunningServer]]:
+    @contextlib.contextmanager
+    def started(*args: P.args, **kwargs: P.kwargs) -> Iterator[RunningServer]:
+        stopped = threading.Event()
+        knocker: threading.Thread | None = None
+        try:
+            with start(*args, **kwargs) as running:
+                try:
+                    yield running
+                finally:
+                    parts = urlsplit(running.base_url)
+                    address = (parts.hostname or "127.0.0.1", parts.port or 80)
+                    knocker = threading.Thread(
+                        target=_knock, args=(address, stopped), daemon=True, name="knock"
+                    )
+                    knocker.start()
+        finally:
+            stopped.set()
+            if knocker is not None:
+                knocker.join()
 
-    `ThreadingHTTPServer.shutdown()` waits for `serve_forever`'s next poll (half a second
-    by default); while it waits, a connection every few milliseconds wakes the poll.
-    """
-    stopped = threading.Event()
-    knocker: threading.Thread | None = None
-    try:
-        with serve(*args, **kwargs) as running:
-            try:
-                yield running
-            finally:
-                parts = urlsplit(running.base_url)
-                address = (parts.hostname or "127.0.0.1", parts.port or 80)
-                knocker = threading.Thread(
-                    target=_knock, args=(address, stopped), daemon=True, name="knock"
-                )
-                knocker.start()
-    finally:
-        stopped.set()
-        if knocker is not None:
-            knocker.join()
+    return started
+
+
+served = _stopping_promptly(serve)
+"""`conform_servers.serve(...)` that stops within milliseconds.
+
+`ThreadingHTTPServer.shutdown()` waits for `serve_forever`'s next poll (half a second by
+default); while it waits, a connection every few milliseconds wakes the poll.
+"""
 
 
 def _knock(address: tuple[str, int], stopped: threading.Event) -> None:
