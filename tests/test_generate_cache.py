@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -11,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from mjspec import validation
 from mjspec.cli import main
 from mjspec.generate import cache, generate
 from mjspec.generate.write import read_tree
@@ -21,11 +21,38 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True, slots=True)
 class Miss:
-    """A cold `generate` of a copy of spec/: its files and output, and the cache it left."""
+    """A cold `mjspec generate` of a copy of spec/, in a fresh interpreter: its files and
+    output, the cache it left, and the modules it had loaded at the end."""
 
     files: dict[str, str]
     output: Path
     entries: dict[str, bytes]  # file name -> bytes, in the cache directory
+    modules: set[str]
+
+
+_GENERATE = """
+import json, sys
+from mjspec.cli import main
+
+assert main(["generate", "--spec", sys.argv[1], "--output", sys.argv[2]]) == 0
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def _generate_in_a_fresh_interpreter(workdir: Path, output: Path, cache_dir: Path) -> set[str]:
+    """`mjspec generate` of workdir/spec/openapi.yaml; the modules loaded at the end."""
+    env = {**os.environ, "MJSPEC_CACHE_DIR": str(cache_dir)}
+    env.pop("MJSPEC_NO_CACHE", None)
+    result = subprocess.run(
+        [sys.executable, "-c", _GENERATE, "spec/openapi.yaml", str(output)],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stdout.splitlines()[-1]))
 
 
 @pytest.fixture(scope="module")
@@ -33,13 +60,11 @@ def miss(tmp_path_factory: pytest.TempPathFactory) -> Miss:
     """The one real render of the module: generate with an empty cache."""
     base = tmp_path_factory.mktemp("miss")
     shutil.copytree(ROOT / "spec", base / "spec")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MJSPEC_CACHE_DIR", str(base / "cache"))
-        patch.delenv("MJSPEC_NO_CACHE", raising=False)
-        patch.chdir(base)
-        outcome = generate(Path("spec/openapi.yaml"), base / "out", check=False)
+    modules = _generate_in_a_fresh_interpreter(base, base / "out", base / "cache")
     entries = {path.name: path.read_bytes() for path in (base / "cache").iterdir()}
-    return Miss(files=outcome.files, output=base / "out", entries=entries)
+    (entry,) = [data for name, data in entries.items() if name.endswith(".json")]
+    files: dict[str, str] = json.loads(entry)["files"]
+    return Miss(files=files, output=base / "out", entries=entries, modules=modules)
 
 
 @pytest.fixture
@@ -130,18 +155,22 @@ def test_a_changed_spec_misses_and_renders_again(
     spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, miss: Miss
 ) -> None:
     _warm(tmp_path, miss)
-    # openapi-spec-validator in this process (`mjspec.validation`'s fallback), not in a
-    # worker process that imports it again: the miss above used the worker
-    monkeypatch.setattr(validation, "_payload", lambda documents: None)
-    renders = _renders(monkeypatch)
+    changed = {**miss.files, "README.md": "rendered from the changed spec\n"}
+    renders = _renders(monkeypatch, changed)
     first = generate(spec, tmp_path / "out", check=False)
     assert renders == []
+    assert first.files == miss.files
     text = spec.read_text(encoding="utf-8")
     spec.write_text(text.replace("title:", "title: Changed", 1), encoding="utf-8")
     second = generate(spec, tmp_path / "out", check=False)
     assert renders == [1]
-    assert second.diffs and second.files != first.files
+    assert second.files == changed
+    assert [diff.startswith("--- ") for diff in second.diffs] == [True]
+    assert (tmp_path / "out" / "README.md").read_text() == changed["README.md"]
     assert len(list((tmp_path / "cache").glob("*.json"))) == 2
+    # and the changed spec's entry is what a run asks for now: a hit
+    assert generate(spec, tmp_path / "out", check=True).files == changed
+    assert renders == [1]
 
 
 def test_a_corrupted_entry_is_recomputed_not_trusted(
@@ -202,39 +231,16 @@ def test_a_cache_that_cannot_be_written_is_no_error(
     assert cache.cache_dir() is None
 
 
-_WARM_THEN_COLD = """
-import json, os, sys
-from mjspec import validation
-from mjspec.cli import main
-
-spec, warm_out, cold_out, cold_cache = sys.argv[1:]
-assert main(["generate", "--spec", spec, "--output", warm_out]) == 0
-warm = sorted(sys.modules)
-os.environ["MJSPEC_CACHE_DIR"] = cold_cache
-assert main(["generate", "--spec", spec, "--output", cold_out]) == 0
-print(json.dumps([warm, sorted(sys.modules)]))
-"""
-
-
 def test_generate_does_not_import_the_kit_and_a_hit_not_the_tools(
     spec: Path, tmp_path: Path, miss: Miss
 ) -> None:
-    """In a fresh interpreter: a hit (the cache as the miss left it), then a miss (an empty
-    cache); the modules loaded after each."""
-    _warm(tmp_path, miss)
+    """In fresh interpreters: the miss (an empty cache), and a hit (the cache as the miss
+    left it); the modules loaded at the end of each."""
     kit = {"mjspec.conform", "schemathesis", "hypothesis", "uvicorn", "fastapi"}
     tools = {"datamodel_code_generator", "jinja2", "openapi_spec_validator", "ruff", "requests"}
-    outputs = [tmp_path / "warm", tmp_path / "cold", tmp_path / "cold-cache"]
-    result = subprocess.run(
-        [sys.executable, "-c", _WARM_THEN_COLD, str(spec.resolve()), *map(str, outputs)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    warm, cold = (set(names) for names in json.loads(result.stdout.splitlines()[-1]))
+    assert not kit & miss.modules
+    assert "datamodel_code_generator" in miss.modules  # it did render
+    _warm(tmp_path, miss)
+    warm = _generate_in_a_fresh_interpreter(tmp_path, tmp_path / "warm", tmp_path / "cache")
     assert not (kit | tools) & warm
-    assert not kit & cold
-    assert "datamodel_code_generator" in cold  # the second run did render
-    assert len(list((tmp_path / "cold-cache").glob("*.json"))) == 1
-    assert read_tree(tmp_path / "warm") == read_tree(tmp_path / "cold") == read_tree(miss.output)
+    assert read_tree(tmp_path / "warm") == read_tree(miss.output)
