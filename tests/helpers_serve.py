@@ -5,11 +5,12 @@ connection to its port is refused and no other process can take the port in betw
 port that is found free, closed and then used is a race). `serve_profiles` runs one
 server per profile, given as loaded profiles (loading one by name reads and checks the
 spec and every overlay again), started one after another and stopped all at once.
-`loaded_once` does the same for code that looks profiles up by name.
+`loaded_once` and `looked_up_once` do the same for code that looks profiles up by name.
 """
 
 from __future__ import annotations
 
+import functools
 import socket
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,7 @@ from typing import Any
 from mjspec.profiles import Profile
 from mjspec.serve.refserver import RunningServer, serve_in_thread
 
-__all__ = ["loaded_once", "refused_url", "serve_profiles"]
+__all__ = ["loaded_once", "looked_up_once", "refused_url", "serve_profiles"]
 
 
 @contextmanager
@@ -65,5 +66,17 @@ def loaded_once(
         if spec_path not in kept:
             kept[spec_path] = load_profiles(spec_path)
         return kept[spec_path]
+
+    return cached
+
+
+def looked_up_once(
+    load_profile: Callable[[str, Path | None], Profile],
+) -> Callable[[str, Path | None], Profile]:
+    """`load_profile` (`mjspec.serve.standin`) that reads and checks each (name, spec) once."""
+
+    @functools.cache
+    def cached(name: str, spec_path: Path | None = None) -> Profile:
+        return load_profile(name, spec_path)
 
     return cached
