@@ -11,6 +11,7 @@ import subprocess
 import textwrap
 import tomllib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
 
@@ -49,7 +50,8 @@ def _package(found: dict[str, str]) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def rendered_all() -> dict[str, str]:
     """Every file of a fresh render, relative to the output directory (`generated/`)."""
-    return render_spec(SPEC_PATH, "spec/openapi.yaml")
+    with _validating_in_this_process():
+        return render_spec(SPEC_PATH, "spec/openapi.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -60,14 +62,21 @@ def rendered(rendered_all: dict[str, str]) -> dict[str, str]:
 _WORKER_PAYLOAD = validation._payload
 
 
+@contextmanager
+def _validating_in_this_process() -> Iterator[None]:
+    """Renders take `mjspec.validation`'s own fallback: openapi-spec-validator in this
+    process, where it is imported once, instead of a worker process that imports it at every
+    render ("slower, never different"). `test_the_validators_problems_come_from_its_worker`
+    and test_generate_cache.py's cold `mjspec generate` keep the worker."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(validation, "_payload", lambda documents: None)
+        yield
+
+
 @pytest.fixture(autouse=True)
-def _validation_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The tests' renders take `mjspec.validation`'s own fallback: openapi-spec-validator in
-    this process, where it is imported once, instead of a worker process that imports it at
-    every render ("slower, never different"). The module's renders of the spec and of the
-    golden (module fixtures, set up before this) and
-    `test_the_validators_problems_come_from_its_worker` keep the worker."""
-    monkeypatch.setattr(validation, "_payload", lambda documents: None)
+def _validation_in_this_process() -> Iterator[None]:
+    with _validating_in_this_process():
+        yield
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -99,7 +108,8 @@ def test_generated_matches_a_fresh_render_file_for_file_and_byte_for_byte(
 
 @pytest.fixture(scope="module")
 def golden_all() -> dict[str, str]:
-    return render_spec(GOLDEN / "openapi.yaml", GOLDEN_SPEC)
+    with _validating_in_this_process():
+        return render_spec(GOLDEN / "openapi.yaml", GOLDEN_SPEC)
 
 
 @pytest.fixture(scope="module")
