@@ -483,8 +483,8 @@ def test_the_validators_problems_come_from_its_worker(
     started: list[validation.Validation] = []
 
     class Recorded(validation.Validation):
-        def __init__(self, documents: Sequence[validation.Document]) -> None:
-            super().__init__(documents)
+        def __init__(self, documents: Sequence[validation.Document], **_: object) -> None:
+            super().__init__(documents, worker=True)
             started.append(self)
 
     monkeypatch.setattr(validation, "Validation", Recorded)

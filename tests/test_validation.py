@@ -41,7 +41,7 @@ def test_the_worker_gives_the_validators_verdict_for_the_first_invalid_document(
     version = copy.deepcopy(SPEC)
     version["info"]["version"] = 3
     documents = [("good.yaml", SPEC), ("bad.yaml", _invalid()), ("version.yaml", version)]
-    validation = Validation(documents)
+    validation = Validation(documents, worker=True)
     found = validation.problems()
     assert validation.answered_by_worker
     assert found == validator_problems(_invalid(), "bad.yaml")
@@ -55,7 +55,7 @@ def test_a_document_json_would_change_is_validated_here_with_the_same_verdict(
     doc["x-dated"] = {1: "an integer key, which JSON would turn into a string"}
     started: list[object] = []
     monkeypatch.setattr("subprocess.Popen", lambda *a, **k: started.append(a))
-    found = Validation([("bad.yaml", doc)]).problems()
+    found = Validation([("bad.yaml", doc)], worker=True).problems()
     assert started == []  # no worker: it would have seen another document
     assert [p.pointer for p in found] == ["/info", "/info/termsOfService"]
 
@@ -65,10 +65,23 @@ def test_a_worker_that_cannot_start_or_answer_falls_back_to_this_process(
     executable: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sys, "executable", executable)
-    validation = Validation([("bad.yaml", _invalid())])
+    validation = Validation([("bad.yaml", _invalid())], worker=True)
     found = validation.problems()
     assert not validation.answered_by_worker
     assert [p.pointer for p in found] == ["/info", "/info/termsOfService"]
+
+
+def test_a_process_that_already_imported_the_validator_validates_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import openapi_spec_validator  # noqa: F401  (imported: its cost is already paid)
+
+    started: list[object] = []
+    monkeypatch.setattr("subprocess.Popen", lambda *a, **k: started.append(a))
+    validation = Validation([("bad.yaml", _invalid())])
+    assert [p.pointer for p in validation.problems()] == ["/info", "/info/termsOfService"]
+    assert started == []
+    assert not validation.answered_by_worker
 
 
 def test_generate_reports_the_validators_problems_and_writes_nothing(

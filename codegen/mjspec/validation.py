@@ -30,16 +30,23 @@ Document = tuple[str, dict[str, Any]]
 
 
 class Validation:
-    """openapi-spec-validator over `documents`, started on construction."""
+    """openapi-spec-validator over `documents`, started on construction.
 
-    def __init__(self, documents: Sequence[Document]) -> None:
+    `worker=None` (the default) uses a worker unless openapi-spec-validator is already
+    imported in this process (then its cost is paid and a worker would only add its own);
+    `True` always tries one, `False` never does.
+    """
+
+    def __init__(self, documents: Sequence[Document], *, worker: bool | None = None) -> None:
         self._documents = list(documents)
         self.answered_by_worker = False
         """Whether `problems()` came from the worker (for tests and curiosity)."""
         self._answer: list[list[SpecProblem]] | None = None
         self._thread: threading.Thread | None = None
         self._process: subprocess.Popen[bytes] | None = None
-        payload = _payload(self._documents)
+        if worker is None:
+            worker = "openapi_spec_validator" not in sys.modules
+        payload = _payload(self._documents) if worker else None
         if payload is None:
             return
         try:
