@@ -303,12 +303,22 @@ async def slowloris(port: int, number: int, stop: asyncio.Event, tally: Tally) -
             tally.slowloris_closed += 1
 
 
-async def load(port: int, ids: Sequence[str], *, total: int, concurrency: int, slow: int) -> Tally:
+async def load(
+    port: int,
+    ids: Sequence[str],
+    *,
+    total: int,
+    concurrency: int,
+    slow: int,
+    settle: float = 1.5,
+) -> Tally:
+    """`total` requests at `concurrency` beside `slow` slowloris connections, given
+    `settle` seconds to open and send a header line or two first."""
     built = requests_by_kind(ids)
     tally = Tally()
     stop = asyncio.Event()
     loris = [asyncio.create_task(slowloris(port, n, stop, tally)) for n in range(slow)]
-    await asyncio.sleep(1.5)  # every slow connection open, a header line or two in
+    await asyncio.sleep(settle)  # every slow connection open, a header line or two in
     warm = [(kind, built[kind]) for kind in KINDS] * concurrency
     await asyncio.gather(*(client(warm, port, tally, measured=False) for _ in range(concurrency)))
     queue = [(KINDS[n % len(KINDS)], built[KINDS[n % len(KINDS)]]) for n in range(total)]

@@ -31,6 +31,7 @@ from ruff.__main__ import find_ruff_bin
 from mjspec.cli import main
 from mjspec.generate.write import read_tree
 from mjspec.serve.refserver import serve_in_thread
+from tests.helpers_mypy import seeded_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "acme_mj"
@@ -142,7 +143,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
             "-m",
             "mypy",
             "--strict",
-            "--no-incremental",
+            "--cache-dir",
+            str(seeded_cache(tmp_path_factory)),
             "-p",
             PACKAGE,
             "-m",

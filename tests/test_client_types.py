@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from mypy import api
 
+from tests.helpers_mypy import publish, seeded_cache
+
 ROOT = Path(__file__).resolve().parents[1]
 
 PROGRAM = """\
@@ -71,19 +73,21 @@ def mypy_output(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     folder = tmp_path_factory.mktemp("types")
     program = folder / "program.py"
     program.write_text(textwrap.dedent(PROGRAM))
+    cache = seeded_cache(tmp_path_factory)
     stdout, stderr, _ = api.run(
         [
             "--strict",
             "--no-pretty",
             "--show-error-codes",
             "--cache-dir",
-            str(folder / "cache"),
+            str(cache),
             "--python-version",
             "3.11",
             str(program),
         ]
     )
     assert not stderr, stderr
+    publish(cache, tmp_path_factory)
     return stdout.splitlines()
 
 

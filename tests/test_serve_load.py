@@ -44,7 +44,7 @@ def test_serve_answers_mixed_load_beside_slowloris_without_5xx_or_drops(
         port = urllib.parse.urlsplit(server.base_url).port
         assert port is not None
         tally: Any = asyncio.run(
-            bench.load(port, server.task_ids[:5], total=300, concurrency=16, slow=16)
+            bench.load(port, server.task_ids[:5], total=300, concurrency=16, slow=16, settle=0.3)
         )
     assert tally.dropped == []
     assert tally.server_errors == 0
