@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import functools
+import ssl
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -406,3 +407,32 @@ async def test_async_client_serves_concurrent_calls(reference: RunningServer) ->
     async with mjapi.AsyncClient(reference.base_url, token=TOKEN) as client:
         results = await asyncio.gather(*(client.list_by_condition([i]) for i in ids[:8]))
     assert [[task.id for task in tasks] for tasks in results] == [[i] for i in ids[:8]]
+
+
+def test_every_client_of_a_process_shares_one_tls_context(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Building a TLS context loads the trust store (tens of milliseconds): once per
+    process, not once per client, sync or async."""
+    from mjapi import _http
+
+    built: list[object] = []
+    real = httpx.create_ssl_context
+
+    def counting() -> ssl.SSLContext:
+        context = real()
+        built.append(context)
+        return context
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counting)
+    _http.tls_context.cache_clear()
+    try:
+        clients = [mjapi.Client("https://one.example"), mjapi.Client("https://two.example")]
+        async_client = mjapi.AsyncClient("https://three.example")
+        assert len(built) == 1
+        assert _http.tls_context() is built[0]
+        for client in clients:
+            client.close()
+        asyncio.run(async_client.aclose())
+    finally:
+        _http.tls_context.cache_clear()

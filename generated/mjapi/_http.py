@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -231,6 +233,17 @@ class Bounds(NamedTuple):
 
     timeout: float
     max_bytes: int
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS context every client of this process shares (httpx's default settings).
+
+    Building one loads the trust store, tens of milliseconds that a context per client
+    would pay again for every client; an SSLContext is safe to share between clients and
+    threads. It is built on first use, so SSL_CERT_FILE and SSL_CERT_DIR are read then.
+    """
+    return httpx.create_ssl_context()
 
 
 def bounds(timeout: float, max_response_bytes: int) -> Bounds:

@@ -29,6 +29,7 @@ from ._http import (
     pick_profile,
     send,
     send_async,
+    tls_context,
 )
 from .models import Task
 
@@ -195,6 +196,7 @@ class Client(Generic[_ListByConditionT]):
             timeout=timeout,
             follow_redirects=False,
             transport=transport,
+            verify=tls_context(),
         )
 
     def close(self) -> None:
@@ -348,6 +350,7 @@ class AsyncClient(Generic[_ListByConditionT]):
             timeout=timeout,
             follow_redirects=False,
             transport=transport,
+            verify=tls_context(),
         )
 
     async def aclose(self) -> None:

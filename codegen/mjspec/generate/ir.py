@@ -336,6 +336,7 @@ def _imports(
         "pick_profile",
         "send",
         "send_async",
+        "tls_context",
     }
     kinds = {r.kind for r in responses}
     wanted = {

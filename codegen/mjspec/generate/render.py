@@ -45,7 +45,7 @@ DISTRIBUTION_TEMPLATES = {"pyproject.toml.jinja": "pyproject.toml", "README.md.j
 # `_asgi.py`: FastAPI, Starlette with it, and python-multipart for multipart bodies).
 # The root pyproject.toml lists them too, for `pip install .`; a test keeps them in step.
 REQUIRES_PYTHON = ">=3.11"
-CLIENT_REQUIREMENTS = ("anyio>=4", "httpx>=0.27", "msgspec>=0.19")
+CLIENT_REQUIREMENTS = ("anyio>=4", "httpx>=0.28", "msgspec>=0.19")
 SERVER_REQUIREMENTS = ("fastapi>=0.115", "python-multipart>=0.0.18")
 BUILD_REQUIREMENTS = ("hatchling>=1.27",)
 

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import msgspec
 
+from mjapi._http import tls_context
 from mjspec.conform.fields import json_type
 from mjspec.errors import MjspecError
 from mjspec.masking import MASK, Masker
@@ -157,7 +158,7 @@ def _fetch(
 ) -> bytes:
     try:
         with (
-            httpx.Client(timeout=timeout, transport=transport) as client,
+            httpx.Client(timeout=timeout, transport=transport, verify=tls_context()) as client,
             client.stream("POST", url, json={"ids": ids}, headers=headers) as response,
         ):
             declared = response.headers.get("content-length", "")

@@ -30,6 +30,7 @@ from ._http import (
     query,
     send,
     send_async,
+    tls_context,
 )
 from ._http import path_segment as _quote
 from .models import ListOrdersResponse, Order
@@ -98,6 +99,7 @@ class Client:
             timeout=timeout,
             follow_redirects=False,
             transport=transport,
+            verify=tls_context(),
         )
 
     def close(self) -> None:
@@ -214,6 +216,7 @@ class AsyncClient:
             timeout=timeout,
             follow_redirects=False,
             transport=transport,
+            verify=tls_context(),
         )
 
     async def aclose(self) -> None:
