@@ -16,11 +16,10 @@ C# fork's nulls and extra fields (`x-mjspec-served-extra`, plus the keys its fre
 
 from __future__ import annotations
 
-import copy
 import gc
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -29,8 +28,9 @@ import orjson
 
 import mjapi
 from mjapi.models import Button, Task, TaskProperties
-from mjspec.profiles import Profile, load_profiles, served_rules
+from mjspec.profiles import Profile, load_profiles
 from mjspec.serve.refdata import buttons
+from mjspec.serve.standin import serve_task
 from mjspec.spec import default_spec_path
 
 TASKS = 10_000
@@ -124,33 +124,14 @@ _CSHARP_PROPERTIES = {
 }
 
 
-def _served(fields: Mapping[str, Any], schema: Mapping[str, Any], status: Any) -> dict[str, Any]:
-    """`fields` as the profile's `x-mjspec-served` rules serve them (the first that applies)."""
-    served = dict(fields)
-    for name, field_schema in (schema.get("properties") or {}).items():
-        for rule in served_rules(field_schema):
-            if rule.applies(status, served.get(name)):
-                if rule.absent:
-                    served.pop(name, None)
-                else:
-                    served[name] = copy.deepcopy(rule.value)
-                break
-    return served
-
-
 def family_tasks(tasks: list[dict[str, Any]], profile: Profile) -> list[dict[str, Any]]:
-    """The document's tasks as the profile's family answers them."""
-    schemas = profile.document["components"]["schemas"]
-    task_schema, properties_schema = schemas["Task"], schemas["TaskProperties"]
-    extra = task_schema.get("x-mjspec-served-extra") or {}
+    """The document's tasks as the profile's family answers them (its stand-in's rules)."""
+    extra = profile.document["components"]["schemas"]["Task"].get("x-mjspec-served-extra")
     found = []
     for task in tasks:
-        served = _served(task, task_schema, task["status"])
-        if isinstance(served.get("properties"), dict):
-            served["properties"] = _served(served["properties"], properties_schema, task["status"])
-            if extra:
-                served["properties"].update(_CSHARP_PROPERTIES)
-        served.update(copy.deepcopy(extra))
+        served = serve_task(task, profile.document)
+        if extra and isinstance(served.get("properties"), dict):
+            served["properties"].update(_CSHARP_PROPERTIES)
         found.append(served)
     return found
 

@@ -92,9 +92,12 @@ def tool(name: str) -> str:
 def run(command: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run a command, capturing its output; its failure is an InteropError with that output."""
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env, check=False
-    )
+    try:
+        done = subprocess.run(
+            command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise InteropError(f"`{' '.join(command)}` did not finish in {timeout:g} s") from None
     if done.returncode != 0:
         raise InteropError(
             f"`{' '.join(command)}` exited {done.returncode}:\n{done.stdout[-3000:]}"
