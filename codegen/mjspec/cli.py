@@ -32,7 +32,7 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     """The parser; the conformance kit's options are added only when `conform` may run.
 
     Importing the kit (schemathesis, hypothesis, requests) costs more than a cached
@@ -133,7 +133,7 @@ def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     conform = commands.add_parser(
         "conform", help="check a server against the spec (default: the reference server)"
     )
-    if argv is None or "conform" in argv:
+    if "conform" in argv:
         from mjspec.conform.command import add_arguments, run_command
 
         add_arguments(conform)

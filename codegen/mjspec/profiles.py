@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from mjspec.errors import SpecError, SpecProblem
-from mjspec.spec import SAFE_LOADER, check_spec, describe, load_spec, pointer_join
+from mjspec.spec import SAFE_LOADER, check_spec, deref, describe, load_spec, pointer_join
 
 DOC = "doc"
 OPERATION_PATH = "/mj/task/list-by-condition"
@@ -419,17 +419,16 @@ def differences(base: Mapping[str, Any], other: Mapping[str, Any]) -> list[str]:
 
 def answers(document: Mapping[str, Any]) -> dict[str, str]:
     """Each declared answer of the operation but 200: `4XX: application/json SpringError`."""
-    from mjspec.spec import resolve
-
     found = {}
-    for status, response in (operation(document).get("responses") or {}).items():
-        if str(status) == "200" or not isinstance(response, Mapping):
+    for status, declared in (operation(document).get("responses") or {}).items():
+        if str(status) == "200":
             continue
-        if "$ref" in response:
-            try:
-                response = resolve(document, str(response["$ref"]))
-            except KeyError:
-                continue
+        try:
+            response = deref(document, declared)
+        except KeyError:
+            continue
+        if not isinstance(response, Mapping):
+            continue
         content = response.get("content") or {}
         shapes = []
         for media_type, media in content.items():

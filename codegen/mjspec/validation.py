@@ -9,8 +9,9 @@ validator finds problems they are the error, whatever rendering made of the docu
 
 The worker is this module run as `python -m mjspec.validation`: JSON documents in on stdin,
 problems out on stdout. Whenever the worker cannot be used (a document that JSON would
-change, such as a YAML integer key, or a worker that fails to start or answer), the same
-validation runs in this process instead: slower, never different.
+change, such as a YAML integer key, or a worker that fails to start or answer within
+`WORKER_TIMEOUT` seconds), the same validation runs in this process instead: slower,
+never different.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Sequence
+from types import TracebackType
 from typing import Any
 
 from mjspec.errors import SpecProblem
@@ -27,6 +29,9 @@ from mjspec.spec import validator_problems
 
 Document = tuple[str, dict[str, Any]]
 """A document to validate and the label its problems carry."""
+
+WORKER_TIMEOUT = 120.0
+"""Seconds `problems()` waits for the worker before it stops it and validates here."""
 
 
 class Validation:
@@ -73,9 +78,13 @@ class Validation:
 
     def problems(self) -> list[SpecProblem]:
         """The first document's problems that has any (in the order given), or []."""
+        found = None
         if self._thread is not None:
-            self._thread.join()
-        found = self._answer
+            self._thread.join(WORKER_TIMEOUT)
+            if self._thread.is_alive():  # a worker that hangs: stop it, validate here
+                self._stop()
+            else:
+                found = self._answer
         self.answered_by_worker = found is not None
         if found is None:  # no worker, or no usable answer: validate here
             found = [validator_problems(doc, label) for label, doc in self._documents]
@@ -83,10 +92,26 @@ class Validation:
 
     def close(self) -> None:
         """Stop the worker if it is still running (rendering failed or was interrupted)."""
+        self._stop()
+        if self._thread is not None:
+            # bounded: should something still hold the worker's pipes, the daemon
+            # thread is left to end with the process
+            self._thread.join(WORKER_TIMEOUT)
+
+    def _stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
             self._process.kill()
-        if self._thread is not None:
-            self._thread.join()
+
+    def __enter__(self) -> Validation:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def _payload(documents: Sequence[Document]) -> bytes | None:

@@ -23,7 +23,7 @@ from mjspec.errors import SpecError, SpecProblem
 from mjspec.generate.modelgen import ModelIndex
 from mjspec.generate.names import DEFAULT_PACKAGE, pascal, snake
 from mjspec.generate.normalize import SCHEMAS, iter_operations, operation_id
-from mjspec.spec import pointer_join, pointer_parts, resolve
+from mjspec.spec import deref, pointer_join, pointer_parts
 
 JSON_MEDIA = "application/json"
 MULTIPART = "multipart/form-data"
@@ -431,11 +431,7 @@ class _Builder:
             raise SpecError(self.problems)
 
     def deref(self, node: Any) -> Any:
-        seen = 0
-        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and seen < 32:
-            node = resolve(self.doc, node["$ref"])
-            seen += 1
-        return node
+        return deref(self.doc, node)
 
     # -- types --------------------------------------------------------------------------
 
@@ -465,7 +461,8 @@ class _Builder:
         return f"{inner} | None" if nullable and inner != "Any" else inner
 
     def is_array(self, schema: Any) -> bool:
-        declared = self.deref(schema).get("type") if isinstance(self.deref(schema), dict) else None
+        resolved = self.deref(schema)
+        declared = resolved.get("type") if isinstance(resolved, dict) else None
         return declared == "array" or (isinstance(declared, list) and "array" in declared)
 
     # -- parts of an operation ----------------------------------------------------------

@@ -123,13 +123,11 @@ def render_spec(
     from mjspec.validation import Validation
 
     profiles = load_profiles(spec_path, validate=False)
-    validation = Validation(
-        [
-            (profile.source if name == DOC else checked_label(profile.source), profile.document)
-            for name, profile in profiles.items()
-        ]
-    )
-    try:
+    documents = [
+        (profile.source if name == DOC else checked_label(profile.source), profile.document)
+        for name, profile in profiles.items()
+    ]
+    with Validation(documents) as validation:
         try:
             files = render_profiles(
                 profiles, source, package=package, default_profile=default_profile
@@ -140,11 +138,9 @@ def render_spec(
                 raise SpecError(problems) from None
             raise
         problems = validation.problems()
-        if problems:
-            raise SpecError(problems)
-        return files
-    finally:
-        validation.close()
+    if problems:
+        raise SpecError(problems)
+    return files
 
 
 def _profile_input(
@@ -211,17 +207,17 @@ def cached_render(
     if default_profile != DEFAULT_PROFILE:
         options["default_profile"] = default_profile
     directory = cache.cache_dir()
+    if directory is None:
+        return render_spec(spec_path, source, **options)
     try:
-        entry = cache.key(spec_path, source, **options) if directory is not None else None
+        entry = cache.key(spec_path, source, **options)
     except OSError:  # an input cannot be read: the render says which, and how
-        entry = None
-    if directory is not None and entry is not None:
-        kept = cache.load(directory, entry)
-        if kept is not None:
-            return kept
+        return render_spec(spec_path, source, **options)
+    kept = cache.load(directory, entry)
+    if kept is not None:
+        return kept
     files = render_spec(spec_path, source, **options)
-    if directory is not None and entry is not None:
-        cache.store(directory, entry, files)
+    cache.store(directory, entry, files)
     return files
 
 

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from mjspec.generate.ir import Api
 
 PACKAGE = DEFAULT_PACKAGE  # the package generated/ holds; `mjspec generate --package-name`
+# seconds each run of the pinned ruff may take (it takes well under one)
+FORMAT_TIMEOUT = 120.0
 # template -> output file, in the package directory
 TEMPLATES = {
     "__init__.py.jinja": "__init__.py",
@@ -199,13 +201,20 @@ def format_python(files: Mapping[str, str]) -> dict[str, str]:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8", newline="\n")
         for step in steps:
-            result = subprocess.run(
-                [ruff, *step, *sorted(files)],
-                cwd=root,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
+            try:
+                result = subprocess.run(
+                    [ruff, *step, *sorted(files)],
+                    cwd=root,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    timeout=FORMAT_TIMEOUT,
+                )
+            except subprocess.TimeoutExpired:
+                raise GenerateError(
+                    f"the formatter (ruff {step[0]}) did not finish within "
+                    f"{FORMAT_TIMEOUT:g} seconds"
+                ) from None
             if result.returncode != 0:
                 raise GenerateError(
                     f"{' '.join(sorted(files))}: the formatter rejected the generated code "
