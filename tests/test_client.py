@@ -4,54 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import functools
 import ssl
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import msgspec
 import pytest
-import yaml
 
 import mjapi
 from mjapi.models import Task
 from mjspec.serve.refdata import default_tasks
 from mjspec.serve.refserver import RunningServer, serve_in_thread
 from mjspec.spec import default_spec_path, load_spec
-from tests.helpers_client import empty_trust_store  # noqa: F401 (autouse)
-from tests.helpers_http import Answer, Reply, StubServer, stub_server, unreachable_url, wait_until
+from tests import helpers_client
+from tests.helpers_client import (
+    Serve,
+    empty_trust_store,  # noqa: F401 (autouse)
+    spec_example,
+)
+from tests.helpers_http import Reply, stub_server, unreachable_url, wait_until
 from tests.strategies import set_at_path
 
-SPEC = Path(__file__).resolve().parents[1] / "spec" / "openapi.yaml"
 TOKEN = "t0ken-for-tests"
 
+# The shared client fixtures, bound here so that pytest finds them in this module.
+fetch = helpers_client.fetch
+module_stub = helpers_client.module_stub
+serve = helpers_client.serve
+
 Fetch = Callable[..., list[Task]]
-Serve = Callable[[Answer], StubServer]
-
-
-def _fetch_sync(base_url: str, ids: list[str] | None, **options: Any) -> list[Task]:
-    tasks: list[Task]  # the doc client's answer (options may name any profile for mypy)
-    with mjapi.Client(base_url, **options) as client:
-        tasks = client.list_by_condition(ids)
-    return tasks
-
-
-def _fetch_async(base_url: str, ids: list[str] | None, **options: Any) -> list[Task]:
-    async def fetch() -> list[Task]:
-        tasks: list[Task]
-        async with mjapi.AsyncClient(base_url, **options) as client:
-            tasks = await client.list_by_condition(ids)
-        return tasks
-
-    return asyncio.run(fetch())
-
-
-@pytest.fixture(params=["sync", "async"])
-def fetch(request: pytest.FixtureRequest) -> Fetch:
-    """`fetch(base_url, ids, **client_options)`: one call through `Client` or `AsyncClient`."""
-    return _fetch_sync if request.param == "sync" else _fetch_async
 
 
 @pytest.fixture(scope="module")
@@ -61,38 +43,13 @@ def reference() -> Iterator[RunningServer]:
 
 
 @pytest.fixture(scope="module")
-def module_stub() -> Iterator[StubServer]:
-    with stub_server(Reply()) as stub:
-        yield stub
-
-
-@pytest.fixture
-def serve(module_stub: StubServer) -> Serve:
-    """`serve(reply)`: the module's stub server, answering `reply`, no request seen yet."""
-    return module_stub.serve
-
-
-@pytest.fixture(scope="module")
 def reference_tasks() -> dict[str, Task]:
     return {task.id: task for task in default_tasks(load_spec(default_spec_path()))}
 
 
-@functools.cache
-def _parsed_example() -> list[dict[str, Any]]:
-    doc = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
-    response = doc["paths"]["/mj/task/list-by-condition"]["post"]["responses"]["200"]
-    example: list[dict[str, Any]] = response["content"]["application/json"]["example"]
-    return example
-
-
-def _spec_example() -> list[dict[str, Any]]:
-    """The spec's example answer, read once (the file is parsed as YAML, ~0.1 s); a copy."""
-    return copy.deepcopy(_parsed_example())
-
-
 def _tasks_json(count: int) -> list[dict[str, Any]]:
     """`count` valid tasks, ids `t0`, `t1`, ..., each with the example's buttons."""
-    template = _spec_example()[0]
+    template = spec_example()[0]
     tasks = []
     for n in range(count):
         task = copy.deepcopy(template)
@@ -206,7 +163,7 @@ def test_request_is_a_json_post_of_the_ids(
 
 
 def test_spec_example_decodes_field_for_field(fetch: Fetch, serve: Serve) -> None:
-    example = _spec_example()
+    example = spec_example()
     stub = serve(Reply(body=_json(example)))
     tasks = fetch(stub.base_url, ["1730621826053455"])
     assert msgspec.to_builtins(tasks) == example

@@ -7,72 +7,35 @@ shows up as a failing decode.
 
 from __future__ import annotations
 
-import asyncio
 import copy
-import functools
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, get_args
 
 import msgspec
 import pytest
-import yaml
 
 import mjapi
 from mjapi.profiles import midjourney_proxy_csharp, midjourney_proxy_java, new_api
-from tests.helpers_client import empty_trust_store  # noqa: F401 (autouse)
-from tests.helpers_http import Answer, Reply, StubServer, stub_server
+from tests import helpers_client
+from tests.helpers_client import (
+    Fetch,
+    Serve,
+    empty_trust_store,  # noqa: F401 (autouse)
+    spec_example,
+)
+from tests.helpers_http import Reply
 
-SPEC = Path(__file__).resolve().parents[1] / "spec" / "openapi.yaml"
 TOKEN = "t0ken-for-tests"
 PROFILES = ("doc", "midjourney-proxy-csharp", "midjourney-proxy-java", "new-api")
 
-Fetch = Callable[..., list[Any]]
-Serve = Callable[[Answer], StubServer]
-
-
-def _fetch_sync(base_url: str, ids: list[str] | None, **options: Any) -> list[Any]:
-    with mjapi.Client(base_url, **options) as client:
-        return list(client.list_by_condition(ids))
-
-
-def _fetch_async(base_url: str, ids: list[str] | None, **options: Any) -> list[Any]:
-    async def fetch() -> list[Any]:
-        async with mjapi.AsyncClient(base_url, **options) as client:
-            return list(await client.list_by_condition(ids))
-
-    return asyncio.run(fetch())
-
-
-@pytest.fixture(params=["sync", "async"])
-def fetch(request: pytest.FixtureRequest) -> Fetch:
-    """`fetch(base_url, ids, **client_options)`: one call through `Client` or `AsyncClient`."""
-    return _fetch_sync if request.param == "sync" else _fetch_async
-
-
-@pytest.fixture(scope="module")
-def module_stub() -> Iterator[StubServer]:
-    with stub_server(Reply()) as stub:
-        yield stub
-
-
-@pytest.fixture
-def serve(module_stub: StubServer) -> Serve:
-    """`serve(reply)`: the module's stub server, answering `reply`, no request seen yet."""
-    return module_stub.serve
-
-
-@functools.cache
-def _parsed_example() -> dict[str, Any]:
-    doc = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
-    response = doc["paths"]["/mj/task/list-by-condition"]["post"]["responses"]["200"]
-    task: dict[str, Any] = response["content"]["application/json"]["example"][0]
-    return task
+# The shared client fixtures, bound here so that pytest finds them in this module.
+fetch = helpers_client.fetch
+module_stub = helpers_client.module_stub
+serve = helpers_client.serve
 
 
 def _example() -> dict[str, Any]:
     """The document's example task (a SUCCESS with nine buttons); a copy, parsed once."""
-    return copy.deepcopy(_parsed_example())
+    return spec_example()[0]
 
 
 def _new_api_answer() -> list[dict[str, Any]]:
