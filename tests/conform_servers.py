@@ -314,7 +314,7 @@ def serve(
     finally:
         server.shutdown()
         server.server_close()
-        thread.join()
+        thread.join(timeout=30)
 
 
 if __name__ == "__main__":  # pragma: no cover - manual runs and benchmarks

@@ -76,7 +76,7 @@ def _stopping_promptly(
         finally:
             stopped.set()
             if knocker is not None:
-                knocker.join()
+                knocker.join(timeout=30)
 
     return started
 

@@ -189,10 +189,10 @@ def _serve(
         stopping.set()
         with contextlib.suppress(OSError):  # wakes the acceptor now, not at its next tick
             listener.shutdown(socket.SHUT_RDWR)
-        acceptor.join()
+        acceptor.join(timeout=30)
         listener.close()
         for worker in workers:
-            worker.join()
+            worker.join(timeout=30)
 
 
 @dataclass(frozen=True, slots=True)

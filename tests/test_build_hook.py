@@ -163,7 +163,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     finally:
         if mypy.poll() is None:
             mypy.kill()
-            mypy.communicate()
+            mypy.communicate(timeout=30)
 
 
 def _wheel_files(wheel: Path) -> dict[str, bytes]:
@@ -310,6 +310,7 @@ def test_the_cli_output_for_another_package_name_passes_ruff_and_mypy_strict(
         capture_output=True,
         text=True,
         check=False,
+        timeout=60,
     )
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
     assert not (built.cli_output / "pyproject.toml").exists()  # --package-only
@@ -374,6 +375,7 @@ def test_the_hook_is_registered_with_hatchling_and_mjspec_does_not_import_it() -
         capture_output=True,
         text=True,
         check=True,
+        timeout=60,
     )
     assert imports.stdout.strip() == "[]"
 
@@ -404,5 +406,6 @@ def test_the_pre_commit_manifest_offers_the_drift_check() -> None:
         capture_output=True,
         text=True,
         check=False,
+        timeout=60,
     )
     assert validated.returncode == 0, validated.stdout + validated.stderr

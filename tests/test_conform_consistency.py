@@ -245,6 +245,7 @@ def test_the_correct_server_passes_every_profile_with_nothing_to_say(
     reports: dict[str, Report],
 ) -> None:
     report = reports[CORRECT]
+    assert set(report.profiles) == set(PROFILES)  # every profile judged: no empty loop
     for name, result in report.profiles.items():
         assert result.verdict == "pass", (name, [(f.check, f.message) for f in result.failures])
         assert _new(report, name) == []
@@ -255,6 +256,7 @@ def test_the_correct_server_passes_every_profile_with_nothing_to_say(
 def test_batched_copies_of_another_task_fail_naming_task_field_and_both_requests(
     reports: dict[str, Report],
 ) -> None:
+    assert set(reports["batched copy"].profiles) == set(PROFILES)
     for name, result in reports["batched copy"].profiles.items():
         assert result.verdict == "fail"
         findings = [f for f in result.failures if f.check == "batch_consistency"]

@@ -55,7 +55,7 @@ def recorder() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
     finally:
         server.shutdown()
         server.server_close()
-        thread.join()
+        thread.join(timeout=30)
 
 
 def shell(command: str) -> subprocess.CompletedProcess[str]:

@@ -47,6 +47,7 @@ def findings(verdict: AnswerVerdict) -> list[tuple[str, str | None, str]]:
 
 
 def test_every_profile_has_a_fast_path() -> None:
+    assert FAST, "no profile found"
     assert all(fast.available for fast in FAST.values())
 
 

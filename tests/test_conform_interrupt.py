@@ -87,7 +87,7 @@ def test_ctrl_c_ends_the_run_with_130_and_an_interrupted_report(tmp_path: Path) 
         finally:
             if process.poll() is None:
                 process.kill()
-                process.communicate()
+                process.communicate(timeout=30)
     assert process.returncode == 130, (out[-1500:], err)
     # No traceback, but the one Python prints for a Ctrl-C it ignored.
     assert (out + err).count("Traceback") == (1 if _ignored(err) else 0), err

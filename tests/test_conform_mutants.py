@@ -484,6 +484,7 @@ def test_the_correct_server_between_mutants_passes_under_every_profile(
     reports: dict[int, Report],
 ) -> None:
     report = reports[CORRECT]
+    assert set(report.profiles) == set(PROFILES)  # every profile judged: no empty loop
     for name, result in report.profiles.items():
         assert result.verdict == "pass", (name, [(f.check, f.message) for f in result.failures])
         assert result.tasks_checked > 0

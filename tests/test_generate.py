@@ -151,6 +151,7 @@ def test_the_second_golden_passes_ruff() -> None:
         capture_output=True,
         text=True,
         check=False,
+        timeout=60,
     )
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
     assert "All checks passed" in ruff.stdout

@@ -50,6 +50,7 @@ def _generate_in_a_fresh_interpreter(workdir: Path, output: Path, cache_dir: Pat
         capture_output=True,
         text=True,
         check=False,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     return set(json.loads(result.stdout.splitlines()[-1]))

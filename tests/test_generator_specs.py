@@ -294,7 +294,9 @@ def test_the_generated_code_of_every_small_spec_passes_mypy_strict(
     cache = seeded_cache(tmp_path_factory)
     command = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache)]
     command += [argument for name in packages for argument in ("-p", name)]
-    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        command, cwd=tmp_path, capture_output=True, text=True, check=False, timeout=300
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     publish(cache, tmp_path_factory)
     checked = sum(len(list((tmp_path / name).rglob("*.py"))) for name in packages)

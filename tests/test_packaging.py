@@ -218,7 +218,9 @@ def test_the_wheel_works_in_a_fresh_venv_with_its_requirements_only(
     wheel: Path, tmp_path: Path
 ) -> None:
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120
+    )
     python = venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
     purelib = Path(
         subprocess.run(
@@ -226,6 +228,7 @@ def test_the_wheel_works_in_a_fresh_venv_with_its_requirements_only(
             capture_output=True,
             text=True,
             check=True,
+            timeout=60,
         ).stdout.strip()
     )
     with zipfile.ZipFile(wheel) as archive:

@@ -27,6 +27,7 @@ from mjspec.serve.refdata import default_tasks
 from mjspec.serve.refserver import RunningServer, load_tasks, serve_in_thread
 from mjspec.serve.standin import load_profile
 from mjspec.spec import default_spec_path, load_spec
+from tests.helpers_conform import hang_guard
 from tests.helpers_serve import looked_up_once
 from tests.strategies import set_at_path
 
@@ -511,7 +512,8 @@ def test_cli_serve_on_port_0_announces_the_real_port_serves_and_stops_cleanly_on
     try:
         assert process.stdout is not None
         # both lines are read before any request: the access log comes after them
-        banner, ids_line = process.stdout.readline(), process.stdout.readline()
+        with hang_guard(60, "waiting for the banner of mjspec serve"):
+            banner, ids_line = process.stdout.readline(), process.stdout.readline()
         found = re.search(r" on (http://127\.0\.0\.1:(\d+)): ", banner)
         assert found is not None, banner
         url, port = found.group(1), int(found.group(2))

@@ -93,7 +93,9 @@ def test_the_fixture_in_a_pytest_run_that_enables_it(tmp_path: Path) -> None:
     env.pop("PYTEST_XDIST_WORKER", None)
     command = [sys.executable, "-m", "pytest", "-p", "mjspec.pytest_plugin"]
     command += ["-p", "no:cacheprovider", "-q", "test_mine.py"]
-    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
     assert not (tmp_path / ".hypothesis").exists()

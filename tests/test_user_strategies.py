@@ -74,7 +74,9 @@ def test_an_unknown_profile_names_the_choices() -> None:
 
 def test_importing_mjspec_does_not_import_hypothesis() -> None:
     code = "import sys, mjspec, mjspec.testing; print('hypothesis' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
     assert out.stdout.strip() == "False"
 
 
