@@ -3,25 +3,21 @@
 `refused_url` holds a bound socket that does not listen for as long as the block runs, so a
 connection to its port is refused and no other process can take the port in between (a
 port that is found free, closed and then used is a race). `serve_profiles` runs one
-server per profile, given as loaded profiles (loading one by name reads and checks the
-spec and every overlay again), started one after another and stopped all at once.
-`loaded_once` and `looked_up_once` do the same for code that looks profiles up by name.
+server per profile, given as loaded profiles, started one after another and stopped all
+at once.
 """
 
 from __future__ import annotations
 
-import functools
 import socket
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
-from pathlib import Path
-from typing import Any
 
 from mjspec.profiles import Profile
 from mjspec.serve.refserver import RunningServer, serve_in_thread
 
-__all__ = ["loaded_once", "looked_up_once", "refused_url", "serve_profiles"]
+__all__ = ["refused_url", "serve_profiles"]
 
 
 @contextmanager
@@ -51,32 +47,3 @@ def serve_profiles(
                 stops = [pool.submit(m.__exit__, None, None, None) for m in managers]
             for stop in stops:
                 stop.result()
-
-
-def loaded_once(
-    load_profiles: Callable[..., dict[str, Profile]],
-) -> Callable[..., dict[str, Profile]]:
-    """`load_profiles` (`mjspec.profiles`) that reads and checks each spec's profiles once;
-    a call with options other than the spec's path is passed through."""
-    kept: dict[Path, dict[str, Profile]] = {}
-
-    def cached(spec_path: Path, *args: Any, **kwargs: Any) -> dict[str, Profile]:
-        if args or kwargs:
-            return load_profiles(spec_path, *args, **kwargs)
-        if spec_path not in kept:
-            kept[spec_path] = load_profiles(spec_path)
-        return kept[spec_path]
-
-    return cached
-
-
-def looked_up_once(
-    load_profile: Callable[[str, Path | None], Profile],
-) -> Callable[[str, Path | None], Profile]:
-    """`load_profile` (`mjspec.serve.standin`) that reads and checks each (name, spec) once."""
-
-    @functools.cache
-    def cached(name: str, spec_path: Path | None = None) -> Profile:
-        return load_profile(name, spec_path)
-
-    return cached

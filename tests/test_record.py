@@ -18,12 +18,11 @@ import pytest
 
 from mjspec.cli import main
 from mjspec.profiles import load_profiles
-from mjspec.serve import standin
 from mjspec.serve.record import RecordError, record
 from mjspec.serve.refserver import RunningServer, serve_in_thread
 from mjspec.spec import default_spec_path
 from tests.helpers_http import Reply, StubServer, stub_server
-from tests.helpers_serve import loaded_once, refused_url, serve_profiles
+from tests.helpers_serve import refused_url, serve_profiles
 
 PATH = "/mj/task/list-by-condition"
 TOKEN = "record-s3cret-token"
@@ -33,15 +32,6 @@ ODD_TASK = (
     b'{"status":"SUCCESS","id":"42","extra":{"nested":[1,null,"x"]},"promptEn":null,'
     b'"big":123456789012345678901234567890,"ratio":0.1,"prompt":"\xe7\x8c\xab"}'
 )
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _profiles_checked_once() -> Iterator[None]:
-    """`record` looks its profile up by name, which reads and checks the spec and every
-    overlay each time; here they are read and checked once for the module."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(standin, "load_profiles", loaded_once(load_profiles))
-        yield
 
 
 @pytest.fixture(scope="module")

@@ -22,13 +22,10 @@ from hypothesis import strategies as st
 from mjapi.models import Task
 from mjspec.cli import main
 from mjspec.errors import UsageError
-from mjspec.serve import refserver
 from mjspec.serve.refdata import default_tasks
 from mjspec.serve.refserver import RunningServer, load_tasks, serve_in_thread
-from mjspec.serve.standin import load_profile
 from mjspec.spec import default_spec_path, load_spec
 from tests.helpers_conform import hang_guard
-from tests.helpers_serve import looked_up_once
 from tests.strategies import set_at_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,17 +40,8 @@ STORE: dict[str, Any] = {
 KNOWN = sorted(STORE)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _profiles_checked_once() -> Iterator[None]:
-    """The server looks its profile up by name (`mjspec serve` and every server here),
-    which reads and checks the spec each time; here it is read and checked once."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(refserver, "load_profile", looked_up_once(load_profile))
-        yield
-
-
 @pytest.fixture(scope="module")
-def server(_profiles_checked_once: None) -> Iterator[RunningServer]:
+def server() -> Iterator[RunningServer]:
     with serve_in_thread(token=TOKEN) as running:
         yield running
 

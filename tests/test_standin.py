@@ -504,3 +504,27 @@ def test_cli_refuses_a_new_api_file_under_doc_in_one_line(
     assert "field `buttons`: is null" in err
     assert err.count("\n") == 1
     assert "Traceback" not in err
+
+
+def test_a_profile_looked_up_by_name_is_read_once_and_again_when_its_files_change(
+    tmp_path: Path,
+) -> None:
+    from mjspec.serve.standin import load_profile
+
+    spec = tmp_path / "openapi.yaml"
+    checkout = default_spec_path()
+    spec.write_bytes(checkout.read_bytes())
+    (tmp_path / "profiles").mkdir()
+    overlay = tmp_path / "profiles" / "new-api.yaml"
+    overlay.write_bytes((checkout.parent / "profiles" / "new-api.yaml").read_bytes())
+    # another overlay, broken: looking up new-api reads new-api's overlay only
+    (tmp_path / "profiles" / "broken.yaml").write_text("overlay: [", encoding="utf-8")
+    first = load_profile("new-api", spec)
+    assert first.name == "new-api"
+    assert load_profile("new-api", spec) is first
+    overlay.write_bytes(overlay.read_bytes() + b"\n# changed\n")
+    again = load_profile("new-api", spec)
+    assert again is not first
+    assert again.document == first.document
+    with pytest.raises(UsageError, match="choose one of: doc, broken, new-api"):
+        load_profile("nope", spec)

@@ -294,6 +294,19 @@ def load_profiles(
     return profiles
 
 
+def read_profile(spec_path: Path, name: str) -> Profile:
+    """One profile of the spec: `doc`, or the named overlay applied and checked.
+
+    Reads the spec and that one overlay only (`load_profiles` reads them all); a
+    KeyError when no overlay of that name is next to the spec.
+    """
+    document = load_spec(spec_path)
+    if name == DOC:
+        return doc_profile(document, spec_path.as_posix())
+    path = overlay_files(spec_path)[name]
+    return build_profile(name, document, _read_overlay(path), path.as_posix())
+
+
 def packaged_spec_path() -> Path:
     """The spec the generated package carries (`mjapi/openapi.json`, its overlays beside it).
 

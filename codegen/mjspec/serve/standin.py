@@ -15,6 +15,7 @@ one line per problem: `task '1730621826053455' (item 3), field `buttons[3].style
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,27 +26,47 @@ from mjspec.errors import UsageError
 from mjspec.profiles import (
     DOC,
     Profile,
-    doc_profile,
-    load_profiles,
+    overlay_files,
     packaged_spec_path,
-    profile_names,
+    read_profile,
     served_rules,
 )
 from mjspec.serve.refdata import task_dicts
-from mjspec.spec import deref, load_spec
+from mjspec.spec import deref
 
 _MAX_DEPTH = 16
 
 
 def load_profile(name: str = DOC, spec_path: Path | None = None) -> Profile:
-    """One profile by name (`doc` without reading any overlay); a UsageError names the choices."""
+    """One profile by name (`doc` without reading any overlay); a UsageError names the choices.
+
+    Kept for the process while its files are unchanged: the servers and `record` look their
+    profile up by name, and reading and checking the spec costs a tenth of a second or more.
+    """
     path = packaged_spec_path() if spec_path is None else spec_path
-    if name == DOC:
-        return doc_profile(load_spec(path), path.as_posix())
-    names = profile_names(path)
-    if name not in names:
-        raise UsageError(f"unknown profile {name!r}; choose one of: {', '.join(names)}")
-    return load_profiles(path)[name]
+    files = [path]
+    if name != DOC:
+        overlays = overlay_files(path)
+        if name not in overlays:
+            names = [DOC, *overlays]
+            raise UsageError(f"unknown profile {name!r}; choose one of: {', '.join(names)}")
+        files.append(overlays[name])
+    return _read_profile(path, name, tuple(_signature(f) for f in files))
+
+
+def _signature(path: Path) -> tuple[int, int] | None:
+    """What tells a changed file from the one read before (None: it cannot be read)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _read_profile(path: Path, name: str, signatures: tuple[object, ...]) -> Profile:
+    # `signatures` only keys the cache: a changed spec or overlay is read again
+    return read_profile(path, name)
 
 
 def served_tasks(profile: Profile) -> list[dict[str, Any]]:
