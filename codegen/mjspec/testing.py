@@ -40,8 +40,8 @@ def mjspec_conform(
     bounds the generated requests. Raises `mjspec.conform.ConformError` when
     the run cannot start (a spec that cannot be used, an unknown profile, a bad URL).
     """
-    from mjspec.conform import command
-    from mjspec.conform.engine import DEFAULT_MAX_EXAMPLES, ConformError, Settings, run
+    from mjspec.conform.command import conform
+    from mjspec.conform.engine import DEFAULT_MAX_EXAMPLES, ConformError
     from mjspec.urls import base_url_problem
 
     if isinstance(task_ids, str):
@@ -57,27 +57,12 @@ def mjspec_conform(
         problem = base_url_problem(base_url)
         if problem:
             raise ConformError(problem)
-
-    examples = max_examples
-
-    def check(url: str, known: list[str], key: str | None) -> Report:
-        settings = Settings(
-            spec=contract.spec,
-            base_url=url,
-            task_ids=tuple(dict.fromkeys(known)),
-            token=key,
-            auth_header=auth_header,
-            profiles=tuple(contract.profiles),
-            max_examples=examples,
-            seed=seed,
-            spec_sha256=contract.sha256,
-        )
-        return run(settings)
-
-    with command._hypothesis_home_outside_the_working_directory():
-        contract = command._load_profiles(None, profile)
-        if base_url is not None:
-            return check(base_url, ids, token)
-        name = contract.profiles[0].name
-        with command._embedded_server(token, name) as (url, embedded, embedded_token):
-            return check(url, [*embedded, *ids], token or embedded_token)
+    return conform(
+        base_url=base_url,
+        task_ids=ids,
+        profile=profile,
+        token=token,
+        auth_header=auth_header,
+        max_examples=max_examples,
+        seed=seed,
+    )

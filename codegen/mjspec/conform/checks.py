@@ -280,15 +280,9 @@ def check_ok_answer(
     for a valid request.
     """
     verdict = AnswerVerdict()
-    if not is_json_media_type(content_type):
-        verdict.problems.append(
-            Problem(
-                check=CONTENT_TYPE,
-                key=str(content_type),
-                message=f"a 200 answer has Content-Type {content_type or '(none)'!r}, "
-                "documented: application/json",
-            )
-        )
+    problem = _content_type_problem(content_type)
+    if problem is not None:
+        verdict.problems.append(problem)
     if isinstance(body, dict) and any(_matches(body, schema) for schema in error_schemas):
         verdict.error_answer = True
         if requested is not None:

@@ -10,7 +10,7 @@ import importlib
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from mjspec.conform.engine import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REQUEST_TIMEOUT,
     ConformError,
+    Progress,
     Settings,
     run,
 )
@@ -147,13 +148,15 @@ def _interrupted(message: str) -> int:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class _Contract:
+class Contract:
+    """The spec, the profiles judged under it (checked) and the spec file's sha256."""
+
     spec: dict[str, Any]
     profiles: list[Profile]
     sha256: str
 
 
-def _load_profiles(path: Path | None, wanted: str) -> _Contract:
+def load_contract(path: Path | None, wanted: str) -> Contract:
     """The spec and the profiles to judge under (`all`: every profile, doc first), checked."""
     from mjspec.errors import SpecError, UsageError
     from mjspec.profiles import DOC, doc_profile, load_profiles, packaged_spec_path, select
@@ -185,7 +188,7 @@ def _load_profiles(path: Path | None, wanted: str) -> _Contract:
         except SpecShapeError as exc:
             raise ConformError(f"{profile.source}: {exc}") from None
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return _Contract(spec=spec, profiles=chosen, sha256=digest)
+    return Contract(spec=spec, profiles=chosen, sha256=digest)
 
 
 def _checked(document: dict[str, Any], source: str) -> list[SpecProblem]:
@@ -214,9 +217,7 @@ def _checked(document: dict[str, Any], source: str) -> list[SpecProblem]:
 
 
 @contextlib.contextmanager
-def _embedded_server(
-    token: str | None, profile: str
-) -> Iterator[tuple[str, list[str], str | None]]:
+def embedded_server(token: str | None, profile: str) -> Iterator[tuple[str, list[str], str | None]]:
     """The reference server on a free port: (base_url, its task ids, its token or None)."""
     try:
         refserver = importlib.import_module("mjspec.serve.refserver")
@@ -229,40 +230,59 @@ def _embedded_server(
         yield server.base_url, list(server.task_ids), getattr(server, "token", None)
 
 
-def _check(
-    args: argparse.Namespace,
-    contract: _Contract,
-    base_url: str,
-    task_ids: list[str],
-    token: str | None,
-) -> int:
-    from mjspec.conform import output
+def conform(
+    *,
+    base_url: str | None,
+    task_ids: Sequence[str] = (),
+    profile: str = "doc",
+    spec: Path | None = None,
+    token: str | None = None,
+    auth_header: str | None = None,
+    max_examples: int = DEFAULT_MAX_EXAMPLES,
+    seed: int | None = None,
+    strict: bool = False,
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    progress: Callable[[], Progress] | None = None,
+) -> Report:
+    """One conformance run, as `mjspec conform` and `mjspec.testing` make it.
 
-    settings = Settings(
-        spec=contract.spec,
-        base_url=base_url,
-        task_ids=tuple(dict.fromkeys(task_ids)),
-        token=token,
-        auth_header=args.auth_header,
-        profiles=tuple(contract.profiles),
-        max_examples=args.max_examples,
-        seed=args.seed,
-        strict=args.strict,
-        request_timeout=args.request_timeout,
-        max_response_bytes=args.max_response_bytes,
-        spec_sha256=contract.sha256,
-    )
-    progress = output.ConsoleProgress()
-    try:
-        result = run(settings, progress=progress)
-    finally:
-        progress.stop()
-    # A second Ctrl-C must not cut the reports short.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        return _report(args, result)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    Loads the contract (`spec`, None: the packaged one) for `profile`, then checks
+    `base_url`, or with None the first profile's embedded stand-in (which enforces
+    `token`), with Hypothesis's home outside the working directory for the run.
+    `progress` makes the progress display once the contract is loaded. Raises
+    `ConformError` when the run cannot start.
+    """
+    with hypothesis_home_outside_the_working_directory():
+        contract = load_contract(spec, profile)
+
+        def check(url: str, known: Sequence[str], key: str | None) -> Report:
+            settings = Settings(
+                spec=contract.spec,
+                base_url=url,
+                task_ids=tuple(dict.fromkeys(known)),
+                token=key,
+                auth_header=auth_header,
+                profiles=tuple(contract.profiles),
+                max_examples=max_examples,
+                seed=seed,
+                strict=strict,
+                request_timeout=request_timeout,
+                max_response_bytes=max_response_bytes,
+                spec_sha256=contract.sha256,
+            )
+            display = progress() if progress is not None else None
+            try:
+                return run(settings, progress=display)
+            finally:
+                if display is not None:
+                    display.stop()
+
+        if base_url is not None:
+            return check(base_url, task_ids, token)
+        name = contract.profiles[0].name
+        with embedded_server(token, name) as (url, embedded, embedded_token):
+            return check(url, [*embedded, *task_ids], token or embedded_token)
 
 
 def _report(args: argparse.Namespace, result: Report) -> int:
@@ -302,7 +322,7 @@ def _unwritable(path: Path | None) -> str:
 
 
 @contextlib.contextmanager
-def _hypothesis_home_outside_the_working_directory() -> Iterator[None]:
+def hypothesis_home_outside_the_working_directory() -> Iterator[None]:
     """Hypothesis caches in `./.hypothesis`; a command must not litter the user's directory.
 
     The previous home is restored afterwards, so a caller's own Hypothesis (a test suite
@@ -348,19 +368,32 @@ def _run_command(args: argparse.Namespace) -> int:
         if problem:
             return _error(f"{option} {path}: {problem}")
     try:
-        with _hypothesis_home_outside_the_working_directory():
-            return _judge(args, token)
+        return _judge(args, token)
     except ConformError as exc:
         return _error(str(exc))
 
 
 def _judge(args: argparse.Namespace, token: str | None) -> int:
-    """Load the contract, then check `--base-url` or the first profile's embedded stand-in."""
-    contract = _load_profiles(args.spec, args.profile)
-    if args.base_url is not None:
-        return _check(args, contract, args.base_url, args.task_ids, token)
-    # The embedded server is the first profile's stand-in; it enforces the token.
-    name = contract.profiles[0].name
-    with _embedded_server(token, name) as (base_url, ids, embedded_token):
-        task_ids = [*ids, *args.task_ids]
-        return _check(args, contract, base_url, task_ids, token or embedded_token)
+    """Check `--base-url` or the first profile's embedded stand-in, then write the reports."""
+    from mjspec.conform import output
+
+    result = conform(
+        base_url=args.base_url,
+        task_ids=args.task_ids,
+        profile=args.profile,
+        spec=args.spec,
+        token=token,
+        auth_header=args.auth_header,
+        max_examples=args.max_examples,
+        seed=args.seed,
+        strict=args.strict,
+        request_timeout=args.request_timeout,
+        max_response_bytes=args.max_response_bytes,
+        progress=output.ConsoleProgress,
+    )
+    # A second Ctrl-C must not cut the reports short.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return _report(args, result)
+    finally:
+        signal.signal(signal.SIGINT, previous)

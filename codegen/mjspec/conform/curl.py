@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 
 TOKEN_VARIABLE = "$MJSPEC_TOKEN"
 _KEPT_HEADERS = ("content-type",)
-_SAFE = frozenset(range(0x20, 0x7F)) | {0x0A, 0x09}
+_PRINTABLE_ASCII = frozenset(range(0x20, 0x7F))
 
 
 def _quote(text: str) -> str:
@@ -40,7 +40,7 @@ def _printf_format(body: bytes) -> str:
             parts.append("\\\\")
         elif byte == ord("%"):
             parts.append("%%")
-        elif byte in _SAFE and byte != 0x0A and byte != 0x09:
+        elif byte in _PRINTABLE_ASCII:
             parts.append(chr(byte))
         else:
             parts.append(f"\\{byte:03o}")

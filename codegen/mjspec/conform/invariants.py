@@ -22,8 +22,6 @@ from typing import Any
 TERMINAL = ("SUCCESS", "FAILURE")
 """Statuses a task never leaves: its every field is settled (`consistency.py`)."""
 
-_ABSENT = object()
-
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Invariant:
@@ -48,7 +46,7 @@ class Broken:
 
 
 def _text(task: Mapping[str, Any], name: str) -> str | None:
-    value = task.get(name, _ABSENT)
+    value = task.get(name)
     return value if isinstance(value, str) else None
 
 
