@@ -34,6 +34,9 @@ WORKER_TIMEOUT = 120.0
 """Seconds `problems()` waits for the worker before it stops it and validates here."""
 
 
+_AFTER_KILL = 5.0  # seconds close() waits for the exchange once the worker is stopped
+
+
 class Validation:
     """openapi-spec-validator over `documents`, started on construction.
 
@@ -94,9 +97,9 @@ class Validation:
         """Stop the worker if it is still running (rendering failed or was interrupted)."""
         self._stop()
         if self._thread is not None:
-            # bounded: should something still hold the worker's pipes, the daemon
-            # thread is left to end with the process
-            self._thread.join(WORKER_TIMEOUT)
+            # a killed worker's pipes close at once; should something still hold them,
+            # the daemon thread is left to end with the process
+            self._thread.join(_AFTER_KILL)
 
     def _stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
