@@ -35,12 +35,13 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -116,8 +117,7 @@ def mjspec_serve() -> Iterator[Server]:
     )
     try:
         assert process.stdout is not None
-        banner = process.stdout.readline()
-        ids_line = process.stdout.readline()
+        banner, ids_line = _first_lines(process.stdout, 2, STARTUP_TIMEOUT)
         found = re.search(r"on (http://127\.0\.0\.1:\d+)", banner)
         if found is None:
             raise InteropError(f"mjspec serve did not start: {banner!r}")
@@ -125,9 +125,29 @@ def mjspec_serve() -> Iterator[Server]:
         yield Server(base_url=found.group(1), task_ids=ids[:2])
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+STARTUP_TIMEOUT = 60.0
+
+
+def _first_lines(stream: IO[str], count: int, timeout: float) -> list[str]:
+    """The first `count` lines of a process's output ('' past its end), within `timeout`."""
+    lines: list[str] = []
+    reader = threading.Thread(
+        target=lambda: lines.extend(stream.readline() for _ in range(count)), daemon=True
+    )
+    reader.start()
+    reader.join(timeout)
+    if reader.is_alive():
+        raise InteropError(f"mjspec serve printed no banner within {timeout:.0f} s")
+    return lines
 
 
 def post(url: str, body: bytes, content_type: str) -> tuple[int, bytes, str]:
