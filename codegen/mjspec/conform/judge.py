@@ -21,6 +21,7 @@ does not (then a 4xx is the expected answer, and which tasks came back is not ju
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -292,7 +293,9 @@ class ProfileJudge:
             found = self._validate(exchange, negative=True)
         else:
             # The same answer gets the same verdict: servers repeat answers (`[]`, a task).
-            memo = (status, exchange.content_type, exchange.content)
+            # Keyed on a digest: the memo outlives the answers and must not keep their bodies.
+            digest = hashlib.blake2b(exchange.content, digest_size=16).digest()
+            memo = (status, exchange.content_type, digest)
             cached = self._memo.get(memo)
             if cached is None:
                 cached = self._memo[memo] = self._validate(exchange, negative=False)
