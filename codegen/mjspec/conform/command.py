@@ -71,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--profile",
-        default="doc",
+        default=None,
         metavar="NAME|all",
         help="judge against this implementation profile (doc, new-api, midjourney-proxy-java, "
         "midjourney-proxy-csharp), or all of them from one set of requests: a compatibility "
@@ -133,6 +133,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="the OpenAPI document, its profiles in profiles/ beside it (default: the copy "
         "shipped with mjapi, whatever the working directory)",
+    )
+    parser.add_argument(
+        "--fleet",
+        type=Path,
+        default=None,
+        metavar="FILE.toml",
+        help="check every [[server]] of this file (name, base_url, profile, token_env, "
+        "task_ids, auth_header) and report one matrix of servers against profiles; "
+        "instead of --base-url, --task-id, --token, --profile and --auth-header",
+    )
+    parser.add_argument(
+        "--fleet-concurrency",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="with --fleet: how many servers are checked at once (default 8)",
     )
 
 
@@ -350,6 +366,12 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _run_command(args: argparse.Namespace) -> int:
+    if args.fleet is not None:
+        from mjspec.conform.fleet_command import run_fleet_command
+
+        return run_fleet_command(args)
+    if args.fleet_concurrency is not None:
+        return _error("--fleet-concurrency needs --fleet")
     if args.base_url is not None:
         problem = base_url_problem(args.base_url)
         if problem:
@@ -380,7 +402,7 @@ def _judge(args: argparse.Namespace, token: str | None) -> int:
     result = conform(
         base_url=args.base_url,
         task_ids=args.task_ids,
-        profile=args.profile,
+        profile=args.profile or "doc",
         spec=args.spec,
         token=token,
         auth_header=args.auth_header,

@@ -1,0 +1,400 @@
+"""`mjspec conform --fleet FILE.toml`: many servers, one contract, one matrix.
+
+The fleet file lists servers (`[[server]]` tables: `name`, `base_url`, and optionally
+`profile`, `token_env`, `task_ids`, `auth_header`); `load_fleet` checks all of it and
+says what is wrong as one line naming the place (`fleet.toml: server[2].profile: ...`,
+servers counted from 1 in file order). `tokens` reads each server's token from its
+named environment variable, before any request.
+
+`run_fleet` loads nothing: it is given the contract (loaded once, with every profile)
+and checks each server on a pool of threads, each run judged under every profile (the
+matrix is servers x profiles) with the server's declared profile first (its way of
+sending the token, and its verdict). Threads, not processes: Hypothesis (>= 6.136) runs
+tests from several threads at once, the runs mostly wait on their servers, and threads
+share the imports, the contract and Hypothesis's and schemathesis's caches (see
+`benchmarks/bench_fleet.py` for the figures). A server that cannot be reached, or whose
+run cannot start, is an inconclusive row with the reason; it does not stop the fleet.
+`stop()` (Ctrl-C) ends every run at its next case; each report says it was interrupted.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import re
+import signal
+import threading
+import time
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mjspec.conform.curl import TOKEN_VARIABLE
+from mjspec.conform.engine import (
+    DEFAULT_MAX_EXAMPLES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_TIMEOUT,
+    Settings,
+    run,
+)
+from mjspec.conform.report import EXIT_CODES, Finding, Report, Verdict
+from mjspec.errors import ConformError, UsageError
+from mjspec.urls import base_url_problem
+
+if TYPE_CHECKING:
+    from mjspec.conform.command import Contract
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "Fleet",
+    "FleetOptions",
+    "FleetServer",
+    "Outcome",
+    "load_fleet",
+    "run_fleet",
+    "tokens",
+]
+
+DEFAULT_CONCURRENCY = 8
+KEYS = ("name", "base_url", "profile", "token_env", "task_ids", "auth_header")
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_HEADER = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP token (RFC 9110)
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class FleetServer:
+    """One `[[server]]` of the fleet file, checked."""
+
+    name: str
+    base_url: str
+    profile: str = "doc"
+    token_env: str | None = None
+    task_ids: tuple[str, ...] = ()
+    auth_header: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class FleetOptions:
+    """What every run of the fleet shares (the command's options)."""
+
+    concurrency: int = DEFAULT_CONCURRENCY
+    max_examples: int = DEFAULT_MAX_EXAMPLES
+    seed: int | None = None
+    strict: bool = False
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+
+
+@dataclasses.dataclass(slots=True, kw_only=True)
+class Outcome:
+    """One server's run: its report, or why there is none (unreachable, not started)."""
+
+    server: FleetServer
+    report: Report | None = None
+    error: str | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        """The verdict under the server's declared profile."""
+        if self.report is None:
+            return "inconclusive"
+        return self.report.profiles[self.server.profile].verdict
+
+    @property
+    def reason(self) -> str:
+        if self.report is None:
+            return self.error or "not checked"
+        return self.report.profiles[self.server.profile].reason
+
+    @property
+    def failures(self) -> list[Finding]:
+        if self.report is None:
+            return []
+        return self.report.profiles[self.server.profile].failures
+
+
+@dataclasses.dataclass(slots=True, kw_only=True)
+class Fleet:
+    """Every server's outcome, in file order, and the profiles judged (columns)."""
+
+    outcomes: list[Outcome]
+    profiles: list[str]
+    duration: float
+    interrupted: bool = False
+    spec_sha256: str | None = None
+    seed: int | None = None
+    strict: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        """1 when any server fails its declared profile, else 2 when any is inconclusive
+        (unreachable, refused, interrupted), else 0."""
+        verdicts = {outcome.verdict for outcome in self.outcomes}
+        for verdict in ("fail", "inconclusive"):
+            if verdict in verdicts:
+                return EXIT_CODES[verdict]
+        return 0
+
+
+# -- the fleet file ---------------------------------------------------------------------
+
+
+def load_fleet(path: Path, known_profiles: Sequence[str]) -> list[FleetServer]:
+    """The servers of a fleet file; UsageError as one line naming the file and the place."""
+    where = path.as_posix()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{where}: no such fleet file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{where}: cannot read the fleet file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{where}: not TOML: {exc}") from None
+    unknown = sorted(set(data) - {"server"})
+    if unknown:
+        raise UsageError(
+            f"{where}: unknown key {unknown[0]!r} at the top level (a fleet file holds "
+            "[[server]] tables only)"
+        )
+    tables = data.get("server")
+    if not isinstance(tables, list) or not tables:
+        raise UsageError(f"{where}: no [[server]] table; each server is one [[server]] table")
+    servers: list[FleetServer] = []
+    names: dict[str, int] = {}
+    for index, table in enumerate(tables, 1):
+        place = f"{where}: server[{index}]"
+        if not isinstance(table, dict):
+            raise UsageError(f"{place}: must be a table ([[server]]), not {_kind(table)}")
+        server = _server(table, place, known_profiles)
+        if server.name in names:
+            raise UsageError(
+                f"{place}.name: {server.name!r} is already the name of server[{names[server.name]}]"
+            )
+        names[server.name] = index
+        servers.append(server)
+    return servers
+
+
+def _kind(value: Any) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    names.update({list: "an array", dict: "a table"})
+    return names.get(type(value), type(value).__name__)
+
+
+def _text(table: Mapping[str, Any], key: str, place: str, *, required: bool) -> str | None:
+    value = table.get(key)
+    if value is None:
+        if required:
+            raise UsageError(f"{place}: missing {key!r} (every server needs name and base_url)")
+        return None
+    if not isinstance(value, str):
+        raise UsageError(f"{place}.{key}: must be a string, not {_kind(value)}")
+    if not value.strip() or not value.isprintable():
+        raise UsageError(f"{place}.{key}: must be non-empty text on one line")
+    return value
+
+
+def _server(table: Mapping[str, Any], place: str, known_profiles: Sequence[str]) -> FleetServer:
+    unknown = [key for key in table if key not in KEYS]
+    if unknown:
+        raise UsageError(f"{place}: unknown key {unknown[0]!r} (known: {', '.join(KEYS)})")
+    name = _text(table, "name", place, required=True)
+    base_url = _text(table, "base_url", place, required=True)
+    assert name is not None and base_url is not None
+    problem = base_url_problem(base_url)
+    if problem:
+        raise UsageError(f"{place}.base_url: {problem.removeprefix('--base-url ')}")
+    profile = _text(table, "profile", place, required=False) or "doc"
+    if profile not in known_profiles:
+        raise UsageError(
+            f"{place}.profile: unknown profile {profile!r}; choose one of: "
+            + ", ".join(known_profiles)
+        )
+    token_env = _text(table, "token_env", place, required=False)
+    if token_env is not None and not _VARIABLE.match(token_env):
+        raise UsageError(
+            f"{place}.token_env: {token_env!r} is not an environment variable's name "
+            "(letters, digits and _)"
+        )
+    auth_header = _text(table, "auth_header", place, required=False)
+    if auth_header is not None:
+        if not _HEADER.match(auth_header):
+            raise UsageError(f"{place}.auth_header: {auth_header!r} is not an HTTP header name")
+        if token_env is None:
+            raise UsageError(f"{place}.auth_header: needs token_env (the token it carries)")
+    ids = table.get("task_ids", [])
+    if not isinstance(ids, list):
+        raise UsageError(f"{place}.task_ids: must be an array of strings, not {_kind(ids)}")
+    for position, task_id in enumerate(ids):
+        if not isinstance(task_id, str) or not task_id:
+            raise UsageError(
+                f"{place}.task_ids[{position}]: must be a non-empty string, not {_kind(task_id)}"
+            )
+    return FleetServer(
+        name=name,
+        base_url=base_url,
+        profile=profile,
+        token_env=token_env,
+        task_ids=tuple(dict.fromkeys(ids)),
+        auth_header=auth_header,
+    )
+
+
+def tokens(
+    servers: Sequence[FleetServer], environ: Mapping[str, str], source: str
+) -> dict[str, str | None]:
+    """Each server's token, by name, from its `token_env`; UsageError when one is unset."""
+    found: dict[str, str | None] = {}
+    missing: list[str] = []
+    for index, server in enumerate(servers, 1):
+        if server.token_env is None:
+            found[server.name] = None
+            continue
+        value = environ.get(server.token_env) or None
+        if value is None:
+            missing.append(
+                f"{source}: server[{index}] ({server.name!r}): the environment variable "
+                f"{server.token_env} named by token_env is not set or empty"
+            )
+        found[server.name] = value
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise UsageError(missing[0] + more)
+    return found
+
+
+# -- running ----------------------------------------------------------------------------
+
+
+class _Stopper:
+    """The progress of one run (`engine.Progress`): raises KeyboardInterrupt at the next
+    case once the fleet is stopped, which the engine turns into an interrupted report."""
+
+    def __init__(self, stopped: threading.Event) -> None:
+        self._stopped = stopped
+
+    def start(self, phase: str, total: int | None) -> None:
+        self.advance()
+
+    def advance(self) -> None:
+        if self._stopped.is_set():
+            raise KeyboardInterrupt
+
+    def stop(self) -> None:
+        pass
+
+
+def _reproductions(report: Report, variable: str) -> None:
+    """Curl lines read the server's own variable (`$UPSTREAM_A_TOKEN`), not MJSPEC_TOKEN."""
+    for result in report.profiles.values():
+        for finding in (*result.failures, *result.warnings):
+            if finding.reproduce:
+                finding.reproduce = finding.reproduce.replace(TOKEN_VARIABLE, f"${variable}")
+
+
+def check_server(
+    server: FleetServer,
+    token: str | None,
+    contract: Contract,
+    options: FleetOptions,
+    stopped: threading.Event,
+) -> Outcome:
+    """One server's run, judged under every profile of `contract`, its own first."""
+    if stopped.is_set():
+        return Outcome(server=server, error="not checked: the fleet was interrupted")
+    declared = [p for p in contract.profiles if p.name == server.profile]
+    others = [p for p in contract.profiles if p.name != server.profile]
+    settings = Settings(
+        spec=contract.spec,
+        base_url=server.base_url,
+        task_ids=server.task_ids,
+        token=token,
+        auth_header=server.auth_header,
+        profiles=(*declared, *others),
+        max_examples=options.max_examples,
+        seed=options.seed,
+        strict=options.strict,
+        request_timeout=options.request_timeout,
+        max_response_bytes=options.max_response_bytes,
+        spec_sha256=contract.sha256,
+    )
+    try:
+        report = run(settings, progress=_Stopper(stopped))
+    except ConformError as exc:
+        return Outcome(server=server, error=str(exc))
+    if server.token_env is not None and server.token_env != TOKEN_VARIABLE[1:]:
+        _reproductions(report, server.token_env)
+    return Outcome(server=server, report=report)
+
+
+Done = Callable[[Outcome, int, int], None]
+"""Called in the calling thread as each server's run ends: (outcome, done, total)."""
+
+
+def run_fleet(
+    servers: Sequence[FleetServer],
+    keys: Mapping[str, str | None],
+    contract: Contract,
+    options: FleetOptions,
+    *,
+    done: Done | None = None,
+    stopped: threading.Event | None = None,
+) -> Fleet:
+    """Check every server, `options.concurrency` at a time; Ctrl-C stops them all.
+
+    On KeyboardInterrupt (in the calling thread) every run ends at its next case, the
+    servers not yet started are not checked, and the fleet is returned interrupted.
+    """
+    started = time.perf_counter()
+    stopped = stopped or threading.Event()
+    interrupted = False
+    outcomes: dict[str, Outcome] = {}
+    pool = concurrent.futures.ThreadPoolExecutor(
+        max_workers=min(options.concurrency, len(servers)), thread_name_prefix="mjspec-fleet"
+    )
+    try:
+        futures = {
+            pool.submit(check_server, s, keys.get(s.name), contract, options, stopped): s
+            for s in servers
+        }
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                outcome = future.result()
+                outcomes[outcome.server.name] = outcome
+                if done is not None:
+                    done(outcome, len(outcomes), len(servers))
+        except KeyboardInterrupt:
+            interrupted = True
+            stopped.set()
+    finally:
+        # With `stopped` set, each run ends at its next case (or its request's deadline);
+        # a second Ctrl-C meanwhile must not leave the runs behind.
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if interrupted and main else None
+        try:
+            pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+    if interrupted:
+        for future, server in futures.items():
+            if server.name in outcomes:
+                continue
+            if future.done() and not future.cancelled() and future.exception() is None:
+                outcomes[server.name] = future.result()
+            else:
+                outcomes[server.name] = Outcome(
+                    server=server, error="not checked: the fleet was interrupted"
+                )
+    ordered = [outcomes[s.name] for s in servers]
+    return Fleet(
+        outcomes=ordered,
+        profiles=[p.name for p in contract.profiles],
+        duration=time.perf_counter() - started,
+        interrupted=interrupted
+        or any(o.report is not None and o.report.interrupted for o in ordered),
+        spec_sha256=contract.sha256,
+        seed=options.seed,
+        strict=options.strict,
+    )

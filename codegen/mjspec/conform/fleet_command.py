@@ -1,0 +1,109 @@
+"""`mjspec conform --fleet FILE.toml`: check the file, run the fleet, print, pick the exit code.
+
+Exit codes: 0 when every server passes its declared profile, 1 when any fails it, else 2
+when any is inconclusive (unreachable, authentication refused, nothing to judge), 2 for a
+mistake in the arguments or the fleet file (one line, before any request), 130 on Ctrl-C
+(the reports are still written, with what was found).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+
+from mjspec.conform.command import (
+    _error,
+    _interrupted,
+    _unwritable,
+    hypothesis_home_outside_the_working_directory,
+    load_contract,
+)
+from mjspec.conform.fleet import (
+    DEFAULT_CONCURRENCY,
+    Fleet,
+    FleetOptions,
+    Outcome,
+    load_fleet,
+    run_fleet,
+    tokens,
+)
+from mjspec.errors import ConformError, UsageError
+
+# What each server of the fleet file gives for itself.
+EXCLUSIVE = (
+    ("--base-url", "base_url"),
+    ("--task-id", "task_ids"),
+    ("--token", "token"),
+    ("--profile", "profile"),
+    ("--auth-header", "auth_header"),
+)
+
+
+def _announce(outcome: Outcome, done: int, total: int) -> None:
+    print(
+        f"mjspec conform: {outcome.server.name}: {outcome.verdict} ({done}/{total})",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def run_fleet_command(args: argparse.Namespace) -> int:
+    for option, name in EXCLUSIVE:
+        if getattr(args, name):
+            return _error(
+                f"--fleet cannot be combined with {option}: each [[server]] of the fleet "
+                "file gives its own (base_url, task_ids, token_env, profile, auth_header)"
+            )
+    for option, path in (
+        ("--report-json", args.report_json),
+        ("--junit-xml", args.junit_xml),
+        ("--report-markdown", args.report_markdown),
+        ("--report-html", args.report_html),
+    ):
+        problem = _unwritable(path)
+        if problem:
+            return _error(f"{option} {path}: {problem}")
+    options = FleetOptions(
+        concurrency=args.fleet_concurrency or DEFAULT_CONCURRENCY,
+        max_examples=args.max_examples,
+        seed=args.seed,
+        strict=args.strict,
+        request_timeout=args.request_timeout,
+        max_response_bytes=args.max_response_bytes,
+    )
+    with hypothesis_home_outside_the_working_directory():
+        try:
+            contract = load_contract(args.spec, "all")
+            servers = load_fleet(args.fleet, [p.name for p in contract.profiles])
+            keys = tokens(servers, os.environ, args.fleet.as_posix())
+        except (ConformError, UsageError) as exc:
+            return _error(str(exc))
+        result = run_fleet(servers, keys, contract, options, done=_announce)
+    # A second Ctrl-C must not cut the reports short.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return _report(args, result)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _report(args: argparse.Namespace, fleet: Fleet) -> int:
+    from mjspec.conform import fleet_report, output
+
+    fleet_report.render(fleet, output.make_console())
+    try:
+        if args.report_json:
+            fleet_report.write_json(fleet, args.report_json)
+        if args.junit_xml:
+            fleet_report.write_junit(fleet, args.junit_xml)
+        if args.report_markdown:
+            fleet_report.write_markdown(fleet, args.report_markdown)
+        if args.report_html:
+            fleet_report.write_html(fleet, args.report_html)
+    except OSError as exc:
+        return _error(f"cannot write the report: {exc}")
+    if fleet.interrupted:
+        return _interrupted("the reports hold what was found so far")
+    return fleet.exit_code
