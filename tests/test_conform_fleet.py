@@ -1,0 +1,370 @@
+"""`mjspec conform --fleet FILE.toml`: many servers, one matrix, one exit code.
+
+Every server is started here on 127.0.0.1 and stopped; runs are small (`--max-examples 3`)
+and in process, so the whole file stays within a few seconds of CPU.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mjspec.conform.command import load_contract
+from mjspec.conform.fleet import Fleet, FleetOptions, FleetServer, Outcome, run_fleet
+from mjspec.conform.fleet_report import build
+from mjspec.conform.report import Report
+from mjspec.serve.refserver import serve_in_thread
+from tests.conform_servers import TASK_IDS, Reply
+from tests.helpers_conform import SPEC_PATH, hang_guard, refusing_url, run_cli, served
+
+SECRET = "sk-fleet-7c1d9e0b3a"
+FAST = ["--max-examples", "3", "--seed", "1", "--spec", str(SPEC_PATH)]
+PROFILES = ["doc", "midjourney-proxy-csharp", "midjourney-proxy-java", "new-api"]
+
+
+def _buttons_null(reply: Reply) -> Reply:
+    if isinstance(reply.body, list):
+        for task in reply.body:
+            task["buttons"] = None
+    return reply
+
+
+def _toml(servers: Sequence[dict[str, Any]]) -> str:
+    lines: list[str] = []
+    for server in servers:
+        lines.append("[[server]]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in server.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "fleet.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def mixed_fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A correct doc server, a correct new-api stand-in, a doc server sending `buttons`
+    null (and requiring a token from BROKEN_TOKEN), and a port that refuses connections."""
+    monkeypatch.setenv("BROKEN_TOKEN", SECRET)
+    with (
+        served() as good,
+        serve_in_thread(profile="new-api") as relay,
+        served(_buttons_null, token=SECRET) as broken,
+        refusing_url() as gone,
+    ):
+        yield _write(
+            tmp_path,
+            _toml(
+                [
+                    {"name": "good", "base_url": good.base_url, "task_ids": TASK_IDS},
+                    {
+                        "name": "relay",
+                        "base_url": relay.base_url,
+                        "profile": "new-api",
+                        "task_ids": relay.task_ids[:6],
+                    },
+                    {
+                        "name": "broken",
+                        "base_url": broken.base_url,
+                        "token_env": "BROKEN_TOKEN",
+                        "task_ids": TASK_IDS,
+                    },
+                    {"name": "gone", "base_url": gone, "profile": "midjourney-proxy-java"},
+                ]
+            ),
+        )
+
+
+def test_a_mixed_fleet_gives_one_matrix_the_verdict_of_each_declared_profile_and_exit_1(
+    mixed_fleet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reports = {kind: tmp_path / f"fleet.{kind}" for kind in ("json", "md", "html", "xml")}
+    with hang_guard(120, "the fleet run"):
+        outcome = run_cli(
+            capsys,
+            [
+                "conform",
+                "--fleet",
+                str(mixed_fleet),
+                *FAST,
+                "--fleet-concurrency",
+                "2",
+                "--report-json",
+                str(reports["json"]),
+                "--report-markdown",
+                str(reports["md"]),
+                "--report-html",
+                str(reports["html"]),
+                "--junit-xml",
+                str(reports["xml"]),
+            ],
+        )
+    assert outcome.code == 1, outcome.err
+    data = json.loads(reports["json"].read_text(encoding="utf-8"))
+    servers = data["servers"]
+    assert list(servers) == ["good", "relay", "broken", "gone"]
+    assert {name: s["verdict"] for name, s in servers.items()} == {
+        "good": "pass",
+        "relay": "pass",
+        "broken": "fail",
+        "gone": "inconclusive",
+    }
+    assert {name: s["profile"] for name, s in servers.items()} == {
+        "good": "doc",
+        "relay": "new-api",
+        "broken": "doc",
+        "gone": "midjourney-proxy-java",
+    }
+    # The matrix is servers x profiles: the relay fails doc but passes its own profile.
+    assert servers["relay"]["profiles"]["new-api"] == "pass"
+    assert servers["relay"]["profiles"]["doc"] == "fail"
+    assert sorted(servers["good"]["profiles"]) == PROFILES
+    assert servers["broken"]["fields"]["buttons"] == "null"
+    assert servers["good"]["fields"]["buttons"] == "ok"
+    assert any(f["field"] == "buttons" for f in servers["broken"]["failures"])
+    # A reproduction reads the server's own variable, never the token itself.
+    commands = [f["reproduce"] for f in servers["broken"]["failures"] if f["reproduce"]]
+    assert commands and all("$BROKEN_TOKEN" in c for c in commands)
+    assert "cannot reach" in servers["gone"]["reason"]
+    assert servers["gone"]["failures"] == []
+    assert data["exit_code"] == 1
+    # The terminal: a row per server, and a line for each server that does not pass.
+    for name in ("good", "relay", "broken", "gone"):
+        assert name in outcome.out
+    assert "broken (" in outcome.out and "gone (" in outcome.out
+    assert "good (" not in outcome.out
+    assert "pass*" in outcome.out and "inconclusive*" in outcome.out
+    markdown = reports["md"].read_text(encoding="utf-8")
+    html = reports["html"].read_text(encoding="utf-8")
+    for name in ("good", "relay", "broken", "gone"):
+        assert f"`{name}`" in markdown
+        assert f"<code>{name}</code>" in html
+    assert "## `broken`: fail under `doc`" in markdown
+    junit = reports["xml"].read_text(encoding="utf-8")
+    assert junit.count("<testsuite ") == 4 and "mjspec conform [broken]" in junit
+    # The token never appears anywhere.
+    for text in (outcome.out, outcome.err, markdown, html, junit, json.dumps(data)):
+        assert SECRET not in text
+
+
+def test_a_fleet_that_all_passes_exits_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with served() as good:
+        path = _write(
+            tmp_path, _toml([{"name": "only", "base_url": good.base_url, "task_ids": TASK_IDS}])
+        )
+        outcome = run_cli(capsys, ["conform", "--fleet", str(path), *FAST])
+    assert outcome.code == 0, outcome.out + outcome.err
+    assert "1 of 1 server(s) pass" in outcome.out
+
+
+def _outcome(name: str, verdict: str | None) -> Outcome:
+    server = FleetServer(name=name, base_url="http://127.0.0.1:1")
+    if verdict is None:
+        return Outcome(server=server, error="cannot reach it")
+    report = Report(
+        verdict="pass",
+        reason="",
+        base_url=server.base_url,
+        tasks_checked=1,
+        requests=1,
+        seed=1,
+        duration=0.0,
+        fields=[],
+        failures=[],
+        warnings=[],
+    )
+    from mjspec.conform.report import ProfileResult
+
+    report.profiles = {
+        "doc": ProfileResult(
+            name="doc",
+            title="doc",
+            verdict=verdict,  # type: ignore[arg-type]
+            reason="",
+            tasks_checked=1,
+            fields=[],
+            failures=[],
+            warnings=[],
+        )
+    }
+    return Outcome(server=server, report=report)
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "code"),
+    [
+        (["pass", "pass"], 0),
+        (["pass", None], 2),  # unreachable: inconclusive
+        (["pass", "inconclusive"], 2),
+        (["inconclusive", "fail", None], 1),  # a failure outweighs what could not be judged
+    ],
+)
+def test_the_exit_code_is_1_for_any_failure_else_2_for_anything_undecided(
+    verdicts: list[str | None], code: int
+) -> None:
+    outcomes = [_outcome(f"s{n}", v) for n, v in enumerate(verdicts)]
+    fleet = Fleet(outcomes=outcomes, profiles=["doc"], duration=0.0)
+    assert fleet.exit_code == code
+    assert [row.name for row in build(fleet).rows] == [o.server.name for o in outcomes]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[[server]\nname = 1", "fleet.toml: not TOML: "),
+        ("", "fleet.toml: no [[server]] table"),
+        ('servers = 1\n[[server]]\nname="a"\nbase_url="http://x"', "unknown key 'servers'"),
+        ('[[server]]\nbase_url = "http://x"', "fleet.toml: server[1]: missing 'name'"),
+        ('[[server]]\nname = "a"', "fleet.toml: server[1]: missing 'base_url'"),
+        (
+            '[[server]]\nname="a"\nbase_url="http://x"\n[[server]]\nname="a"\nbase_url="http://y"',
+            "fleet.toml: server[2].name: 'a' is already the name of server[1]",
+        ),
+        ('[[server]]\nname="a"\nbase_url="http://x"\ntoken="k"', "server[1]: unknown key 'token'"),
+        ('[[server]]\nname=7\nbase_url="http://x"', "server[1].name: must be a string, not an"),
+        ('[[server]]\nname="a"\nbase_url="ftp://x"', "server[1].base_url: 'ftp://x' cannot be"),
+        (
+            '[[server]]\nname="a"\nbase_url="http://x"\ntask_ids="1"',
+            "server[1].task_ids: must be an array of strings",
+        ),
+        (
+            '[[server]]\nname="a"\nbase_url="http://x"\n[[server]]\nname="b"\n'
+            'base_url="http://y"\nprofile="nope"',
+            "server[2].profile: unknown profile 'nope'; choose one of: doc, "
+            "midjourney-proxy-csharp, midjourney-proxy-java, new-api",
+        ),
+        (
+            '[[server]]\nname="a"\nbase_url="http://x"\ntoken_env="A-B"',
+            "server[1].token_env: 'A-B' is not an environment variable's name",
+        ),
+        (
+            '[[server]]\nname="a"\nbase_url="http://x"\nauth_header="mj-api-secret"',
+            "server[1].auth_header: needs token_env",
+        ),
+    ],
+)
+def test_a_bad_fleet_file_is_one_line_naming_the_place_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, expected: str
+) -> None:
+    path = _write(tmp_path, text)
+    outcome = run_cli(capsys, ["conform", "--fleet", str(path), *FAST])
+    assert outcome.code == 2
+    assert len(outcome.err_lines) == 1, outcome.err
+    assert outcome.err_lines[0].startswith(f"mjspec: error: {path.as_posix()}")
+    assert expected in outcome.err_lines[0]
+    assert "Traceback" not in outcome.err and outcome.out == ""
+
+
+def test_a_missing_fleet_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "absent.toml"
+    outcome = run_cli(capsys, ["conform", "--fleet", str(path), *FAST])
+    assert outcome.code == 2
+    assert outcome.err_lines == [f"mjspec: error: {path.as_posix()}: no such fleet file"]
+
+
+def test_a_toml_syntax_error_names_the_line_and_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, '[[server]]\nname = "a"\nbase_url = http://x\n')
+    outcome = run_cli(capsys, ["conform", "--fleet", str(path), *FAST])
+    assert outcome.code == 2
+    assert "line 3, column 12" in outcome.err_lines[0]
+
+
+def test_an_unset_token_variable_is_one_line_naming_the_server_before_any_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FLEET_ABSENT_TOKEN", raising=False)
+    monkeypatch.setenv("FLEET_EMPTY_TOKEN", "")
+    with served() as first, served() as second:
+        servers = [
+            {"name": "first", "base_url": first.base_url, "token_env": "FLEET_EMPTY_TOKEN"},
+            {"name": "second", "base_url": second.base_url, "token_env": "FLEET_ABSENT_TOKEN"},
+        ]
+        path = _write(tmp_path, _toml(servers))
+        outcome = run_cli(capsys, ["conform", "--fleet", str(path), *FAST])
+        assert first.requests == second.requests == 0
+    assert outcome.code == 2
+    assert len(outcome.err_lines) == 1
+    line = outcome.err_lines[0]
+    assert "server[1] ('first')" in line and "FLEET_EMPTY_TOKEN" in line
+    assert "(and 1 more)" in line
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--base-url", "http://127.0.0.1:1"],
+        ["--task-id", "1"],
+        ["--token", SECRET],
+        ["--profile", "doc"],
+        ["--auth-header", "mj-api-secret"],
+    ],
+)
+def test_fleet_is_exclusive_with_the_single_server_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: list[str]
+) -> None:
+    path = _write(tmp_path, _toml([{"name": "a", "base_url": "http://127.0.0.1:1"}]))
+    outcome = run_cli(capsys, ["conform", "--fleet", str(path), *option])
+    assert outcome.code == 2
+    assert outcome.err_lines == [
+        f"mjspec: error: --fleet cannot be combined with {option[0]}: each [[server]] of the "
+        "fleet file gives its own (base_url, task_ids, token_env, profile, auth_header)"
+    ]
+    assert SECRET not in outcome.err
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "x"])
+def test_fleet_concurrency_must_be_a_positive_number(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    path = _write(tmp_path, _toml([{"name": "a", "base_url": "http://127.0.0.1:1"}]))
+    outcome = run_cli(capsys, ["conform", "--fleet", str(path), "--fleet-concurrency", value])
+    assert outcome.code == 2
+    assert "--fleet-concurrency" in outcome.err
+
+
+def test_ctrl_c_stops_every_run_and_returns_what_was_found() -> None:
+    """A KeyboardInterrupt in the waiting thread (as Ctrl-C lands there) stops the runs at
+    their next case; the servers not started are reported as not checked."""
+    contract = load_contract(SPEC_PATH, "all")
+    with served() as first, served() as second:
+        servers = [
+            FleetServer(name="first", base_url=first.base_url, task_ids=tuple(TASK_IDS)),
+            FleetServer(name="second", base_url=second.base_url, task_ids=tuple(TASK_IDS)),
+        ]
+        stopped = threading.Event()
+
+        def interrupt(outcome: Outcome, done: int, total: int) -> None:
+            raise KeyboardInterrupt
+
+        # The first server is stopped by a request of its own: a run that never ends unless
+        # stopped (a huge number of cases).
+        def stop_on_request(reply: Reply) -> Reply:
+            stopped.set()
+            return reply
+
+        first.set_mutation(stop_on_request)
+        options = FleetOptions(concurrency=1, max_examples=100_000, seed=1)
+        with hang_guard(60, "a stopped fleet"):
+            result = run_fleet(servers, {}, contract, options, done=interrupt, stopped=stopped)
+        sent = first.requests
+    assert result.interrupted
+    first_outcome, second_outcome = result.outcomes
+    assert first_outcome.report is not None and first_outcome.report.interrupted
+    assert first_outcome.verdict == "inconclusive"
+    assert sent < 200  # stopped at its next case, not after 100,000
+    assert second_outcome.report is None and "interrupted" in second_outcome.reason
+    assert second.requests == 0
