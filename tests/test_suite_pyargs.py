@@ -1,0 +1,205 @@
+"""`pytest -p mjspec.suite --pyargs mjspec.suite`, run as a user runs it, in a project of theirs.
+
+Each scenario is one `pytest.main` in this process against a server the test starts on
+127.0.0.1, with few generated cases: the imports are paid once, not once per run
+(pytester's in-process runner would drop and re-import them, and a PyO3 extension cannot
+be imported twice).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from mjspec.conform.fields import derive_fields
+from mjspec.conform.severity import CHECKS
+from mjspec.profiles import DOC, load_profiles, packaged_spec_path
+from tests.conform_servers import Reply, serve
+from tests.helpers_serve import refused_url
+
+TOKEN = "tok-3d1f6c0a-never-shown"
+SUITE = ("-p", "mjspec.suite", "--pyargs", "mjspec.suite")
+FEW = ("--mjspec-max-examples", "1", "--mjspec-seed", "1", "-p", "no:cacheprovider")
+USER_PYPROJECT = """
+[tool.pytest.ini_options]
+addopts = ["--strict-markers", "--strict-config", "-ra"]
+filterwarnings = ["error"]
+asyncio_default_fixture_loop_scope = "function"
+"""
+USER_CONFTEST = """
+import pytest
+
+@pytest.fixture
+def their_own_fixture():
+    return 1
+"""
+
+
+def _required_paths() -> set[str]:
+    spec = packaged_spec_path()
+    return {f.path for f in derive_fields(load_profiles(spec)[DOC].document)}
+
+
+def _style_null(reply: Reply) -> Reply:
+    if reply.status == 200 and isinstance(reply.body, list):
+        for task in reply.body:
+            for button in task.get("buttons") or []:
+                button["style"] = None
+    return reply
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Run:
+    ret: int
+    out: str
+    err: str
+
+    @property
+    def output(self) -> str:
+        return self.out + self.err
+
+    def outcomes(self) -> dict[str, int]:
+        """The counts of pytest's last line (`1 failed, 55 passed in 1.2s`)."""
+        last = self.out.strip().splitlines()[-1].strip("= ")
+        counts = {}
+        for part in last.split(" in ")[0].split(", "):
+            number, _, word = part.partition(" ")
+            counts[word] = int(number)
+        return counts
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Project:
+    """A user's project (its own configuration and conftest), the working directory."""
+
+    path: Path
+    capsys: pytest.CaptureFixture[str]
+
+    def run(self, *args: str) -> Run:
+        """One pytest run in this process, as `python -m pytest ARGS` in the project."""
+        paths = list(sys.path)
+        try:
+            ret = pytest.main(list(args))
+        finally:
+            sys.path[:] = paths
+            for name, module in list(sys.modules.items()):  # the project's conftest, tests
+                if str(getattr(module, "__file__", "") or "").startswith(str(self.path)):
+                    del sys.modules[name]
+        out, err = self.capsys.readouterr()
+        return Run(int(ret), out, err)
+
+
+@pytest.fixture
+def project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Project:
+    for name in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER", "PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MJSPEC_TOKEN", TOKEN)
+    (tmp_path / "pyproject.toml").write_text(USER_PYPROJECT)
+    (tmp_path / "conftest.py").write_text(USER_CONFTEST)
+    monkeypatch.chdir(tmp_path)
+    return Project(tmp_path, capsys)
+
+
+def _cases(junit: Path) -> dict[str, str]:
+    """Each test case's name and outcome (passed, failure, error, skipped) in a JUnit file."""
+    outcomes = {}
+    for case in ET.parse(junit).iter("testcase"):
+        kinds = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
+        outcomes[case.attrib["name"]] = kinds[0] if kinds else "passed"
+    return outcomes
+
+
+def test_a_correct_server_passes_with_a_test_per_field_path_and_per_check(
+    project: Project,
+) -> None:
+    junit = project.path / "junit.xml"
+    with serve(token=TOKEN) as server:
+        ids = [arg for task_id in server.task_ids for arg in ("--mjspec-task-id", task_id)]
+        result = project.run(
+            *SUITE, "--mjspec-base-url", server.base_url, *ids, *FEW, f"--junitxml={junit}"
+        )
+    assert result.ret == pytest.ExitCode.OK, result.output
+    cases = _cases(junit)
+    fields = {name[len("test_field[") : -1] for name in cases if name.startswith("test_field[")}
+    checks = {name[len("test_check[") : -1] for name in cases if name.startswith("test_check[")}
+    assert fields == _required_paths()
+    assert checks == set(CHECKS)
+    assert all(cases[f"test_field[{path}]"] == "passed" for path in fields)
+    assert cases["test_run_is_conclusive"] == "passed"
+    # The token was sent, so the checks of how it is taken were judged, not skipped.
+    assert cases["test_check[auth_not_enforced]"] == "passed"
+    assert "failure" not in cases.values() and "error" not in cases.values()
+
+
+def test_a_broken_field_fails_its_own_test_only_with_the_reproduction(
+    project: Project,
+) -> None:
+    junit = project.path / "junit.xml"
+    with serve(_style_null, token=TOKEN) as server:
+        ids = [arg for task_id in server.task_ids for arg in ("--mjspec-task-id", task_id)]
+        result = project.run(
+            *SUITE, "--mjspec-base-url", server.base_url, *ids, *FEW, f"--junitxml={junit}"
+        )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    cases = _cases(junit)
+    broken = {name for name, outcome in cases.items() if outcome in ("failure", "error")}
+    assert broken == {"test_field[buttons[].style]"}, result.output
+    failure = ET.parse(junit).find(".//testcase[@name='test_field[buttons[].style]']/failure")
+    assert failure is not None and failure.text is not None
+    assert "buttons[].style (integer): null in" in failure.text
+    # The reproduction, with the token left to the environment.
+    assert "curl -X POST" in failure.text
+    assert '"Authorization: Bearer $MJSPEC_TOKEN"' in failure.text
+    output = result.output
+    assert "curl -X POST" in output
+    assert TOKEN not in output
+    assert TOKEN not in junit.read_text(encoding="utf-8")
+
+
+def test_an_unreachable_server_errors_every_test_with_the_reason(
+    project: Project,
+) -> None:
+    with refused_url() as url:
+        result = project.run(*SUITE, "--mjspec-base-url", url, *FEW)
+    outcomes = result.outcomes()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert "passed" not in outcomes and "skipped" not in outcomes
+    assert outcomes["errors"] == len(_required_paths()) + len(CHECKS) + 1
+    assert f"mjspec could not judge the server: cannot reach {url}" in result.out
+
+
+def test_collection_sends_nothing_and_k_selects_by_field_path(project: Project) -> None:
+    with refused_url() as url:
+        result = project.run(
+            *SUITE, "--mjspec-base-url", url, *FEW, "--collect-only", "-q", "-k", "buttons"
+        )
+    assert result.ret == pytest.ExitCode.OK
+    selected = {line.split("::")[-1] for line in result.out.splitlines() if "::test_" in line}
+    wanted = {f"test_field[{p}]" for p in _required_paths() if p.startswith("buttons")}
+    assert selected == wanted
+
+
+def test_an_unknown_profile_is_one_usage_line_naming_the_choices(
+    project: Project,
+) -> None:
+    result = project.run(*SUITE, "--mjspec-profile", "nope", *FEW)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = result.err
+    assert "--mjspec-profile 'nope': unknown; choose one of: doc," in errors
+    assert "new-api" in errors and "Traceback" not in errors
+
+
+def test_other_pytest_runs_get_nothing_of_the_suite(project: Project) -> None:
+    (project.path / "test_theirs.py").write_text("def test_theirs(their_own_fixture):\n    pass\n")
+    refused = project.run("--mjspec-base-url", "http://127.0.0.1:9")
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    assert "unrecognized arguments: --mjspec-base-url" in refused.err
+    traced = project.run("--trace-config", "-p", "no:cacheprovider")
+    assert traced.ret == pytest.ExitCode.OK
+    assert "mjspec" not in traced.output
