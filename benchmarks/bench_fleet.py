@@ -1,0 +1,153 @@
+"""A fleet of N servers against N single runs: the ratio fleet-time(N) / (N x one-run-time).
+
+N reference stand-ins (the four profiles in turn, every task id of each) run in one
+subprocess of their own, so the server side does not share this process's interpreter.
+Measured in the same run, as commands, which is what a user compares:
+
+- one run: `mjspec conform --base-url URL --task-id ...` against the first server, the
+  median of three;
+- a fleet: `mjspec conform --fleet FILE.toml` over the first N servers, for N = 4 and 20.
+
+Same options (the default 50 cases, `--seed`) for both. A fleet shares one interpreter,
+one contract load and Hypothesis's and schemathesis's warmed caches across its servers and
+overlaps their network waits; on a small machine against local servers the runs are
+mostly CPU (generating cases), which threads do not overlap. The in-process figures (a
+warm `check_server` against `run_fleet`) show that part alone, for information.
+
+Usage, from the repository root:
+    python benchmarks/bench_fleet.py
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from mjspec.conform.command import hypothesis_home_outside_the_working_directory, load_contract
+from mjspec.conform.fleet import FleetOptions, FleetServer, check_server, run_fleet
+
+SIZES = (4, 20)
+RUNS = 3
+SEED = 20261127
+BIN = Path(sys.executable).parent
+SPEC = "spec/openapi.yaml"
+PROFILES = ("doc", "new-api", "midjourney-proxy-java", "midjourney-proxy-csharp")
+
+_SERVERS = f"""
+import contextlib, sys
+from mjspec.serve.refserver import serve_in_thread
+with contextlib.ExitStack() as stack:
+    for n in range(int(sys.argv[1])):
+        server = stack.enter_context(serve_in_thread(profile={PROFILES!r}[n % 4]))
+        print(server.base_url, server.profile, *server.task_ids, flush=True)
+    print("ready", flush=True)
+    sys.stdin.read()
+"""
+
+
+def start_servers(count: int) -> tuple[subprocess.Popen[str], list[FleetServer]]:
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SERVERS, str(count)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    servers: list[FleetServer] = []
+    for line in process.stdout:
+        if line.strip() == "ready":
+            break
+        base_url, profile, *ids = line.split()
+        name = f"server-{len(servers) + 1}"
+        servers.append(
+            FleetServer(name=name, base_url=base_url, profile=profile, task_ids=tuple(ids))
+        )
+    if len(servers) != count:
+        process.kill()
+        raise SystemExit(f"the servers did not start (got {len(servers)} of {count})")
+    return process, servers
+
+
+def fleet_file(servers: Sequence[FleetServer], path: Path) -> Path:
+    lines = []
+    for server in servers:
+        lines += [
+            "[[server]]",
+            f"name = {json.dumps(server.name)}",
+            f"base_url = {json.dumps(server.base_url)}",
+            f"profile = {json.dumps(server.profile)}",
+            f"task_ids = {json.dumps(list(server.task_ids))}",
+            "",
+        ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def wall_time(command: list[str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command[:4])} ... exited {done.returncode}: {done.stderr}")
+    return elapsed
+
+
+def main() -> int:
+    mjspec = [str(BIN / "mjspec"), "conform", "--spec", SPEC, "--seed", str(SEED)]
+    process, servers = start_servers(max(SIZES))
+    try:
+        first = servers[0]
+        single = [*mjspec, "--base-url", first.base_url]
+        single += [arg for task_id in first.task_ids for arg in ("--task-id", task_id)]
+        one = statistics.median(wall_time(single) for _ in range(RUNS))
+        print(f"one run (a command, median of {RUNS}): {one:.2f} s")
+        with tempfile.TemporaryDirectory() as directory:
+            for size in SIZES:
+                path = fleet_file(servers[:size], Path(directory) / f"fleet-{size}.toml")
+                elapsed = wall_time([*mjspec, "--fleet", str(path)])
+                print(
+                    f"fleet N={size}: {elapsed:.2f} s; "
+                    f"ratio fleet/(N x one run) = {elapsed / (size * one):.2f}"
+                )
+        print("in process, warm (for information):")
+        with hypothesis_home_outside_the_working_directory():
+            contract = load_contract(Path(SPEC), "all")
+            options = FleetOptions(seed=SEED)
+            never = threading.Event()
+            check_server(first, None, contract, options, never)  # warm-up, not measured
+            times = []
+            for _ in range(RUNS):
+                start = time.perf_counter()
+                check_server(first, None, contract, options, never)
+                times.append(time.perf_counter() - start)
+            warm = statistics.median(times)
+            print(f"  one run: {warm:.2f} s")
+            for size in SIZES:
+                start = time.perf_counter()
+                fleet = run_fleet(servers[:size], {}, contract, options)
+                elapsed = time.perf_counter() - start
+                assert fleet.exit_code == 0, [o.reason for o in fleet.outcomes]
+                print(
+                    f"  fleet N={size}: {elapsed:.2f} s; "
+                    f"ratio fleet/(N x one run) = {elapsed / (size * warm):.2f}"
+                )
+    finally:
+        assert process.stdin is not None
+        process.stdin.close()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
