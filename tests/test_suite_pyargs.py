@@ -18,7 +18,7 @@ import pytest
 from mjspec.conform.fields import derive_fields
 from mjspec.conform.severity import CHECKS
 from mjspec.profiles import DOC, load_profiles, packaged_spec_path
-from tests.conform_servers import Reply, serve
+from tests.conform_servers import TASKS, Reply, serve
 from tests.helpers_serve import refused_url
 
 TOKEN = "tok-3d1f6c0a-never-shown"
@@ -162,27 +162,43 @@ def test_a_broken_field_fails_its_own_test_only_with_the_reproduction(
     assert TOKEN not in junit.read_text(encoding="utf-8")
 
 
-def test_an_unreachable_server_errors_every_test_with_the_reason(
+def test_an_unseen_field_is_skipped_and_an_unknown_task_id_leaves_the_run_undecided(
+    project: Project,
+) -> None:
+    junit = project.path / "junit.xml"
+    without_buttons = {task_id: dict(task, buttons=[]) for task_id, task in TASKS.items()}
+    with serve(tasks=without_buttons) as server:
+        ids = [
+            arg for task_id in [*server.task_ids, "404404"] for arg in ("--mjspec-task-id", task_id)
+        ]
+        result = project.run(
+            *SUITE, "--mjspec-base-url", server.base_url, *ids, *FEW, f"--junitxml={junit}"
+        )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    cases = _cases(junit)
+    unseen = {p for p in _required_paths() if p.startswith("buttons[].")}
+    assert unseen and all(cases[f"test_field[{path}]"] == "skipped" for path in unseen)
+    assert "nothing to judge: no answer showed buttons[].style" in result.output
+    broken = {name for name, outcome in cases.items() if outcome in ("failure", "error")}
+    assert broken == {"test_run_is_conclusive"}
+    assert "inconclusive: never returned: '404404'" in result.output
+    assert "is the --mjspec-task-id right?" in result.output
+
+
+def test_an_unreachable_server_errors_each_selected_test_with_the_reason(
     project: Project,
 ) -> None:
     with refused_url() as url:
-        result = project.run(*SUITE, "--mjspec-base-url", url, *FEW)
+        result = project.run(*SUITE, "--mjspec-base-url", url, *FEW, "-k", "buttons", "-rE")
     outcomes = result.outcomes()
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert "passed" not in outcomes and "skipped" not in outcomes
-    assert outcomes["errors"] == len(_required_paths()) + len(CHECKS) + 1
+    # `-k` picks by field path, before anything is sent.
+    selected = {p for p in _required_paths() if p.startswith("buttons")}
+    assert outcomes["errors"] == len(selected)
+    for path in selected:
+        assert f"ERROR test_conformance.py::test_field[{path}]" in result.out
     assert f"mjspec could not judge the server: cannot reach {url}" in result.out
-
-
-def test_collection_sends_nothing_and_k_selects_by_field_path(project: Project) -> None:
-    with refused_url() as url:
-        result = project.run(
-            *SUITE, "--mjspec-base-url", url, *FEW, "--collect-only", "-q", "-k", "buttons"
-        )
-    assert result.ret == pytest.ExitCode.OK
-    selected = {line.split("::")[-1] for line in result.out.splitlines() if "::test_" in line}
-    wanted = {f"test_field[{p}]" for p in _required_paths() if p.startswith("buttons")}
-    assert selected == wanted
 
 
 def test_an_unknown_profile_is_one_usage_line_naming_the_choices(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -37,6 +38,20 @@ _READS: dict[str, tuple[str, ...]] = {
 of each, it had nothing to judge."""
 
 _NEEDS_TOKEN = ("auth_way_refused", "auth_not_enforced")
+
+_SUITE_WORDS = {
+    "--task-id": "--mjspec-task-id",
+    "--base-url": "--mjspec-base-url",
+    "--auth-header": "--mjspec-auth-header",
+    "--token": "MJSPEC_TOKEN",
+    "--strict": "--mjspec-strict",
+}
+_KIT_OPTION = re.compile(r"(?<![\w-])(--(?:task-id|base-url|auth-header|token|strict))\b")
+
+
+def in_suite_terms(text: str) -> str:
+    """The kit's reasons name `mjspec conform`'s options; the suite's user has others."""
+    return _KIT_OPTION.sub(lambda match: _SUITE_WORDS[match.group(1)], text)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -179,12 +194,12 @@ def blocking_reason(result: ProfileResult) -> str:
     """Why no test can be judged at all ("" when tasks were checked)."""
     if result.tasks_checked:
         return ""
-    return f"inconclusive: {result.reason}"
+    return f"inconclusive: {in_suite_terms(result.reason)}"
 
 
 def run_outcome(result: ProfileResult) -> Outcome:
     """The run as a whole: an inconclusive one (a task id never returned, a field never seen)
     must not leave the session green."""
     if result.verdict == "inconclusive":
-        return Outcome("fail", f"inconclusive: {result.reason}")
+        return Outcome("fail", f"inconclusive: {in_suite_terms(result.reason)}")
     return Outcome("pass")

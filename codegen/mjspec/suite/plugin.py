@@ -120,7 +120,8 @@ def _checked(config: pytest.Config) -> SuiteOptions:
     if base_url is not None:
         problem = base_url_problem(base_url)
         if problem:
-            raise pytest.UsageError(f"--mjspec-base-url: {problem}")
+            # The kit names its own option; the suite's user typed this one.
+            raise pytest.UsageError(problem.replace("--base-url ", "--mjspec-base-url ", 1))
     profile: str = config.getoption("mjspec_profile")
     known = profile_names(spec)
     if profile not in known:

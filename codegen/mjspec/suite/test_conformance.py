@@ -17,6 +17,7 @@ from mjspec.suite.outcomes import (
     blocking_reason,
     check_outcome,
     field_outcome,
+    in_suite_terms,
     run_outcome,
 )
 from mjspec.suite.plugin import TOKEN_VARIABLE, SuiteOptions, options_key, plan
@@ -71,7 +72,8 @@ def mjspec_report(mjspec_options: SuiteOptions) -> Report:
             request_timeout=options.request_timeout,
         )
     except ConformError as exc:
-        pytest.fail(_masked(f"mjspec could not judge the server: {exc}"), pytrace=False)
+        reason = in_suite_terms(str(exc))
+        pytest.fail(_masked(f"mjspec could not judge the server: {reason}"), pytrace=False)
 
 
 @pytest.fixture(scope="session")
