@@ -5,11 +5,13 @@ its own that uses the client) is built in a temporary directory with this enviro
 mjspec and hatchling, without build isolation, so without network: its wheel must hold
 `acme_mj` generated at build time, byte for byte what `mjspec generate --package-name
 acme_mj --default-profile new-api` writes, and working against the reference server.
-mypy --strict runs once, in the background, over the CLI's output while the builds run.
+mypy --strict runs once, in the background, over the CLI's output while the builds run
+(after another module's mypy run, when one is running: see `helpers_mypy.warm_cache`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import os
 import re
@@ -31,7 +33,7 @@ from ruff.__main__ import find_ruff_bin
 from mjspec.cli import main
 from mjspec.generate.write import read_tree
 from mjspec.serve.refserver import serve_in_thread
-from tests.helpers_mypy import seeded_cache
+from tests.helpers_mypy import warm_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "acme_mj"
@@ -89,6 +91,7 @@ class Built:
     wheel: Path
     env: dict[str, str]  # for builds: the test's own mjspec cache
     mypy: subprocess.Popen[str]
+    mypy_done: contextlib.ExitStack  # closed once mypy has answered: its cache is published
 
 
 def _project(where: Path) -> Path:
@@ -118,7 +121,7 @@ def _finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+def built(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     """The CLI's render of the project's spec, then the project's wheel built from it.
 
     The wheel is built as every PEP 517 frontend (pip, build) builds it: the backend's
@@ -137,33 +140,26 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
         code = main(["generate", "--spec", "openapi.yaml", "--output", str(work / "cli"), *options])
     assert code == 0
     (work / "cli" / "usage.py").write_text(USAGE, encoding="utf-8")
-    mypy = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--strict",
-            "--cache-dir",
-            str(seeded_cache(tmp_path_factory)),
-            "-p",
-            PACKAGE,
-            "-m",
-            "usage",
-        ],
-        cwd=work / "cli",
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        code, name, stderr = _finish(_backend("build_wheel", project, work / "dist", env))
-        assert code == 0, stderr
-        wheel = work / "dist" / name.strip().splitlines()[-1]
-        yield Built(project, work / "cli", wheel, env, mypy)
-    finally:
-        if mypy.poll() is None:
-            mypy.kill()
-            mypy.communicate(timeout=30)
+    build = _backend("build_wheel", project, work / "dist", env)
+    with contextlib.ExitStack() as mypy_done:
+        cache = mypy_done.enter_context(warm_cache(pytestconfig, tmp_path_factory))
+        command = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache)]
+        mypy = subprocess.Popen(
+            [*command, "-p", PACKAGE, "-m", "usage"],
+            cwd=work / "cli",
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            code, name, stderr = _finish(build)
+            assert code == 0, stderr
+            wheel = work / "dist" / name.strip().splitlines()[-1]
+            yield Built(project, work / "cli", wheel, env, mypy, mypy_done)
+        finally:
+            if mypy.poll() is None:
+                mypy.kill()
+                mypy.communicate(timeout=30)
 
 
 def _wheel_files(wheel: Path) -> dict[str, bytes]:
@@ -315,6 +311,7 @@ def test_the_cli_output_for_another_package_name_passes_ruff_and_mypy_strict(
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
     assert not (built.cli_output / "pyproject.toml").exists()  # --package-only
     output, _ = built.mypy.communicate(timeout=180)
+    built.mypy_done.close()
     assert built.mypy.returncode == 0, output
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from mypy import api
 
-from tests.helpers_mypy import publish, seeded_cache
+from tests.helpers_mypy import warm_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,25 +69,24 @@ EXPECTED = [
 
 
 @pytest.fixture(scope="module")
-def mypy_output(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+def mypy_output(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     folder = tmp_path_factory.mktemp("types")
     program = folder / "program.py"
     program.write_text(textwrap.dedent(PROGRAM))
-    cache = seeded_cache(tmp_path_factory)
-    stdout, stderr, _ = api.run(
-        [
-            "--strict",
-            "--no-pretty",
-            "--show-error-codes",
-            "--cache-dir",
-            str(cache),
-            "--python-version",
-            "3.11",
-            str(program),
-        ]
-    )
+    with warm_cache(pytestconfig, tmp_path_factory) as cache:
+        stdout, stderr, _ = api.run(
+            [
+                "--strict",
+                "--no-pretty",
+                "--show-error-codes",
+                "--cache-dir",
+                str(cache),
+                "--python-version",
+                "3.11",
+                str(program),
+            ]
+        )
     assert not stderr, stderr
-    publish(cache, tmp_path_factory)
     return stdout.splitlines()
 
 

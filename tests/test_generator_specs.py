@@ -23,7 +23,7 @@ import pytest
 from mjspec import validation
 from mjspec.generate import generate
 from mjspec.serve.refserver import serve_app_in_thread
-from tests.helpers_mypy import publish, seeded_cache
+from tests.helpers_mypy import warm_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 # the committed output of the second golden (test_generate.py)
@@ -277,6 +277,7 @@ def test_a_spec_with_one_operation_and_no_operation_id(
 
 def test_the_generated_code_of_every_small_spec_passes_mypy_strict(
     tmp_path: Path,
+    pytestconfig: pytest.Config,
     tmp_path_factory: pytest.TempPathFactory,
     items_package: tuple[ModuleType, Path],
     single_package: tuple[ModuleType, Path],
@@ -291,13 +292,12 @@ def test_the_generated_code_of_every_small_spec_passes_mypy_strict(
     }
     for name, source in packages.items():
         shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-    cache = seeded_cache(tmp_path_factory)
-    command = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache)]
-    command += [argument for name in packages for argument in ("-p", name)]
-    result = subprocess.run(
-        command, cwd=tmp_path, capture_output=True, text=True, check=False, timeout=300
-    )
+    with warm_cache(pytestconfig, tmp_path_factory) as cache:
+        command = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache)]
+        command += [argument for name in packages for argument in ("-p", name)]
+        result = subprocess.run(
+            command, cwd=tmp_path, capture_output=True, text=True, check=False, timeout=300
+        )
     assert result.returncode == 0, result.stdout + result.stderr
-    publish(cache, tmp_path_factory)
     checked = sum(len(list((tmp_path / name).rglob("*.py"))) for name in packages)
     assert f"no issues found in {checked} source files" in result.stdout
