@@ -17,8 +17,8 @@ class _RecordingSession:
         self.posargs = posargs
         self.runs: list[tuple[tuple[str, ...], dict[str, str] | None]] = []
 
-    def install(self, *args: str) -> None:
-        pass
+    def install(self, *args: str, env: dict[str, str] | None = None) -> None:
+        assert env == {"UV_COMPILE_BYTECODE": "1"}  # installed with bytecode, as pip does
 
     def run(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.runs.append((args, env))
