@@ -1,6 +1,6 @@
 """What each test of the suite concludes from one conformance run (pure: no pytest here).
 
-The suite's tests are decided before the run, from the profile alone (`plan`): one per
+The suite's tests are decided before the run, from the profile alone (`load_plan`): one per
 required field path (`derive_fields`) and one per check of the severity table. After the
 run, `field_outcome`, `check_outcome` and `run_outcome` turn the `Report` into a pass, a
 failure, a skip (nothing to judge) or an expected failure (a warning, outside `strict`),
@@ -22,9 +22,6 @@ from mjspec.conform.severity import CHECKS, Severity, overrides, severity_of
 from mjspec.profiles import Profile
 
 Kind = Literal["pass", "fail", "skip", "xfail"]
-
-_TRANSPORT = ("no_answer", "deadline", "too_large", "redirect")
-"""Checks of every exchange: judged as soon as one request was answered."""
 
 _READS: dict[str, tuple[str, ...]] = {
     "invariant_success_image": ("status", "imageUrl"),
@@ -69,12 +66,6 @@ class Plan:
     checks: tuple[str, ...]
     severities: Mapping[str, Severity]
     """The profile's changes to the table (`x-mjspec-severities`)."""
-
-
-def profile_names(spec: Path) -> list[str]:
-    from mjspec.profiles import profile_names as names
-
-    return names(spec)
 
 
 def load_plan(spec: Path, name: str) -> Plan:
@@ -153,8 +144,6 @@ def _nothing_to_judge(check: str, report: Report, result: ProfileResult) -> str:
     ]
     if unseen:
         return f"no task had a conforming {', '.join(unseen)}, which it reads"
-    if check in _TRANSPORT and not report.requests:
-        return "no request was sent"
     return ""
 
 

@@ -111,8 +111,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _checked(config: pytest.Config) -> SuiteOptions:
     """The options, or a `pytest.UsageError` of one line naming the option."""
-    from mjspec.profiles import packaged_spec_path
-    from mjspec.suite.outcomes import profile_names
+    from mjspec.profiles import packaged_spec_path, profile_names
     from mjspec.urls import base_url_problem
 
     spec = packaged_spec_path()
