@@ -1,4 +1,4 @@
-"""`pytest -p mjspec.suite --pyargs mjspec.suite`, run as a user runs it, in a project of theirs.
+"""`pytest --pyargs mjspec.suite`, run as a user runs it, in a project of theirs.
 
 Each scenario is one `pytest.main` in this process against a server the test starts on
 127.0.0.1, with few generated cases: the imports are paid once, not once per run
@@ -22,7 +22,7 @@ from tests.conform_servers import TASKS, Reply, serve
 from tests.helpers_serve import refused_url
 
 TOKEN = "tok-3d1f6c0a-never-shown"
-SUITE = ("-p", "mjspec.suite", "--pyargs", "mjspec.suite")
+SUITE = ("--pyargs", "mjspec.suite")
 FEW = ("--mjspec-max-examples", "1", "--mjspec-seed", "1", "-p", "no:cacheprovider")
 USER_PYPROJECT = """
 [tool.pytest.ini_options]
@@ -80,10 +80,15 @@ class Project:
     capsys: pytest.CaptureFixture[str]
 
     def run(self, *args: str) -> Run:
-        """One pytest run in this process, as `python -m pytest ARGS` in the project."""
+        """One pytest run in this process, as `python -m pytest ARGS` in the project.
+
+        pytest marks the modules of a distribution with a pytest entry point for assertion
+        rewriting, and warns about those already imported: in a run of its own nothing of
+        mjspec is imported yet, in this process the suite around it has imported them.
+        """
         paths = list(sys.path)
         try:
-            ret = pytest.main(list(args))
+            ret = pytest.main([*args, "-W", "ignore::pytest.PytestAssertRewriteWarning"])
         finally:
             sys.path[:] = paths
             for name, module in list(sys.modules.items()):  # the project's conftest, tests
@@ -207,15 +212,33 @@ def test_an_unknown_profile_is_one_usage_line_naming_the_choices(
     result = project.run(*SUITE, "--mjspec-profile", "nope", *FEW)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     errors = result.err
-    assert "--mjspec-profile 'nope': unknown; choose one of: doc," in errors
+    assert "argument --mjspec-profile: 'nope': unknown; choose one of: doc," in errors
     assert "new-api" in errors and "Traceback" not in errors
 
 
-def test_other_pytest_runs_get_nothing_of_the_suite(project: Project) -> None:
+def test_other_pytest_runs_get_the_options_and_nothing_else(project: Project) -> None:
+    """mjspec's entry point only declares options: no fixture, no hook that runs."""
+    import mjspec.suite.options as options
+
+    hooks = [name for name in vars(options) if name.startswith("pytest_")]
+    assert hooks == ["pytest_addoption"]
     (project.path / "test_theirs.py").write_text("def test_theirs(their_own_fixture):\n    pass\n")
-    refused = project.run("--mjspec-base-url", "http://127.0.0.1:9")
-    assert refused.ret == pytest.ExitCode.USAGE_ERROR
-    assert "unrecognized arguments: --mjspec-base-url" in refused.err
-    traced = project.run("--trace-config", "-p", "no:cacheprovider")
-    assert traced.ret == pytest.ExitCode.OK
-    assert "mjspec" not in traced.output
+    with refused_url() as url:  # an option given to a run without the suite does nothing
+        theirs = project.run("--mjspec-base-url", url, "--trace-config", "-p", "no:cacheprovider")
+    assert theirs.ret == pytest.ExitCode.OK, theirs.output
+    assert theirs.outcomes() == {"passed": 1}
+    assert "mjspec.suite.options" in theirs.output  # the entry point, as --trace-config lists it
+    assert "mjspec.suite.plugin" not in theirs.output and "mjspec.conform" not in theirs.output
+    hidden = project.run("-p", "no:mjspec", "--mjspec-base-url", url)
+    assert hidden.ret == pytest.ExitCode.USAGE_ERROR
+    assert "unrecognized arguments: --mjspec-base-url" in hidden.err
+
+
+def test_without_entry_points_the_suite_still_collects_with_its_defaults(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    (project.path / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")  # no plugins
+    result = project.run(*SUITE, "--collect-only", "-q", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.OK, result.output
+    assert "test_conformance.py::test_field[buttons[].style]" in result.out

@@ -69,9 +69,10 @@ def test_bad_arguments_are_refused_before_any_run() -> None:
         mjspec_conform("http://127.0.0.1:9", auth_header="mj-api-secret")
 
 
-def test_the_plugin_is_not_registered_for_every_pytest_run() -> None:
+def test_the_fixture_plugin_is_not_registered_for_every_pytest_run() -> None:
+    """mjspec's one entry point declares the suite's options (tests/test_suite_pyargs.py)."""
     plugins = importlib.metadata.entry_points(group="pytest11")
-    assert not [p for p in plugins if p.value.startswith("mjspec")]
+    assert [p.value for p in plugins if p.value.startswith("mjspec")] == ["mjspec.suite.options"]
 
 
 USER_TEST = """

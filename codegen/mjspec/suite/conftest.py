@@ -1,18 +1,22 @@
-"""Loads the suite's plugin (`mjspec.suite.plugin`) when `-p mjspec.suite` did not.
+"""Loads the suite's plugin when pytest collects the suite (and only then).
 
-pytest reads this file only when it collects the suite, so installing mjspec registers
-nothing in other test runs. Given `--pyargs`, pytest reads it after parsing the command
-line: the options are then known with their defaults only (see `mjspec.suite`).
+The options come from mjspec's entry point (`mjspec.suite.options`). Where entry points are
+not loaded (`PYTEST_DISABLE_PLUGIN_AUTOLOAD`, `-p no:mjspec`), this file registers them
+itself: they are then known too late for the command line, with their defaults only (the
+embedded reference server under `doc`), unless `-p mjspec.suite.options` is given.
 """
 
 from __future__ import annotations
 
 import pytest
 
+OPTIONS = "mjspec.suite.options"
 PLUGIN = "mjspec.suite.plugin"
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
-    del parser  # the plugin adds the options as it is registered
+    del parser  # the plugins add and check the options as they are registered
+    if not pluginmanager.has_plugin(OPTIONS) and not pluginmanager.has_plugin("mjspec"):
+        pluginmanager.import_plugin(OPTIONS)
     if not pluginmanager.has_plugin(PLUGIN):
         pluginmanager.import_plugin(PLUGIN)
