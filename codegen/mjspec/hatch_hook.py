@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import atexit
 import shutil
+import sys
 import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -113,7 +114,10 @@ class MjspecBuildHook(BuildHookInterface[BuilderConfig]):
 
         # generated headers name the spec as the project does, wherever it is built
         label = PurePosixPath(str(self.config["spec"]).replace("\\", "/")).as_posix()
-        files = cached_render(spec, label, package=package, default_profile=profile)
+        workers = "datamodel_code_generator" not in sys.modules  # as `mjspec generate`
+        files = cached_render(
+            spec, label, package=package, default_profile=profile, workers=workers
+        )
         staging = Path(tempfile.mkdtemp(prefix="mjspec-hatch-"))
         atexit.register(shutil.rmtree, staging, True)  # should the build fail before finalize
         write_tree(package_files(files, package), staging)

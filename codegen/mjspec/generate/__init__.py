@@ -14,6 +14,21 @@ The stages, in the order data flows through them (`pipeline` drives them):
    sets keyed on everything they depend on.
 """
 
-from mjspec.generate.pipeline import Outcome, generate, render_profiles, render_spec
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mjspec.generate.pipeline import Outcome, generate, render_profiles, render_spec
 
 __all__ = ["Outcome", "generate", "render_profiles", "render_spec"]
+
+
+def __getattr__(name: str) -> Any:
+    """The pipeline's names, imported when first asked for: a stage run on its own (the
+    models worker, `python -m mjspec.generate.modelgen`) does not import the pipeline."""
+    if name in __all__:
+        from mjspec.generate import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,20 +12,28 @@ Two rewrites keep the models readable, and neither changes how they decode:
   as docstrings);
 * a component schema with no type (any JSON value) makes no model: it would be a public
   alias of `Any` (`without_untyped_schemas`); what refers to it is typed `Any` instead.
+
+Importing datamodel-code-generator is most of a cold `mjspec generate`: `Models` can run
+it in a worker (`mjspec.worker`; this module run as `python -m mjspec.generate.modelgen`)
+that imports it while the spec is read and checked, and generates every document's models
+once they are known. Its output is the same as here: the same function on the same JSON.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from types import TracebackType
+from typing import Any, NoReturn
 
 from mjspec.errors import GenerateError
 from mjspec.generate.names import docstring
 from mjspec.generate.normalize import SCHEMAS
+from mjspec.worker import Worker, serve
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,9 +64,85 @@ _TYPING_KEYWORDS = frozenset(
 
 def generate_models(doc: dict[str, Any], header: str) -> str:
     """Python source of msgspec models for the component schemas of a normalized spec."""
-    typed = without_untyped_schemas(doc)
-    bare, docs = field_docs(typed)
+    bare, docs = field_docs(without_untyped_schemas(doc))
     return add_field_docs(_generate(bare, header), docs)
+
+
+class Models:
+    """`generate_models` for several documents: in a worker, or in this process.
+
+    With `worker=True` the worker starts on construction and imports the generator at
+    once; `submit` hands it the documents, `results` waits for their models. Whenever the
+    worker cannot be used (it did not start, crashed, hung past `WORKER_TIMEOUT` seconds,
+    or the documents are not JSON) the models are generated here instead.
+    """
+
+    WORKER_TIMEOUT = 120.0
+
+    def __init__(self, *, worker: bool) -> None:
+        self._worker = Worker("mjspec.generate.modelgen") if worker else None
+        self._jobs: list[tuple[dict[str, Any], dict[str, dict[str, str]], str]] = []
+
+    @property
+    def in_worker(self) -> bool:
+        """Whether a worker is generating (or will generate) the models."""
+        return self._worker is not None and self._worker.started
+
+    def submit(self, documents: Sequence[tuple[dict[str, Any], str]]) -> None:
+        """The normalized documents and their files' headers, in order; once."""
+        for doc, header in documents:
+            bare, docs = field_docs(without_untyped_schemas(doc))
+            self._jobs.append((bare, docs, header))
+        jobs = [[bare, header] for bare, _, header in self._jobs]
+        if self._worker is not None and not self._worker.send(jobs):
+            self.close()
+
+    def results(self) -> list[str]:
+        """Each submitted document's models source; raises `GenerateError` as here."""
+        answers = None
+        if self._worker is not None:
+            answers = _answers(self._worker.answer(self.WORKER_TIMEOUT), len(self._jobs))
+        if answers is None:
+            answers = [("ok", _generate(bare, header)) for bare, _, header in self._jobs]
+        sources = []
+        for (kind, text), (_, docs, _) in zip(answers, self._jobs, strict=True):
+            if kind != "ok":
+                raise GenerateError(text)
+            sources.append(add_field_docs(text, docs))
+        return sources
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+
+    def __enter__(self) -> Models:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _answers(answer: Any, count: int) -> list[tuple[str, str]] | None:
+    """The worker's `[[kind, text], ...]`, or None when it is not that."""
+    if not (isinstance(answer, list) and len(answer) == count):
+        return None
+    found = []
+    for item in answer:
+        if not (
+            isinstance(item, list)
+            and len(item) == 2
+            and item[0] in ("ok", "error")
+            and isinstance(item[1], str)
+        ):
+            return None
+        found.append((item[0], item[1]))
+    return found
 
 
 def without_untyped_schemas(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -219,3 +303,31 @@ def _class_attributes(node: ast.ClassDef) -> dict[str, str]:
                     json_name = str(keyword.value.value)
         found[json_name] = attribute
     return found
+
+
+def _generate_each(jobs: list[list[Any]]) -> list[list[str]]:
+    answers = []
+    for bare, header in jobs:
+        try:
+            answers.append(["ok", _generate(bare, header)])
+        except GenerateError as exc:
+            answers.append(["error", str(exc)])
+    return answers
+
+
+def _warm() -> None:
+    """Import what a first generation imports, before the documents arrive."""
+    with contextlib.suppress(ImportError):
+        import datamodel_code_generator.config
+        import datamodel_code_generator.model.msgspec
+        import datamodel_code_generator.parser.openapi  # noqa: F401
+
+
+def main() -> NoReturn:
+    """The worker: [[document, header], ...] on stdin, [[kind, source or message], ...] out."""
+    _warm()
+    serve(_generate_each)
+
+
+if __name__ == "__main__":
+    main()

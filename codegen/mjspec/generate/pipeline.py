@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from mjspec.generate.ir import ProfileInput
     from mjspec.generate.modelgen import ModelIndex
     from mjspec.profiles import Profile
+    from mjspec.validation import Validation
 
 SHIPPED_SPEC = "openapi.json"
 DEFAULT_PROFILE = "doc"  # mjspec.profiles.DOC, which this module does not import
@@ -53,6 +54,34 @@ def overlay_label(source: str, profile: Profile) -> str:
     return posixpath.join(posixpath.dirname(source), "profiles", Path(profile.source).name)
 
 
+@dataclass(frozen=True, slots=True)
+class ModelJob:
+    """One document whose models are generated: the spec's own, or a profile's."""
+
+    profile: Profile
+    label: str
+    """How generated headers and messages name it: the spec, or its overlay beside it."""
+    document: dict[str, Any]
+    """Normalized (`normalize`)."""
+    header: str
+
+
+def model_jobs(profiles: Mapping[str, Profile], source: str) -> list[ModelJob]:
+    """The documents to generate models for, the spec's own first."""
+    from mjspec.generate.normalize import normalize
+    from mjspec.generate.render import header
+    from mjspec.profiles import DOC
+
+    doc = profiles[DOC]
+    jobs = [ModelJob(doc, source, normalize(doc.document, source), header(source))]
+    for profile in profiles.values():
+        if profile.name != DOC:
+            label = overlay_label(source, profile)
+            document = normalize(profile.document, label)
+            jobs.append(ModelJob(profile, label, document, header(f"{source} with {label}")))
+    return jobs
+
+
 def render_profiles(
     profiles: Mapping[str, Profile],
     source: str,
@@ -61,38 +90,47 @@ def render_profiles(
     default_profile: str = DEFAULT_PROFILE,
 ) -> dict[str, str]:
     """Every generated file for checked profiles (doc first, as `load_profiles` gives them)."""
-    from mjspec.generate.ir import build
-    from mjspec.generate.modelgen import generate_models, index_models
-    from mjspec.generate.normalize import normalize
-    from mjspec.generate.render import header, render
-    from mjspec.profiles import DOC
+    from mjspec.generate.modelgen import generate_models
 
     if default_profile not in profiles:
         raise _unknown_profile(default_profile, list(profiles), source)
-    doc = profiles[DOC].document
-    normalized = normalize(doc, source)
-    models_source = generate_models(normalized, header(source))
-    models = index_models(models_source)
-    inputs = [_profile_input(profiles[DOC], normalized, models, source)]
+    jobs = model_jobs(profiles, source)
+    sources = [generate_models(job.document, job.header) for job in jobs]
+    return _render(jobs, sources, source, package=package, default_profile=default_profile)
+
+
+def _render(
+    jobs: Sequence[ModelJob],
+    sources: Sequence[str],
+    source: str,
+    *,
+    package: str,
+    default_profile: str,
+) -> dict[str, str]:
+    """The files, from the model jobs and their models' source (in the same order)."""
+    from mjspec.generate.ir import build
+    from mjspec.generate.modelgen import index_models
+    from mjspec.generate.render import render
+
+    doc, *others = jobs
+    models = index_models(sources[0])
+    inputs = [_profile_input(doc.profile, doc.document, models, source)]
     profile_models: dict[str, str] = {}
     overlays: dict[str, str] = {}
-    for profile in profiles.values():
-        if profile.name == DOC:
-            continue
-        label = overlay_label(source, profile)
-        document = normalize(profile.document, label)
-        text = generate_models(document, header(f"{source} with {label}"))
-        inputs.append(_profile_input(profile, document, index_models(text), label))
+    for job, text in zip(others, sources[1:], strict=True):
+        profile = job.profile
+        inputs.append(_profile_input(profile, job.document, index_models(text), job.label))
         profile_models[profile.module_name] = text
         overlays[profile.name] = _json(_shipped_overlay(profile.overlay or {}))
     api = build(
-        normalized, models, source, inputs, package=package, default_profile=default_profile
+        doc.document, models, source, inputs, package=package, default_profile=default_profile
     )
+    spec = doc.profile.document
     return render(
         api,
-        models_source,
-        _json(doc),
-        api_version=str(doc.get("info", {}).get("version", "")),
+        sources[0],
+        _json(spec),
+        api_version=str(spec.get("info", {}).get("version", "")),
         profile_models=profile_models,
         overlays=overlays,
     )
@@ -111,36 +149,58 @@ def render_spec(
     *,
     package: str = PACKAGE,
     default_profile: str = DEFAULT_PROFILE,
+    workers: bool = False,
 ) -> dict[str, str]:
     """Every generated file for a spec file and the profiles next to it; writes nothing.
 
-    Our own checks run first; openapi-spec-validator runs in a second process while the
-    files render (see `mjspec.validation`), and its verdict decides: problems it finds
-    are raised as the SpecError, in place of the files or of a rendering failure.
+    Our own checks run first, then openapi-spec-validator, whose verdict decides: problems
+    it finds are raised as the SpecError, in place of the files or of a rendering failure.
+    With `workers` (a one-off process such as the `mjspec generate` command), the slow
+    tools do not run one after the other: datamodel-code-generator starts in a worker
+    before the spec is read, and validates here while it generates; without, the validator
+    runs in a worker unless it is imported already (see `mjspec.validation`).
     """
-    from mjspec.errors import SpecError
+    from mjspec.generate.modelgen import Models
+    from mjspec.generate.render import compile_templates
     from mjspec.profiles import DOC, checked_label, load_profiles
     from mjspec.validation import Validation
 
-    profiles = load_profiles(spec_path, validate=False)
-    documents = [
-        (profile.source if name == DOC else checked_label(profile.source), profile.document)
-        for name, profile in profiles.items()
-    ]
-    with Validation(documents) as validation:
-        try:
-            files = render_profiles(
-                profiles, source, package=package, default_profile=default_profile
-            )
-        except Exception:
-            problems = validation.problems()
-            if problems:  # the document is invalid: that is the error, not its rendering
-                raise SpecError(problems) from None
-            raise
-        problems = validation.problems()
-    if problems:
-        raise SpecError(problems)
+    with Models(worker=workers) as models:
+        profiles = load_profiles(spec_path, validate=False)
+        if default_profile not in profiles:
+            raise _unknown_profile(default_profile, list(profiles), source)
+        documents = [
+            (profile.source if name == DOC else checked_label(profile.source), profile.document)
+            for name, profile in profiles.items()
+        ]
+        with Validation(documents, worker=False if models.in_worker else None) as validation:
+            try:
+                jobs = model_jobs(profiles, source)
+                models.submit([(job.document, job.header) for job in jobs])
+                if models.in_worker:  # while the worker generates: validate, compile
+                    _raise_problems(validation)
+                    compile_templates()
+                files = _render(
+                    jobs,
+                    models.results(),
+                    source,
+                    package=package,
+                    default_profile=default_profile,
+                )
+            except Exception:
+                # an invalid document: that is the error, not what rendering made of it
+                _raise_problems(validation)
+                raise
+            _raise_problems(validation)
     return files
+
+
+def _raise_problems(validation: Validation) -> None:
+    from mjspec.errors import SpecError
+
+    problems = validation.problems()
+    if problems:
+        raise SpecError(problems) from None
 
 
 def _profile_input(
@@ -186,11 +246,13 @@ def cached_render(
     *,
     package: str = PACKAGE,
     default_profile: str = DEFAULT_PROFILE,
+    workers: bool = False,
 ) -> dict[str, str]:
     """`render_spec`, or the file set a previous render of the same inputs kept (see cache).
 
-    Raises UsageError for a `package` that cannot be a package's name, or a
-    `default_profile` with no overlay beside the spec, before the spec is read.
+    `workers` is passed on to `render_spec`. Raises UsageError for a `package` that cannot
+    be a package's name, or a `default_profile` with no overlay beside the spec, before the
+    spec is read.
     """
     from mjspec.generate import cache
     from mjspec.profiles import profile_names
@@ -208,15 +270,15 @@ def cached_render(
         options["default_profile"] = default_profile
     directory = cache.cache_dir()
     if directory is None:
-        return render_spec(spec_path, source, **options)
+        return render_spec(spec_path, source, **options, workers=workers)
     try:
         entry = cache.key(spec_path, source, **options)
     except OSError:  # an input cannot be read: the render says which, and how
-        return render_spec(spec_path, source, **options)
+        return render_spec(spec_path, source, **options, workers=workers)
     kept = cache.load(directory, entry)
     if kept is not None:
         return kept
-    files = render_spec(spec_path, source, **options)
+    files = render_spec(spec_path, source, **options, workers=workers)
     cache.store(directory, entry, files)
     return files
 
@@ -234,6 +296,7 @@ def generate(
     package: str = PACKAGE,
     default_profile: str = DEFAULT_PROFILE,
     package_only: bool = False,
+    workers: bool = False,
 ) -> Outcome:
     """Render the spec and its profiles; compare with `output`, and unless `check`, write.
 
@@ -244,7 +307,11 @@ def generate(
     files beside it; anything else in `output` (a `dist/` from a build) is left alone.
     """
     files = cached_render(
-        spec_path, source_label(spec_path), package=package, default_profile=default_profile
+        spec_path,
+        source_label(spec_path),
+        package=package,
+        default_profile=default_profile,
+        workers=workers,
     )
     if package_only:
         files = package_files(files, package)

@@ -8,6 +8,7 @@ with `pip install ./generated`, without the generator.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
@@ -123,7 +124,9 @@ _FILTERS = {
 }
 
 
+@functools.cache
 def environment() -> jinja2.Environment:
+    """The templates' environment, made once per process (it keeps the compiled templates)."""
     import jinja2  # imported here: a cached `mjspec generate` renders nothing
 
     env = jinja2.Environment(
@@ -136,6 +139,13 @@ def environment() -> jinja2.Environment:
     )
     env.filters.update(_FILTERS)
     return env
+
+
+def compile_templates() -> None:
+    """Compile every template now, ahead of `render` (while waiting for the models)."""
+    env = environment()
+    for name in [*TEMPLATES, *PROFILE_TEMPLATES, *DISTRIBUTION_TEMPLATES]:
+        env.get_template(name)
 
 
 def render(

@@ -1,0 +1,119 @@
+"""The slow tools in worker processes: the same results as in this process, or a fallback.
+
+`mjspec generate` runs datamodel-code-generator in a worker (`modelgen.Models`) that
+imports it while the spec is read and validated here; `mjspec.worker.Worker` is the
+process behind it and behind `mjspec.validation`.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mjspec.errors import GenerateError
+from mjspec.generate.modelgen import Models, generate_models
+from mjspec.generate.pipeline import model_jobs, render_spec
+from mjspec.profiles import load_profiles
+from mjspec.worker import Worker
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "spec" / "openapi.yaml"
+JOBS = [(job.document, job.header) for job in model_jobs(load_profiles(SPEC), "spec/openapi.yaml")]
+# A schema datamodel-code-generator refuses: a model that inherits from itself.
+BROKEN = {
+    "openapi": "3.1.0",
+    "info": {"title": "t", "version": "1"},
+    "paths": {},
+    "components": {"schemas": {"A": {"allOf": [{"$ref": "#/components/schemas/A"}]}}},
+}
+
+
+@pytest.fixture(scope="module")
+def made_here() -> list[str]:
+    return [generate_models(document, header) for document, header in JOBS]
+
+
+def test_the_models_from_the_worker_are_those_made_here(made_here: list[str]) -> None:
+    assert len(JOBS) == 4  # the spec and its three profiles
+    with Models(worker=True) as models:
+        assert models.in_worker
+        models.submit(JOBS)
+        assert models.results() == made_here
+
+
+@pytest.mark.parametrize("executable", ["/nonexistent/python", "/bin/false"])
+def test_a_models_worker_that_cannot_start_or_answer_leaves_the_work_to_this_process(
+    executable: str, monkeypatch: pytest.MonkeyPatch, made_here: list[str]
+) -> None:
+    monkeypatch.setattr(sys, "executable", executable)
+    with Models(worker=True) as models:
+        models.submit(JOBS)
+        assert models.results() == made_here
+
+
+def _error(worker: bool) -> str:
+    with Models(worker=worker) as models, pytest.raises(GenerateError) as caught:
+        models.submit([(BROKEN, "# header\n")])
+        models.results()
+    return str(caught.value)
+
+
+def test_the_generators_error_reads_the_same_from_the_worker() -> None:
+    here = _error(worker=False)
+    assert here.startswith("datamodel-code-generator failed: Generated model inheritance cycle")
+    assert _error(worker=True) == here
+
+
+def test_render_with_workers_gives_the_files_of_a_render_without() -> None:
+    assert render_spec(SPEC, "spec/openapi.yaml", workers=True) == render_spec(
+        SPEC, "spec/openapi.yaml"
+    )
+
+
+def _worker_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, code: str) -> str:
+    (tmp_path / f"{name}.py").write_text(code, encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    return name
+
+
+def test_a_worker_that_hangs_is_stopped_and_gives_no_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = _worker_module(tmp_path, monkeypatch, "hangs", "import time\ntime.sleep(120)\n")
+    with Worker(module) as worker:
+        assert worker.send({"any": "request"})
+        start = time.monotonic()
+        assert worker.answer(timeout=0.5) is None
+        assert time.monotonic() - start < 30  # stopped, not waited for
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("import sys, json\nsys.stdout.write(json.dumps(json.load(sys.stdin)))\n", {"a": [1]}),
+        ("print('not json')\n", None),
+        ("import sys\nsys.exit(3)\n", None),
+    ],
+    ids=["echo", "not JSON", "exit 3"],
+)
+def test_only_a_clean_json_answer_counts(
+    code: str, expected: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = _worker_module(tmp_path, monkeypatch, "answers", code)
+    with Worker(module) as worker:
+        assert worker.send({"a": [1]})
+        assert worker.answer(timeout=60) == expected
+
+
+def test_a_request_json_cannot_carry_is_not_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = _worker_module(tmp_path, monkeypatch, "idle", "import sys\nsys.stdin.read()\n")
+    with Worker(module) as worker:
+        assert worker.started
+        assert not worker.send({"when": object()})
+        assert worker.answer(timeout=1) is None
