@@ -14,6 +14,7 @@ import pytest
 
 from mjspec.cli import main
 from mjspec.generate import cache, generate
+from mjspec.generate.modelgen import Models
 from mjspec.generate.write import read_tree
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,9 +100,9 @@ def _renders(monkeypatch: pytest.MonkeyPatch, files: dict[str, str] | None = Non
     calls: list[int] = []
     real = module.render_spec
 
-    def counting(spec_path: Path, source: str, *, workers: bool = False) -> dict[str, str]:
+    def counting(spec_path: Path, source: str, *, models: Models | None = None) -> dict[str, str]:
         calls.append(1)
-        return dict(files) if files is not None else real(spec_path, source, workers=workers)
+        return dict(files) if files is not None else real(spec_path, source, models=models)
 
     monkeypatch.setattr(module, "render_spec", counting)
     return calls

@@ -114,10 +114,13 @@ class MjspecBuildHook(BuildHookInterface[BuilderConfig]):
 
         # generated headers name the spec as the project does, wherever it is built
         label = PurePosixPath(str(self.config["spec"]).replace("\\", "/")).as_posix()
-        workers = "datamodel_code_generator" not in sys.modules  # as `mjspec generate`
-        files = cached_render(
-            spec, label, package=package, default_profile=profile, workers=workers
-        )
+        from mjspec.generate.modelgen import Models
+
+        # as `mjspec generate`: the generator's worker starts before the cache is looked up
+        with Models(worker="datamodel_code_generator" not in sys.modules) as models:
+            files = cached_render(
+                spec, label, package=package, default_profile=profile, models=models
+            )
         staging = Path(tempfile.mkdtemp(prefix="mjspec-hatch-"))
         atexit.register(shutil.rmtree, staging, True)  # should the build fail before finalize
         write_tree(package_files(files, package), staging)

@@ -31,9 +31,10 @@ from types import TracebackType
 from typing import Any, NoReturn
 
 from mjspec.errors import GenerateError
-from mjspec.generate.names import docstring
-from mjspec.generate.normalize import SCHEMAS
 from mjspec.worker import Worker, serve
+
+# The worker (`main`) imports this module and the generator, nothing else of mjspec's: the
+# rest is imported by the functions that the process rendering the files calls.
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,6 +148,8 @@ def _answers(answer: Any, count: int) -> list[tuple[str, str]] | None:
 
 def without_untyped_schemas(doc: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of `doc` without the component schemas that have no type; refs to them become `{}`."""
+    from mjspec.generate.normalize import SCHEMAS
+
     out = copy.deepcopy(dict(doc))
     schemas: dict[str, Any] = out.get("components", {}).get("schemas") or {}
     untyped = {
@@ -211,6 +214,8 @@ def _doc_text(taken: Mapping[str, Any]) -> str:
 
 def add_field_docs(source: str, docs: Mapping[str, Mapping[str, str]]) -> str:
     """`source` with a docstring after each attribute that `docs` documents (see `field_docs`)."""
+    from mjspec.generate.names import docstring
+
     tree = ast.parse(source)
     after: dict[int, str] = {}  # line number (1-based) -> the docstring that follows it
     before: dict[int, str] = {}  # line number -> the class docstring that precedes it

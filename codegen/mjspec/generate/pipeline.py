@@ -14,6 +14,7 @@ generator); `package_only` leaves them out.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import posixpath
 from collections.abc import Mapping, Sequence
@@ -29,7 +30,7 @@ from mjspec.generate.write import diff_tree, write_tree
 # The rendering stages are imported where they run: a cached render needs none of them.
 if TYPE_CHECKING:
     from mjspec.generate.ir import ProfileInput
-    from mjspec.generate.modelgen import ModelIndex
+    from mjspec.generate.modelgen import ModelIndex, Models
     from mjspec.profiles import Profile
     from mjspec.validation import Validation
 
@@ -149,23 +150,27 @@ def render_spec(
     *,
     package: str = PACKAGE,
     default_profile: str = DEFAULT_PROFILE,
-    workers: bool = False,
+    models: Models | None = None,
 ) -> dict[str, str]:
     """Every generated file for a spec file and the profiles next to it; writes nothing.
 
     Our own checks run first, then openapi-spec-validator, whose verdict decides: problems
     it finds are raised as the SpecError, in place of the files or of a rendering failure.
-    With `workers` (a one-off process such as the `mjspec generate` command), the slow
-    tools do not run one after the other: datamodel-code-generator starts in a worker
-    before the spec is read, and validates here while it generates; without, the validator
-    runs in a worker unless it is imported already (see `mjspec.validation`).
+    `models` makes the models (None: in this process). Given `Models(worker=True)`, made
+    before anything else by a one-off process such as the `mjspec generate` command, the
+    slow tools do not run one after the other: datamodel-code-generator is imported in the
+    worker while the spec is read, and the documents are validated here while it
+    generates; otherwise the validator runs in a worker unless it is imported already
+    (see `mjspec.validation`).
     """
     from mjspec.generate.modelgen import Models
     from mjspec.generate.render import compile_templates
     from mjspec.profiles import DOC, checked_label, load_profiles
     from mjspec.validation import Validation
 
-    with Models(worker=workers) as models:
+    with contextlib.ExitStack() as stack:
+        if models is None:
+            models = stack.enter_context(Models(worker=False))
         profiles = load_profiles(spec_path, validate=False)
         if default_profile not in profiles:
             raise _unknown_profile(default_profile, list(profiles), source)
@@ -246,11 +251,11 @@ def cached_render(
     *,
     package: str = PACKAGE,
     default_profile: str = DEFAULT_PROFILE,
-    workers: bool = False,
+    models: Models | None = None,
 ) -> dict[str, str]:
     """`render_spec`, or the file set a previous render of the same inputs kept (see cache).
 
-    `workers` is passed on to `render_spec`. Raises UsageError for a `package` that cannot
+    `models` is passed on to `render_spec`. Raises UsageError for a `package` that cannot
     be a package's name, or a `default_profile` with no overlay beside the spec, before the
     spec is read.
     """
@@ -270,15 +275,15 @@ def cached_render(
         options["default_profile"] = default_profile
     directory = cache.cache_dir()
     if directory is None:
-        return render_spec(spec_path, source, **options, workers=workers)
+        return render_spec(spec_path, source, **options, models=models)
     try:
         entry = cache.key(spec_path, source, **options)
     except OSError:  # an input cannot be read: the render says which, and how
-        return render_spec(spec_path, source, **options, workers=workers)
+        return render_spec(spec_path, source, **options, models=models)
     kept = cache.load(directory, entry)
     if kept is not None:
         return kept
-    files = render_spec(spec_path, source, **options, workers=workers)
+    files = render_spec(spec_path, source, **options, models=models)
     cache.store(directory, entry, files)
     return files
 
@@ -296,7 +301,7 @@ def generate(
     package: str = PACKAGE,
     default_profile: str = DEFAULT_PROFILE,
     package_only: bool = False,
-    workers: bool = False,
+    models: Models | None = None,
 ) -> Outcome:
     """Render the spec and its profiles; compare with `output`, and unless `check`, write.
 
@@ -311,7 +316,7 @@ def generate(
         source_label(spec_path),
         package=package,
         default_profile=default_profile,
-        workers=workers,
+        models=models,
     )
     if package_only:
         files = package_files(files, package)
