@@ -25,9 +25,15 @@ def install(session: nox.Session, *groups: str, project: bool = True) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the test suite (Hypothesis derandomized)."""
+    """Run the test suite (Hypothesis derandomized).
+
+    Bytecode is written even where PYTHONDONTWRITEBYTECODE is set: pytest keeps each test
+    module's rewritten bytecode only then, and without it every xdist worker compiles every
+    test module again.
+    """
     install(session, "test")
-    session.run("pytest", *session.posargs, env={"HYPOTHESIS_PROFILE": "ci"})
+    env = {"HYPOTHESIS_PROFILE": "ci", "PYTHONDONTWRITEBYTECODE": None}
+    session.run("pytest", *session.posargs, env=env)
 
 
 @nox.session

@@ -22,16 +22,15 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mjspec.conform import FieldSpec, Report, Settings, derive_fields, run
-from mjspec.profiles import load_profiles
 from tests.conform_servers import TASK_IDS, TASKS, Mutation, Reply, serve
+from tests.helpers_conform import checkout_profiles
 
-PROFILES = load_profiles(Path(__file__).parents[1] / "spec" / "openapi.yaml")
+PROFILES = checkout_profiles()
 SPEC: dict[str, Any] = PROFILES["doc"].document
 FIELDS = derive_fields(SPEC)
 PROFILE_FIELDS = {name: derive_fields(p.document, optional=True) for name, p in PROFILES.items()}

@@ -17,16 +17,15 @@ import httpx
 import pytest
 
 from mjspec.cli import main
-from mjspec.profiles import load_profiles
 from mjspec.serve.record import RecordError, record
 from mjspec.serve.refserver import RunningServer, serve_in_thread
-from mjspec.spec import default_spec_path
+from tests.helpers_conform import checkout_profiles
 from tests.helpers_http import Reply, StubServer, stub_server
 from tests.helpers_serve import refused_url, serve_profiles
 
 PATH = "/mj/task/list-by-condition"
 TOKEN = "record-s3cret-token"
-PROFILES = load_profiles(default_spec_path())
+PROFILES = checkout_profiles()
 NAMES = list(PROFILES)
 ODD_TASK = (
     b'{"status":"SUCCESS","id":"42","extra":{"nested":[1,null,"x"]},"promptEn":null,'

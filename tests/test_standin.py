@@ -17,7 +17,7 @@ from mjspec.cli import main
 from mjspec.conform.checks import observe_task
 from mjspec.conform.fields import derive_fields
 from mjspec.errors import UsageError
-from mjspec.profiles import AuthWay, Profile, load_profiles, served_rules
+from mjspec.profiles import AuthWay, Profile, served_rules
 from mjspec.serve.errorbody import bad_body_answer, error_answer
 from mjspec.serve.refdata import default_tasks, task_dicts
 from mjspec.serve.refserver import (
@@ -29,11 +29,12 @@ from mjspec.serve.refserver import (
 )
 from mjspec.serve.standin import served_tasks
 from mjspec.spec import default_spec_path, resolve
+from tests.helpers_conform import checkout_profiles
 from tests.helpers_serve import serve_profiles
 
 PATH = "/mj/task/list-by-condition"
 TOKEN = "standin-s3cret-token"
-PROFILES = load_profiles(default_spec_path())
+PROFILES = checkout_profiles()
 NAMES = list(PROFILES)
 FAMILIES = [name for name in NAMES if name != "doc"]
 JSON = {"Content-Type": "application/json"}

@@ -17,12 +17,12 @@ import pytest
 from mjspec.errors import GenerateError
 from mjspec.generate.modelgen import Models, generate_models
 from mjspec.generate.pipeline import model_jobs, render_spec
-from mjspec.profiles import load_profiles
 from mjspec.worker import Worker
+from tests.helpers_conform import checkout_profiles
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "openapi.yaml"
-JOBS = [(job.document, job.header) for job in model_jobs(load_profiles(SPEC), "spec/openapi.yaml")]
+JOBS = [(job.document, job.header) for job in model_jobs(checkout_profiles(), "spec/openapi.yaml")]
 # A schema datamodel-code-generator refuses: a model that inherits from itself.
 BROKEN = {
     "openapi": "3.1.0",
