@@ -152,13 +152,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _error(message: str) -> int:
+def usage_error(message: str) -> int:
     """A mistake or a run that could not start: one line, exit 2 (as `cli.main` prints)."""
     print(error_line(message), file=sys.stderr)
     return 2
 
 
-def _interrupted(message: str) -> int:
+def interrupted(message: str) -> int:
     print(f"mjspec conform: interrupted; {message}", file=sys.stderr)
     return 130
 
@@ -317,13 +317,13 @@ def _report(args: argparse.Namespace, result: Report) -> int:
 
             write_html(result, args.report_html)
     except OSError as exc:
-        return _error(f"cannot write the report: {exc}")
+        return usage_error(f"cannot write the report: {exc}")
     if result.interrupted:
-        return _interrupted("the reports hold what was found so far")
+        return interrupted("the reports hold what was found so far")
     return result.exit_code
 
 
-def _unwritable(path: Path | None) -> str:
+def unwritable(path: Path | None) -> str:
     """Why a report could not be written there ("" when it can), checked before the run."""
     if path is None:
         return ""
@@ -362,7 +362,7 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         return _run_command(args)
     except KeyboardInterrupt:
-        return _interrupted("before the run started; nothing was checked")
+        return interrupted("before the run started; nothing was checked")
 
 
 def _run_command(args: argparse.Namespace) -> int:
@@ -371,14 +371,14 @@ def _run_command(args: argparse.Namespace) -> int:
 
         return run_fleet_command(args)
     if args.fleet_concurrency is not None:
-        return _error("--fleet-concurrency needs --fleet")
+        return usage_error("--fleet-concurrency needs --fleet")
     if args.base_url is not None:
         problem = base_url_problem(args.base_url)
         if problem:
-            return _error(problem)
+            return usage_error(problem)
     token = args.token if args.token is not None else os.environ.get("MJSPEC_TOKEN") or None
     if args.auth_header is not None and token is None:
-        return _error("--auth-header needs --token (or MJSPEC_TOKEN)")
+        return usage_error("--auth-header needs --token (or MJSPEC_TOKEN)")
     reports = (
         ("--report-json", args.report_json),
         ("--junit-xml", args.junit_xml),
@@ -386,13 +386,13 @@ def _run_command(args: argparse.Namespace) -> int:
         ("--report-html", args.report_html),
     )
     for option, path in reports:
-        problem = _unwritable(path)
+        problem = unwritable(path)
         if problem:
-            return _error(f"{option} {path}: {problem}")
+            return usage_error(f"{option} {path}: {problem}")
     try:
         return _judge(args, token)
     except ConformError as exc:
-        return _error(str(exc))
+        return usage_error(str(exc))
 
 
 def _judge(args: argparse.Namespace, token: str | None) -> int:

@@ -14,11 +14,11 @@ import signal
 import sys
 
 from mjspec.conform.command import (
-    _error,
-    _interrupted,
-    _unwritable,
     hypothesis_home_outside_the_working_directory,
+    interrupted,
     load_contract,
+    unwritable,
+    usage_error,
 )
 from mjspec.conform.fleet import (
     DEFAULT_CONCURRENCY,
@@ -52,7 +52,7 @@ def _announce(outcome: Outcome, done: int, total: int) -> None:
 def run_fleet_command(args: argparse.Namespace) -> int:
     for option, name in EXCLUSIVE:
         if getattr(args, name):
-            return _error(
+            return usage_error(
                 f"--fleet cannot be combined with {option}: each [[server]] of the fleet "
                 "file gives its own (base_url, task_ids, token_env, profile, auth_header)"
             )
@@ -62,9 +62,9 @@ def run_fleet_command(args: argparse.Namespace) -> int:
         ("--report-markdown", args.report_markdown),
         ("--report-html", args.report_html),
     ):
-        problem = _unwritable(path)
+        problem = unwritable(path)
         if problem:
-            return _error(f"{option} {path}: {problem}")
+            return usage_error(f"{option} {path}: {problem}")
     options = FleetOptions(
         concurrency=args.fleet_concurrency or DEFAULT_CONCURRENCY,
         max_examples=args.max_examples,
@@ -79,7 +79,7 @@ def run_fleet_command(args: argparse.Namespace) -> int:
             servers = load_fleet(args.fleet, [p.name for p in contract.profiles])
             keys = tokens(servers, os.environ, args.fleet.as_posix())
         except (ConformError, UsageError) as exc:
-            return _error(str(exc))
+            return usage_error(str(exc))
         result = run_fleet(servers, keys, contract, options, done=_announce)
     # A second Ctrl-C must not cut the reports short.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -103,7 +103,7 @@ def _report(args: argparse.Namespace, fleet: Fleet) -> int:
         if args.report_html:
             fleet_report.write_html(fleet, args.report_html)
     except OSError as exc:
-        return _error(f"cannot write the report: {exc}")
+        return usage_error(f"cannot write the report: {exc}")
     if fleet.interrupted:
-        return _interrupted("the reports hold what was found so far")
+        return interrupted("the reports hold what was found so far")
     return fleet.exit_code

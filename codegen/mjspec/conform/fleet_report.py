@@ -27,7 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mjspec.conform.fleet import Fleet, Outcome
-from mjspec.conform.markdown import _code, _fence, _text
+from mjspec.conform.markdown import escaped, fenced, inline_code
 from mjspec.conform.report import (
     Finding,
     Verdict,
@@ -255,13 +255,16 @@ def markdown(fleet: Fleet) -> str:
     lines = [
         "# mjspec conform --fleet",
         "",
-        f"**{_text(built.summary)}**"
+        f"**{escaped(built.summary)}**"
         + (" **Interrupted** (Ctrl-C): a partial run." if fleet.interrupted else ""),
         "",
-        f"mjspec {_text(tool_version())}, spec sha256 {_code(fleet.spec_sha256 or 'unknown')}; "
+        f"mjspec {escaped(tool_version())}, "
+        f"spec sha256 {inline_code(fleet.spec_sha256 or 'unknown')}; "
         "(declared) marks the profile each server declares.",
         "",
-        "| server | verdict | " + " | ".join(_code(n, cell=True) for n in built.profiles) + " |",
+        "| server | verdict | "
+        + " | ".join(inline_code(n, cell=True) for n in built.profiles)
+        + " |",
         "|---|---|" + "---|" * len(built.profiles),
     ]
     for row in built.rows:
@@ -270,7 +273,7 @@ def markdown(fleet: Fleet) -> str:
             for c in (row.cells[name] for name in built.profiles)
         ]
         lines.append(
-            f"| {_code(row.name, cell=True)} | {_MD_VERDICT[row.verdict]} | "
+            f"| {inline_code(row.name, cell=True)} | {_MD_VERDICT[row.verdict]} | "
             + " | ".join(cells)
             + " |"
         )
@@ -279,17 +282,17 @@ def markdown(fleet: Fleet) -> str:
             continue
         lines += [
             "",
-            f"## {_code(row.name)}: {row.verdict} under {_code(row.profile)}",
+            f"## {inline_code(row.name)}: {row.verdict} under {inline_code(row.profile)}",
             "",
-            f"{_code(row.base_url)}: {_text(row.reason)}",
+            f"{inline_code(row.base_url)}: {escaped(row.reason)}",
         ]
         if row.failures:
             lines.append("")
         for finding in row.failures:
-            where = f" {_code(finding.field)}" if finding.field else ""
-            lines.append(f"- **{_code(finding.check)}**{where}: {_text(finding.message)}")
+            where = f" {inline_code(finding.field)}" if finding.field else ""
+            lines.append(f"- **{inline_code(finding.check)}**{where}: {escaped(finding.message)}")
             if finding.reproduce:
-                lines += _fence(finding.reproduce, info="sh", indent="  ")
+                lines += fenced(finding.reproduce, info="sh", indent="  ")
     return "\n".join(lines) + "\n"
 
 
