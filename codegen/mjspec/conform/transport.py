@@ -7,14 +7,23 @@ deadline (connection, head and body), and the body is read in chunks, counted as
 arrives, and refused past the size limit (decompressed bytes are counted, so a small
 gzip bomb cannot slip through). Redirects are never followed: whatever a server
 answers is the answer under test, and a credential is never sent to another origin.
+
+The environment is read once per origin, not before every request as `requests` does: the
+proxies (`HTTPS_PROXY`, `NO_PROXY`, ...) and the CA bundle (`REQUESTS_CA_BUNDLE`,
+`CURL_CA_BUNDLE`) apply as usual, while `~/.netrc` is never read: its credentials are not
+for servers under test, and the only credential a run sends is the token it was given.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from requests.utils import get_environ_proxies
 
 CHUNK = 64 * 1024
 
@@ -34,6 +43,40 @@ class BoundedSession(requests.Session):
         super().__init__()
         self.deadline = deadline
         self.max_bytes = max_bytes
+        self.trust_env = False  # see the module's docstring: the environment is read here
+        self._environment: dict[tuple[str, str], tuple[dict[str, str], str | None]] = {}
+
+    def merge_environment_settings(
+        self,
+        url: str | bytes | None,
+        proxies: Mapping[str, str] | None,
+        stream: bool | None,
+        verify: bool | str | None,
+        cert: Any,
+    ) -> dict[str, Any]:
+        """`requests`' own merge, with the environment's proxies and CA bundle for the
+        origin of `url` read the first time it is asked for."""
+        text = url.decode() if isinstance(url, bytes) else url or ""
+        parts = urlsplit(text)
+        origin = (parts.scheme, parts.netloc)
+        found = self._environment.get(origin)
+        if found is None:
+            no_proxy = (proxies or {}).get("no_proxy")
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            found = self._environment[origin] = (
+                get_environ_proxies(text, no_proxy=no_proxy),
+                bundle,
+            )
+        from_environment, bundle = found
+        merged = dict(proxies or {})
+        for scheme, proxy in from_environment.items():
+            merged.setdefault(scheme, proxy)
+        if (verify is True or verify is None) and bundle:
+            verify = bundle
+        settings: dict[str, Any] = super().merge_environment_settings(
+            text, merged, stream, verify, cert
+        )
+        return settings
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         kwargs["stream"] = True
