@@ -37,14 +37,6 @@ def made_here() -> list[str]:
     return [generate_models(document, header) for document, header in JOBS]
 
 
-def test_the_models_from_the_worker_are_those_made_here(made_here: list[str]) -> None:
-    assert len(JOBS) == 4  # the spec and its three profiles
-    with Models(worker=True) as models:
-        assert models.in_worker
-        models.submit(JOBS)
-        assert models.results() == made_here
-
-
 @pytest.mark.parametrize("executable", ["/nonexistent/python", "/bin/false"])
 def test_a_models_worker_that_cannot_start_or_answer_leaves_the_work_to_this_process(
     executable: str, monkeypatch: pytest.MonkeyPatch, made_here: list[str]
@@ -53,6 +45,7 @@ def test_a_models_worker_that_cannot_start_or_answer_leaves_the_work_to_this_pro
     with Models(worker=True) as models:
         models.submit(JOBS)
         assert models.results() == made_here
+        assert not models.answered_by_worker
 
 
 def _error(worker: bool) -> str:
@@ -70,7 +63,10 @@ def test_the_generators_error_reads_the_same_from_the_worker() -> None:
 
 def test_render_with_a_models_worker_gives_the_files_of_a_render_without() -> None:
     with Models(worker=True) as models:
+        assert models.in_worker
         in_worker = render_spec(SPEC, "spec/openapi.yaml", models=models)
+        assert models.answered_by_worker
+    assert len(JOBS) == 4  # the spec and its three profiles: all their models compared
     assert in_worker == render_spec(SPEC, "spec/openapi.yaml")
 
 

@@ -83,6 +83,8 @@ class Models:
     def __init__(self, *, worker: bool) -> None:
         self._worker = Worker("mjspec.generate.modelgen") if worker else None
         self._jobs: list[tuple[dict[str, Any], dict[str, dict[str, str]], str]] = []
+        self.answered_by_worker = False
+        """Whether `results()` came from the worker (for tests and curiosity)."""
 
     @property
     def in_worker(self) -> bool:
@@ -103,6 +105,7 @@ class Models:
         answers = None
         if self._worker is not None:
             answers = _answers(self._worker.answer(self.WORKER_TIMEOUT), len(self._jobs))
+        self.answered_by_worker = answers is not None
         if answers is None:
             answers = [("ok", _generate(bare, header)) for bare, _, header in self._jobs]
         sources = []
