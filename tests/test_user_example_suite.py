@@ -7,8 +7,6 @@ plugin's `mjspec_conform` fixture works in a pytest run that enables it (`-p`).
 from __future__ import annotations
 
 import importlib.metadata
-import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -86,17 +84,27 @@ def test_my_server_conforms(mjspec_conform):
 """
 
 
-def test_the_fixture_in_a_pytest_run_that_enables_it(tmp_path: Path) -> None:
+def test_the_fixture_in_a_pytest_run_that_enables_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The user's own pytest run, in this process (its imports are paid already): a project
+    that enables the plugin with `-p` gets the fixture."""
     (tmp_path / "test_mine.py").write_text(textwrap.dedent(USER_TEST))
-    # The user's server: the suite's standard-library one (quicker to start than FastAPI).
-    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONPATH": str(ROOT)}
-    env.pop("PYTEST_ADDOPTS", None)
-    env.pop("PYTEST_XDIST_WORKER", None)
-    command = [sys.executable, "-m", "pytest", "-p", "mjspec.pytest_plugin"]
-    command += ["-p", "no:cacheprovider", "-q", "test_mine.py"]
-    done = subprocess.run(
-        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 passed" in done.stdout
+    for name in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.chdir(tmp_path)
+    # The user's server: the suite's standard-library one (quicker to start than FastAPI);
+    # this process has imported the plugin's modules, which pytest would rewrite in theirs.
+    arguments = ["-p", "mjspec.pytest_plugin", "-p", "no:cacheprovider", "-q", "test_mine.py"]
+    arguments += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    paths = list(sys.path)
+    try:
+        code = pytest.main(arguments)
+    finally:
+        sys.path[:] = paths
+        sys.modules.pop("test_mine", None)
+    out = capsys.readouterr().out
+    assert code == pytest.ExitCode.OK, out
+    assert "1 passed" in out
     assert not (tmp_path / ".hypothesis").exists()
