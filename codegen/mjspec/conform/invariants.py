@@ -30,6 +30,8 @@ class Invariant:
     check: str
     field: str
     """The field a finding names (the one whose value contradicts the others)."""
+    reads: tuple[str, ...]
+    """Every field the rule reads: without a value of each, it has nothing to judge."""
     description: str
     broken: Callable[[Mapping[str, Any]], str | None]
     """What is wrong with the task, shown after its id; None when it holds or does not apply."""
@@ -116,36 +118,42 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant(
         check="invariant_success_image",
         field="imageUrl",
+        reads=("status", "imageUrl"),
         description="a SUCCESS task has a non-empty imageUrl (its result)",
         broken=_success_image,
     ),
     Invariant(
         check="invariant_success_progress",
         field="progress",
+        reads=("status", "progress"),
         description='a SUCCESS task reports progress "100%"',
         broken=_success_progress,
     ),
     Invariant(
         check="invariant_failure_reason",
         field="failReason",
+        reads=("status", "failReason"),
         description="a FAILURE task says why in a non-empty failReason",
         broken=_failure_reason,
     ),
     Invariant(
         check="invariant_failure_progress",
         field="progress",
+        reads=("status", "progress"),
         description='a FAILURE task does not report progress "100%"',
         broken=_failure_progress,
     ),
     Invariant(
         check="invariant_time_order",
         field="startTime",
+        reads=("submitTime", "startTime", "finishTime"),
         description="submitTime <= startTime <= finishTime, wherever they are set",
         broken=_time_order,
     ),
     Invariant(
         check="invariant_not_started",
         field="startTime",
+        reads=("status", "startTime", "finishTime"),
         description="a NOT_START task has neither a startTime nor a finishTime",
         broken=_not_started,
     ),

@@ -17,22 +17,16 @@ from pathlib import Path
 from typing import Literal
 
 from mjspec.conform.fields import derive_fields
+from mjspec.conform.invariants import INVARIANTS
 from mjspec.conform.report import BAD_STATUSES, FieldResult, Finding, ProfileResult, Report
 from mjspec.conform.severity import CHECKS, Severity, overrides, severity_of
 from mjspec.profiles import Profile
 
 Kind = Literal["pass", "fail", "skip", "xfail"]
 
-_READS: dict[str, tuple[str, ...]] = {
-    "invariant_success_image": ("status", "imageUrl"),
-    "invariant_success_progress": ("status", "progress"),
-    "invariant_failure_reason": ("status", "failReason"),
-    "invariant_failure_progress": ("status", "progress"),
-    "invariant_time_order": ("submitTime", "startTime", "finishTime"),
-    "invariant_not_started": ("status", "startTime", "finishTime"),
-}
-"""The fields each invariant reads (`conform/invariants.py`): without a conforming value
-of each, it had nothing to judge."""
+_READS = {invariant.check: invariant.reads for invariant in INVARIANTS}
+"""The fields each invariant reads: without a conforming value of each, it had nothing to
+judge."""
 
 _NEEDS_TOKEN = ("auth_way_refused", "auth_not_enforced")
 
