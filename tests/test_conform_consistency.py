@@ -26,7 +26,7 @@ from mjspec.conform import Report, Settings, derive_fields, output, run
 from mjspec.conform import html as html_report
 from mjspec.conform import markdown as markdown_report
 from mjspec.conform.consistency import ABSENT, Tracker, same
-from mjspec.conform.invariants import INVARIANTS, broken_invariants
+from mjspec.conform.invariants import INVARIANTS, applicable, broken_invariants
 from mjspec.conform.report import junit_tree
 from mjspec.conform.severity import CHECKS, overrides, severity_of
 from mjspec.serve.refdata import task_dicts
@@ -213,6 +213,36 @@ def test_an_invariant_is_skipped_when_its_fields_are_absent_or_mistyped() -> Non
     mistyped = {"id": "1", "status": "SUCCESS", "progress": 100, "startTime": "2", "imageUrl": 1}
     assert broken_invariants(mistyped) == []
     assert broken_invariants({"id": 1, "status": "SUCCESS", "imageUrl": ""}) == []
+
+
+def test_each_invariant_applies_only_to_the_tasks_it_speaks_of() -> None:
+    success = {"id": "1", "status": "SUCCESS", "imageUrl": "u", "progress": "100%"}
+    failure = {"id": "2", "status": "FAILURE", "failReason": "why", "progress": "0%"}
+    waiting = {"id": "3", "status": "NOT_START", "submitTime": 5}
+    timed = {"id": "4", "status": "IN_PROGRESS", "submitTime": 5, "startTime": 6}
+    assert applicable(success) == ["invariant_success_image", "invariant_success_progress"]
+    assert applicable(failure) == ["invariant_failure_reason", "invariant_failure_progress"]
+    assert applicable(waiting) == ["invariant_not_started"]
+    assert applicable(timed) == ["invariant_time_order"]
+    assert applicable({**timed, "id": 4}) == []  # no string id: not a task to judge
+    # every broken rule applies: a finding is never made of a task the rule does not judge
+    for mutant in INVARIANT_MUTANTS:
+        task = next(t for t in task_dicts(DOC) if t["status"] == mutant.status)
+        mutant.edit(task)
+        assert mutant.check in applicable(task)
+
+
+def test_the_report_counts_the_tasks_each_invariant_judged(reports: dict[str, Report]) -> None:
+    """The correct server's tasks hold every status: each rule judged some; a rule that
+    judged nothing is absent, so its silence is not taken for a pass (mjspec.suite)."""
+    result = reports[CORRECT].profiles["doc"]
+    assert set(result.judged) == {i.check for i in INVARIANTS}
+    statuses = [t["status"] for t in PROOF_TASKS.values()]
+    # every answer's FAILURE tasks, at least once each
+    assert result.judged["invariant_failure_reason"] >= statuses.count("FAILURE") > 0
+    assert reports[CORRECT].as_dict()["profiles"]["doc"]["judged"] == dict(
+        sorted(result.judged.items())
+    )
 
 
 @pytest.mark.parametrize("name", list(PROFILES))

@@ -171,7 +171,11 @@ def test_an_unseen_field_is_skipped_and_an_unknown_task_id_leaves_the_run_undeci
     project: Project,
 ) -> None:
     junit = project.path / "junit.xml"
-    without_buttons = {task_id: dict(task, buttons=[]) for task_id, task in TASKS.items()}
+    without_buttons = {
+        task_id: dict(task, buttons=[])
+        for task_id, task in TASKS.items()
+        if task["status"] != "FAILURE"  # and no task a FAILURE rule could judge
+    }
     with serve(tasks=without_buttons) as server:
         ids = [
             arg for task_id in [*server.task_ids, "404404"] for arg in ("--mjspec-task-id", task_id)
@@ -184,6 +188,9 @@ def test_an_unseen_field_is_skipped_and_an_unknown_task_id_leaves_the_run_undeci
     unseen = {p for p in _required_paths() if p.startswith("buttons[].")}
     assert unseen and all(cases[f"test_field[{path}]"] == "skipped" for path in unseen)
     assert "nothing to judge: no answer showed buttons[].style" in result.output
+    for rule in ("invariant_failure_reason", "invariant_failure_progress"):
+        assert cases[f"test_check[{rule}]"] == "skipped"
+    assert "nothing to judge: no task the rule applies to came back (a FAILURE" in result.output
     broken = {name for name, outcome in cases.items() if outcome in ("failure", "error")}
     assert broken == {"test_run_is_conclusive"}
     assert "inconclusive: never returned: '404404'" in result.output

@@ -392,6 +392,7 @@ def _result(
         failures=failures,
         warnings=warnings,
         consistency=judge_.consistency(),
+        judged=dict(ledger.judged),
     )
 
 

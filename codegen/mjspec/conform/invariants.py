@@ -21,6 +21,7 @@ from typing import Any
 
 TERMINAL = ("SUCCESS", "FAILURE")
 """Statuses a task never leaves: its every field is settled (`consistency.py`)."""
+TIMES = ("submitTime", "startTime", "finishTime")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,6 +34,8 @@ class Invariant:
     reads: tuple[str, ...]
     """Every field the rule reads: without a value of each, it has nothing to judge."""
     description: str
+    applies: Callable[[Mapping[str, Any]], bool]
+    """Whether the rule says anything of the task (a FAILURE rule of a SUCCESS task: no)."""
     broken: Callable[[Mapping[str, Any]], str | None]
     """What is wrong with the task, shown after its id; None when it holds or does not apply."""
 
@@ -62,6 +65,19 @@ def _time(task: Mapping[str, Any], name: str) -> int | None:
 
 def _status(task: Mapping[str, Any]) -> str | None:
     return _text(task, "status")
+
+
+def _status_and(status: str, *fields: str) -> Callable[[Mapping[str, Any]], bool]:
+    """A rule of tasks in `status` that carry every one of `fields`."""
+
+    def applies(task: Mapping[str, Any]) -> bool:
+        return _status(task) == status and all(name in task for name in fields)
+
+    return applies
+
+
+def _two_times_set(task: Mapping[str, Any]) -> bool:
+    return sum(_time(task, name) is not None for name in TIMES) >= 2
 
 
 def _success_image(task: Mapping[str, Any]) -> str | None:
@@ -96,7 +112,7 @@ def _failure_progress(task: Mapping[str, Any]) -> str | None:
 
 
 def _time_order(task: Mapping[str, Any]) -> str | None:
-    times = [(name, _time(task, name)) for name in ("submitTime", "startTime", "finishTime")]
+    times = [(name, _time(task, name)) for name in TIMES]
     set_ = [(name, value) for name, value in times if value is not None]
     for (before, early), (after, late) in itertools.pairwise(set_):
         if early > late:
@@ -120,6 +136,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         field="imageUrl",
         reads=("status", "imageUrl"),
         description="a SUCCESS task has a non-empty imageUrl (its result)",
+        applies=_status_and("SUCCESS", "imageUrl"),
         broken=_success_image,
     ),
     Invariant(
@@ -127,6 +144,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         field="progress",
         reads=("status", "progress"),
         description='a SUCCESS task reports progress "100%"',
+        applies=_status_and("SUCCESS", "progress"),
         broken=_success_progress,
     ),
     Invariant(
@@ -134,6 +152,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         field="failReason",
         reads=("status", "failReason"),
         description="a FAILURE task says why in a non-empty failReason",
+        applies=_status_and("FAILURE", "failReason"),
         broken=_failure_reason,
     ),
     Invariant(
@@ -141,6 +160,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         field="progress",
         reads=("status", "progress"),
         description='a FAILURE task does not report progress "100%"',
+        applies=_status_and("FAILURE", "progress"),
         broken=_failure_progress,
     ),
     Invariant(
@@ -148,6 +168,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         field="startTime",
         reads=("submitTime", "startTime", "finishTime"),
         description="submitTime <= startTime <= finishTime, wherever they are set",
+        applies=_two_times_set,
         broken=_time_order,
     ),
     Invariant(
@@ -155,9 +176,19 @@ INVARIANTS: tuple[Invariant, ...] = (
         field="startTime",
         reads=("status", "startTime", "finishTime"),
         description="a NOT_START task has neither a startTime nor a finishTime",
+        applies=_status_and("NOT_START"),
         broken=_not_started,
     ),
 )
+
+
+def applicable(
+    task: Mapping[str, Any], invariants: tuple[Invariant, ...] = INVARIANTS
+) -> list[str]:
+    """The checks of the invariants that say something of `task` (judged, held or not)."""
+    if not isinstance(task.get("id"), str):
+        return []
+    return [invariant.check for invariant in invariants if invariant.applies(task)]
 
 
 def broken_invariants(
@@ -169,6 +200,8 @@ def broken_invariants(
         return []
     found = []
     for invariant in invariants:
+        if not invariant.applies(task):
+            continue
         what = invariant.broken(task)
         if what is not None:
             message = f"task {task_id!r} {what}: {invariant.description}"

@@ -22,6 +22,7 @@ does not (then a 4xx is the expected answer, and which tasks came back is not ju
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -29,7 +30,7 @@ from mjspec.conform import checks
 from mjspec.conform.consistency import ABSENT, Difference, Duplicate, Tracker
 from mjspec.conform.fastcheck import FastTasks
 from mjspec.conform.fields import FieldSpec, derive_fields, error_answer_schemas
-from mjspec.conform.invariants import Broken, broken_invariants
+from mjspec.conform.invariants import Broken, applicable, broken_invariants
 from mjspec.conform.ledger import Ledger
 from mjspec.conform.session import Exchange, Masker
 from mjspec.conform.severity import overrides
@@ -227,7 +228,9 @@ class ProfileJudge:
         failed = False
         for duplicate in duplicates:
             failed |= self._duplicate(duplicate, exchange)
-        for broken in _invariants(exchange, body):
+        broken_ones, judged = _invariants(exchange, body)
+        self.ledger.judged.update(judged)
+        for broken in broken_ones:
             failed |= self._record(broken.check, broken.message, exchange, field=broken.field)
         return failed
 
@@ -391,19 +394,22 @@ class ProfileJudge:
             )
 
 
-def _invariants(exchange: Exchange, body: list[Any]) -> list[Broken]:
-    """The invariants the answer's tasks break: found once, shared by every profile."""
-    found: list[Broken] | None = exchange.shared.get("invariants")
-    if found is None:
+def _invariants(exchange: Exchange, body: list[Any]) -> tuple[list[Broken], Counter[str]]:
+    """The invariants the answer's tasks break, and how many tasks each one judged: found
+    once, shared by every profile."""
+    shared: tuple[list[Broken], Counter[str]] | None = exchange.shared.get("invariants")
+    if shared is None:
         seen: set[str] = set()
-        found = []
+        found: list[Broken] = []
+        judged: Counter[str] = Counter()
         for task in body:
             task_id = task.get("id") if isinstance(task, dict) else None
             if isinstance(task_id, str) and task_id not in seen:  # a duplicate: checked once
                 seen.add(task_id)
                 found += broken_invariants(task)
-        exchange.shared["invariants"] = found
-    return found
+                judged.update(applicable(task))
+        shared = exchange.shared["invariants"] = (found, judged)
+    return shared
 
 
 def _shown(value: Any) -> str:

@@ -53,6 +53,8 @@ class Ledger:
         """Every task id seen in any answer."""
         self.asked: set[str] = set()
         """Every id asked for in a valid request that was answered 200."""
+        self.judged: Counter[str] = Counter()
+        """Per check of a task's invariants, the task sightings it said something of."""
 
     def severity(self, check: str) -> Severity:
         return severity_of(check, self._severities)

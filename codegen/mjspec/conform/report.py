@@ -142,6 +142,9 @@ class ProfileResult:
     consistency: dict[str, int] | None = None
     """`{"tasks_compared", "answers", "comparisons"}`: the tasks seen in more than one
     answer, the answers that held tasks, the sightings compared; None when not compared."""
+    judged: dict[str, int] = dataclasses.field(default_factory=dict)
+    """Per invariant check, the task sightings it applied to (a FAILURE rule: the FAILURE
+    tasks); a check absent here judged nothing, so its silence proves nothing."""
 
     def deviations(self) -> list[str]:
         """`buttons null in 23 of 61 tasks`, one per failing field (a summary for humans)."""
@@ -163,6 +166,7 @@ class ProfileResult:
             "failures": [f.as_dict() for f in self.failures],
             "warnings": [w.as_dict() for w in self.warnings],
             "consistency": self.consistency,
+            "judged": dict(sorted(self.judged.items())),
         }
 
 

@@ -25,6 +25,7 @@ from mjspec.profiles import Profile
 Kind = Literal["pass", "fail", "skip", "xfail"]
 
 _READS = {invariant.check: invariant.reads for invariant in INVARIANTS}
+_RULES = {invariant.check: invariant.description for invariant in INVARIANTS}
 """The fields each invariant reads: without a conforming value of each, it had nothing to
 judge."""
 
@@ -138,6 +139,8 @@ def _nothing_to_judge(check: str, report: Report, result: ProfileResult) -> str:
     ]
     if unseen:
         return f"no task had a conforming {', '.join(unseen)}, which it reads"
+    if check in _RULES and not result.judged.get(check):
+        return f"no task the rule applies to came back ({_RULES[check]})"
     return ""
 
 
