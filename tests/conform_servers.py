@@ -306,7 +306,8 @@ def serve(
     server.bad_input_status = bad_input_status
     server.token = token
     server.auth_header = auth_header
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # polled every 50 ms, so that shutdown() returns at once rather than after up to 0.5 s
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         host, port = server.server_address[:2]

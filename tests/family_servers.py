@@ -34,8 +34,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from tests.conform_servers import TASKS
-from tests.helpers_conform import served
+from tests.conform_servers import TASKS, serve
 
 if TYPE_CHECKING:
     from tests.conform_servers import _Handler
@@ -395,5 +394,5 @@ class FamilyHost:
 def family_host() -> Iterator[FamilyHost]:
     """Run a `FamilyHost` on a free port of 127.0.0.1."""
     switch = _Switch()
-    with served(tasks={}, family=switch) as running:
+    with serve(tasks={}, family=switch) as running:
         yield FamilyHost(running.base_url, switch)

@@ -1,6 +1,5 @@
 """Small pieces the conformance and command-line tests share.
 
-- `served`: `conform_servers.serve`, stopped at once when the block ends;
 - `run_cli`: `mjspec ...` run in process (`mjspec.cli.main`), its exit code and output;
 - `refusing_url`: a loopback URL that refuses connections for as long as the block runs;
 - `hang_guard`: fail a test that has not ended after a generous time (not a speed check);
@@ -14,17 +13,15 @@ import functools
 import signal
 import socket
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import ParamSpec
-from urllib.parse import urlsplit
 
 import pytest
 
 from mjspec.profiles import Profile, load_profiles
-from tests.conform_servers import RunningServer, serve
 
 __all__ = [
     "SPEC_PATH",
@@ -33,7 +30,6 @@ __all__ = [
     "hang_guard",
     "refusing_url",
     "run_cli",
-    "served",
 ]
 
 P = ParamSpec("P")
@@ -53,50 +49,6 @@ def checkout_profiles() -> dict[str, Profile]:
 @functools.cache
 def _checkout_profiles() -> dict[str, Profile]:
     return load_profiles(SPEC_PATH, validate=False)
-
-
-def _stopping_promptly(
-    start: Callable[P, contextlib.AbstractContextManager[RunningServer]],
-) -> Callable[P, contextlib.AbstractContextManager[RunningServer]]:
-    @contextlib.contextmanager
-    def started(*args: P.args, **kwargs: P.kwargs) -> Iterator[RunningServer]:
-        stopped = threading.Event()
-        knocker: threading.Thread | None = None
-        try:
-            with start(*args, **kwargs) as running:
-                try:
-                    yield running
-                finally:
-                    parts = urlsplit(running.base_url)
-                    address = (parts.hostname or "127.0.0.1", parts.port or 80)
-                    knocker = threading.Thread(
-                        target=_knock, args=(address, stopped), daemon=True, name="knock"
-                    )
-                    knocker.start()
-        finally:
-            stopped.set()
-            if knocker is not None:
-                knocker.join(timeout=30)
-
-    return started
-
-
-served = _stopping_promptly(serve)
-"""`conform_servers.serve(...)` that stops within milliseconds.
-
-`ThreadingHTTPServer.shutdown()` waits for `serve_forever`'s next poll (half a second by
-default); while it waits, a connection every few milliseconds wakes the poll.
-"""
-
-
-def _knock(address: tuple[str, int], stopped: threading.Event) -> None:
-    """Connect (and hang up) every few milliseconds until `stopped` or refused."""
-    while not stopped.wait(0.005):
-        try:
-            with socket.create_connection(address, timeout=1):
-                pass
-        except OSError:
-            return  # the listening socket is closed: nothing left to wake
 
 
 @dataclass(frozen=True, slots=True)

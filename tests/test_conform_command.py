@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 
 from mjspec.conform import add_arguments, run_command
-from tests.conform_servers import TASK_IDS, Reply, RunningServer, private_tasks
+from tests.conform_servers import TASK_IDS, Reply, RunningServer, private_tasks, serve
 from tests.helpers_conform import hang_guard, refusing_url
-from tests.helpers_conform import served as serve
 
 SPEC_PATH = Path(__file__).parents[1] / "spec" / "openapi.yaml"
 # The fixed probes ask for every known task, alone and together, and send the invalid

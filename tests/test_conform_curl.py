@@ -21,9 +21,8 @@ import pytest
 from mjspec.conform import Settings, run
 from mjspec.conform.curl import render
 from mjspec.conform.output import shorten
-from tests.conform_servers import TASK_IDS, Reply
+from tests.conform_servers import TASK_IDS, Reply, serve
 from tests.helpers_conform import checkout_profiles
-from tests.helpers_conform import served as serve
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 TOKEN = "sk-curl-5e6f7a8b9c0d"

@@ -12,8 +12,7 @@ import yaml
 from mjspec.conform import Settings, derive_fields, run
 from mjspec.conform.checks import check_ok_answer, describe, observe_task
 from mjspec.conform.fields import SpecShapeError, json_type
-from tests.conform_servers import TASK_IDS, TASKS
-from tests.helpers_conform import served as serve
+from tests.conform_servers import TASK_IDS, TASKS, serve
 
 SPEC: dict[str, Any] = yaml.safe_load(
     (Path(__file__).parents[1] / "spec" / "openapi.yaml").read_text("utf-8")

@@ -19,8 +19,8 @@ from mjspec.conform.fleet import Fleet, FleetOptions, FleetServer, Outcome, run_
 from mjspec.conform.fleet_report import build
 from mjspec.conform.report import Report
 from mjspec.serve.refserver import serve_in_thread
-from tests.conform_servers import TASK_IDS, Reply
-from tests.helpers_conform import SPEC_PATH, hang_guard, refusing_url, run_cli, served
+from tests.conform_servers import TASK_IDS, Reply, serve
+from tests.helpers_conform import SPEC_PATH, hang_guard, refusing_url, run_cli
 
 SECRET = "sk-fleet-7c1d9e0b3a"
 FAST = ["--max-examples", "3", "--seed", "1", "--spec", str(SPEC_PATH)]
@@ -55,9 +55,9 @@ def mixed_fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     null (and requiring a token from BROKEN_TOKEN), and a port that refuses connections."""
     monkeypatch.setenv("BROKEN_TOKEN", SECRET)
     with (
-        served() as good,
+        serve() as good,
         serve_in_thread(profile="new-api") as relay,
-        served(_buttons_null, token=SECRET) as broken,
+        serve(_buttons_null, token=SECRET) as broken,
         refusing_url() as gone,
     ):
         yield _write(
@@ -158,7 +158,7 @@ def test_a_mixed_fleet_gives_one_matrix_the_verdict_of_each_declared_profile_and
 def test_a_fleet_that_all_passes_exits_0(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with served() as good:
+    with serve() as good:
         path = _write(
             tmp_path, _toml([{"name": "only", "base_url": good.base_url, "task_ids": TASK_IDS}])
         )
@@ -288,7 +288,7 @@ def test_an_unset_token_variable_is_one_line_naming_the_server_before_any_reques
 ) -> None:
     monkeypatch.delenv("FLEET_ABSENT_TOKEN", raising=False)
     monkeypatch.setenv("FLEET_EMPTY_TOKEN", "")
-    with served() as first, served() as second:
+    with serve() as first, serve() as second:
         servers = [
             {"name": "first", "base_url": first.base_url, "token_env": "FLEET_EMPTY_TOKEN"},
             {"name": "second", "base_url": second.base_url, "token_env": "FLEET_ABSENT_TOKEN"},
@@ -340,7 +340,7 @@ def test_ctrl_c_stops_every_run_and_returns_what_was_found() -> None:
     """A KeyboardInterrupt in the waiting thread (as Ctrl-C lands there) stops the runs at
     their next case; the servers not started are reported as not checked."""
     contract = load_contract(SPEC_PATH, "all")
-    with served() as first, served() as second:
+    with serve() as first, serve() as second:
         servers = [
             FleetServer(name="first", base_url=first.base_url, task_ids=tuple(TASK_IDS)),
             FleetServer(name="second", base_url=second.base_url, task_ids=tuple(TASK_IDS)),

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conform_servers import TASK_IDS
-from tests.helpers_conform import SPEC_PATH, hang_guard, served
+from tests.conform_servers import TASK_IDS, serve
+from tests.helpers_conform import SPEC_PATH, hang_guard
 
 GUARD = 60.0  # seconds: a run that has not ended by then hangs
 PRESS_AGAIN = 10.0  # seconds: when a Ctrl-C Python reported as ignored is pressed again
@@ -61,7 +61,7 @@ def _wait_for_exit(process: subprocess.Popen[str]) -> tuple[str, str]:
 def test_ctrl_c_ends_the_run_with_130_and_an_interrupted_report(tmp_path: Path) -> None:
     report = tmp_path / "report.json"
     junit = tmp_path / "junit.xml"
-    with served() as server:
+    with serve() as server:
         command = [sys.executable, "-m", "mjspec.cli", "conform", "--base-url", server.base_url]
         command += ["--spec", str(SPEC_PATH), "--max-examples", "100000", "--seed", "1"]
         command += ["--report-json", str(report), "--junit-xml", str(junit)]
