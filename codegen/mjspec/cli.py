@@ -143,13 +143,14 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from mjspec.generate import generate
     from mjspec.generate.modelgen import Models
 
     # A cold render spends most of its time importing datamodel-code-generator: its worker
-    # starts first, while the cache is looked up and the spec read (a hit stops it unused).
-    # It pays off in a process that has not imported the generator yet.
+    # starts first, while the rest is imported, the cache looked up and the spec read (a
+    # hit stops it unused). It pays off in a process that has not imported the generator.
     with Models(worker="datamodel_code_generator" not in sys.modules) as models:
+        from mjspec.generate import generate
+
         outcome = generate(
             args.spec,
             args.output,
