@@ -4,15 +4,15 @@ N reference stand-ins (the four profiles in turn, every task id of each) run in 
 subprocess of their own, so the server side does not share this process's interpreter.
 Measured in the same run, as commands, which is what a user compares:
 
-- one run: `mjspec conform --base-url URL --task-id ...` against the first server, the
-  median of three;
+- one run: `mjspec conform --base-url URL --task-id ...` against each of the first four
+  servers (one per profile: their answers differ in size), the mean;
 - a fleet: `mjspec conform --fleet FILE.toml` over the first N servers, for N = 4 and 20.
 
-Same options (the default 50 cases, `--seed`) for both. A fleet shares one interpreter,
-one contract load and Hypothesis's and schemathesis's warmed caches across its servers and
-overlaps their network waits; on a small machine against local servers the runs are
-mostly CPU (generating cases), which threads do not overlap. The in-process figures (a
-warm `check_server` against `run_fleet`) show that part alone, for information.
+Same options (the default 50 cases, `--seed`) for both. A fleet shares the contract load
+across its servers and the interpreter across the servers of each worker process (one per
+core by default), and overlaps their network waits on threads. Against local servers a
+run is mostly CPU (generating and judging cases), which threads of one process cannot
+overlap: the fleet is also timed with `--fleet-processes 1`, for comparison.
 
 Usage, from the repository root:
     python benchmarks/bench_fleet.py
@@ -25,16 +25,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from mjspec.conform.command import hypothesis_home_outside_the_working_directory, load_contract
-from mjspec.conform.fleet import FleetOptions, FleetServer, check_server, run_fleet
+from mjspec.conform.fleet import FleetServer
 
 SIZES = (4, 20)
-RUNS = 3
 SEED = 20261127
 BIN = Path(sys.executable).parent
 SPEC = "spec/openapi.yaml"
@@ -103,41 +100,22 @@ def main() -> int:
     mjspec = [str(BIN / "mjspec"), "conform", "--spec", SPEC, "--seed", str(SEED)]
     process, servers = start_servers(max(SIZES))
     try:
-        first = servers[0]
-        single = [*mjspec, "--base-url", first.base_url]
-        single += [arg for task_id in first.task_ids for arg in ("--task-id", task_id)]
-        one = statistics.median(wall_time(single) for _ in range(RUNS))
-        print(f"one run (a command, median of {RUNS}): {one:.2f} s")
+        singles = []
+        for server in servers[:4]:
+            single = [*mjspec, "--base-url", server.base_url, "--profile", server.profile]
+            single += [arg for task_id in server.task_ids for arg in ("--task-id", task_id)]
+            singles.append(wall_time(single))
+        one = statistics.mean(singles)
+        print(f"one run (a command, mean over one server of each profile): {one:.2f} s")
         with tempfile.TemporaryDirectory() as directory:
             for size in SIZES:
                 path = fleet_file(servers[:size], Path(directory) / f"fleet-{size}.toml")
-                elapsed = wall_time([*mjspec, "--fleet", str(path)])
-                print(
-                    f"fleet N={size}: {elapsed:.2f} s; "
-                    f"ratio fleet/(N x one run) = {elapsed / (size * one):.2f}"
-                )
-        print("in process, warm (for information):")
-        with hypothesis_home_outside_the_working_directory():
-            contract = load_contract(Path(SPEC), "all")
-            options = FleetOptions(seed=SEED)
-            never = threading.Event()
-            check_server(first, None, contract, options, never)  # warm-up, not measured
-            times = []
-            for _ in range(RUNS):
-                start = time.perf_counter()
-                check_server(first, None, contract, options, never)
-                times.append(time.perf_counter() - start)
-            warm = statistics.median(times)
-            print(f"  one run: {warm:.2f} s")
-            for size in SIZES:
-                start = time.perf_counter()
-                fleet = run_fleet(servers[:size], {}, contract, options)
-                elapsed = time.perf_counter() - start
-                assert fleet.exit_code == 0, [o.reason for o in fleet.outcomes]
-                print(
-                    f"  fleet N={size}: {elapsed:.2f} s; "
-                    f"ratio fleet/(N x one run) = {elapsed / (size * warm):.2f}"
-                )
+                for label, extra in (("", []), (", one process", ["--fleet-processes", "1"])):
+                    elapsed = wall_time([*mjspec, "--fleet", str(path), *extra])
+                    print(
+                        f"fleet N={size}{label}: {elapsed:.2f} s; "
+                        f"ratio fleet/(N x one run) = {elapsed / (size * one):.2f}"
+                    )
     finally:
         assert process.stdin is not None
         process.stdin.close()

@@ -23,7 +23,8 @@ from tests.conform_servers import TASK_IDS, Reply, serve
 from tests.helpers_conform import SPEC_PATH, hang_guard, refusing_url, run_cli
 
 SECRET = "sk-fleet-7c1d9e0b3a"
-FAST = ["--max-examples", "3", "--seed", "1", "--spec", str(SPEC_PATH)]
+# One process: the worker processes are the mixed fleet's and the Ctrl-C test's to prove.
+FAST = ["--max-examples", "3", "--seed", "1", "--spec", str(SPEC_PATH), "--fleet-processes", "1"]
 PROFILES = ["doc", "midjourney-proxy-csharp", "midjourney-proxy-java", "new-api"]
 
 
@@ -96,6 +97,8 @@ def test_a_mixed_fleet_gives_one_matrix_the_verdict_of_each_declared_profile_and
                 str(mixed_fleet),
                 *FAST,
                 "--fleet-concurrency",
+                "2",
+                "--fleet-processes",  # the servers shared out over two worker processes
                 "2",
                 "--report-json",
                 str(reports["json"]),
@@ -368,3 +371,28 @@ def test_ctrl_c_stops_every_run_and_returns_what_was_found() -> None:
     assert sent < 200  # stopped at its next case, not after 100,000
     assert second_outcome.report is None and "interrupted" in second_outcome.reason
     assert second.requests == 0
+
+
+def test_ctrl_c_stops_the_worker_processes_too() -> None:
+    """With the servers shared out over worker processes, Ctrl-C here (a KeyboardInterrupt
+    as the first outcome comes back) stops the other process's run at its next case."""
+    contract = load_contract(SPEC_PATH, "all")
+    with serve() as endless, refusing_url() as gone:
+        servers = [
+            FleetServer(name="gone", base_url=gone),
+            FleetServer(name="endless", base_url=endless.base_url, task_ids=tuple(TASK_IDS)),
+        ]
+
+        def interrupt(outcome: Outcome, done: int, total: int) -> None:
+            assert outcome.server.name == "gone"  # unreachable: the first to end
+            raise KeyboardInterrupt
+
+        options = FleetOptions(concurrency=2, processes=2, max_examples=100_000, seed=1)
+        with hang_guard(120, "a stopped fleet of processes"):
+            result = run_fleet(servers, {}, contract, options, done=interrupt)
+        sent = endless.requests
+    assert result.interrupted
+    assert [o.server.name for o in result.outcomes] == ["gone", "endless"]
+    stopped = result.outcomes[1]
+    assert stopped.report is not None and stopped.report.interrupted, stopped.reason
+    assert sent < 5_000  # stopped at its next case, not after 100,000 (and its shrinking)

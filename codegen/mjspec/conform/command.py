@@ -150,6 +150,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="with --fleet: how many servers are checked at once (default 8)",
     )
+    parser.add_argument(
+        "--fleet-processes",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="with --fleet: worker processes sharing the servers and the concurrency (default: "
+        "one per CPU core, at most one per two servers); 1 keeps every run in this process",
+    )
 
 
 def usage_error(message: str) -> int:
@@ -370,8 +378,12 @@ def _run_command(args: argparse.Namespace) -> int:
         from mjspec.conform.fleet_command import run_fleet_command
 
         return run_fleet_command(args)
-    if args.fleet_concurrency is not None:
-        return usage_error("--fleet-concurrency needs --fleet")
+    for option, value in (
+        ("--fleet-concurrency", args.fleet_concurrency),
+        ("--fleet-processes", args.fleet_processes),
+    ):
+        if value is not None:
+            return usage_error(f"{option} needs --fleet")
     if args.base_url is not None:
         problem = base_url_problem(args.base_url)
         if problem:

@@ -7,14 +7,15 @@ servers counted from 1 in file order). `tokens` reads each server's token from i
 named environment variable, before any request.
 
 `run_fleet` loads nothing: it is given the contract (loaded once, with every profile)
-and checks each server on a pool of threads, each run judged under every profile (the
-matrix is servers x profiles) with the server's declared profile first (its way of
-sending the token, and its verdict). Threads, not processes: Hypothesis (>= 6.136) runs
-tests from several threads at once, the runs mostly wait on their servers, and threads
-share the imports, the contract and Hypothesis's and schemathesis's caches. Measured on
-2 cores against local stand-ins (warm, 50 cases each): 4 servers took 4.1 s on threads,
-4.1 s on 2 spawned processes (4.9 s with forkserver); 20 servers 23 s on threads, 31 s
-on processes, which pay their own imports and contend with the servers for the cores.
+and checks each server, each run judged under every profile (the matrix is servers x
+profiles) with the server's declared profile first (its way of sending the token, and its
+verdict). The runs go on a pool of threads, which overlap the servers' network waits and
+share the imports, the contract and Hypothesis's and schemathesis's caches. Threads of
+one process cannot run Python at once, though, and against servers that answer at once a
+run is mostly CPU (generating and judging cases): with `processes` > 1 the servers are
+shared out over worker processes (spawned; each a pool of threads, with its share of
+`concurrency`), which send each outcome back as it ends. On 2 cores against 20 local
+stand-ins, 2 processes took 16.2 s where one took 24.6 s (`benchmarks/bench_fleet.py`).
 
 A server that cannot be reached, or whose run cannot start, is an inconclusive row with
 the reason; it does not stop the fleet. Ctrl-C (a KeyboardInterrupt in the calling thread)
@@ -25,6 +26,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import os
+import queue
 import re
 import signal
 import threading
@@ -32,7 +35,7 @@ import time
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mjspec.conform.curl import TOKEN_VARIABLE
 from mjspec.conform.engine import (
@@ -83,6 +86,9 @@ class FleetOptions:
     """What every run of the fleet shares (the command's options)."""
 
     concurrency: int = DEFAULT_CONCURRENCY
+    processes: int | None = 1
+    """Worker processes sharing the servers (each with its share of `concurrency` threads);
+    None: one per CPU core, at most one per two servers and per `concurrency`."""
     max_examples: int = DEFAULT_MAX_EXAMPLES
     seed: int | None = None
     strict: bool = False
@@ -275,7 +281,7 @@ class _Stopper:
     """The progress of one run (`engine.Progress`): raises KeyboardInterrupt at the next
     case once the fleet is stopped, which the engine turns into an interrupted report."""
 
-    def __init__(self, stopped: threading.Event) -> None:
+    def __init__(self, stopped: Stop) -> None:
         self._stopped = stopped
 
     def start(self, phase: str, total: int | None) -> None:
@@ -302,7 +308,7 @@ def check_server(
     token: str | None,
     contract: Contract,
     options: FleetOptions,
-    stopped: threading.Event,
+    stopped: Stop,
 ) -> Outcome:
     """One server's run, judged under every profile of `contract`, its own first."""
     if stopped.is_set():
@@ -332,6 +338,13 @@ def check_server(
     return Outcome(server=server, report=report)
 
 
+class Stop(Protocol):
+    """What stops the runs: a `threading.Event`, or a process-shared one."""
+
+    def is_set(self) -> bool: ...
+    def set(self) -> None: ...
+
+
 Done = Callable[[Outcome, int, int], None]
 """Called in the calling thread as each server's run ends: (outcome, done, total)."""
 
@@ -343,7 +356,7 @@ def run_fleet(
     options: FleetOptions,
     *,
     done: Done | None = None,
-    stopped: threading.Event | None = None,
+    stopped: Stop | None = None,
 ) -> Fleet:
     """Check every server, `options.concurrency` at a time; Ctrl-C stops them all.
 
@@ -351,6 +364,39 @@ def run_fleet(
     servers not yet started are not checked, and the fleet is returned interrupted.
     """
     started = time.perf_counter()
+    processes = _processes(options, len(servers))
+    if processes > 1:
+        outcomes, interrupted = _in_processes(servers, keys, contract, options, processes, done)
+    else:
+        outcomes, interrupted = _in_threads(servers, keys, contract, options, done, stopped)
+    ordered = [outcomes[s.name] for s in servers]
+    return Fleet(
+        outcomes=ordered,
+        profiles=[p.name for p in contract.profiles],
+        duration=time.perf_counter() - started,
+        interrupted=interrupted
+        or any(o.report is not None and o.report.interrupted for o in ordered),
+        spec_sha256=contract.sha256,
+        seed=options.seed,
+        strict=options.strict,
+    )
+
+
+def _processes(options: FleetOptions, servers: int) -> int:
+    if options.processes is not None:
+        return max(1, min(options.processes, servers))
+    return max(1, min(os.cpu_count() or 1, servers // 2, options.concurrency))
+
+
+def _in_threads(
+    servers: Sequence[FleetServer],
+    keys: Mapping[str, str | None],
+    contract: Contract,
+    options: FleetOptions,
+    done: Done | None,
+    stopped: Stop | None,
+) -> tuple[dict[str, Outcome], bool]:
+    """The servers on a pool of threads in this process: (outcome by name, interrupted)."""
     stopped = stopped or threading.Event()
     interrupted = False
     outcomes: dict[str, Outcome] = {}
@@ -391,14 +437,119 @@ def run_fleet(
                 outcomes[server.name] = Outcome(
                     server=server, error="not checked: the fleet was interrupted"
                 )
-    ordered = [outcomes[s.name] for s in servers]
-    return Fleet(
-        outcomes=ordered,
-        profiles=[p.name for p in contract.profiles],
-        duration=time.perf_counter() - started,
-        interrupted=interrupted
-        or any(o.report is not None and o.report.interrupted for o in ordered),
-        spec_sha256=contract.sha256,
-        seed=options.seed,
-        strict=options.strict,
-    )
+    return outcomes, interrupted
+
+
+# -- several processes: the servers shared out, each process a pool of threads ----------
+
+_POLL = 0.2  # seconds between looks at the workers while waiting for outcomes
+
+
+def _in_processes(
+    servers: Sequence[FleetServer],
+    keys: Mapping[str, str | None],
+    contract: Contract,
+    options: FleetOptions,
+    processes: int,
+    done: Done | None,
+) -> tuple[dict[str, Outcome], bool]:
+    """The servers shared out over `processes` worker processes (threads cannot run the
+    runs' Python at once: against servers that answer at once, a run is mostly CPU).
+
+    Each worker runs its share as `_in_threads` does, with its share of `concurrency`, and
+    sends each outcome back as it ends; Ctrl-C here stops them all at their next case.
+    """
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    results: multiprocessing.queues.Queue[Outcome] = context.Queue()
+    shares = [list(servers[n::processes]) for n in range(processes)]
+    threads = max(1, -(-options.concurrency // processes))
+    share_options = dataclasses.replace(options, concurrency=threads, processes=1)
+    workers = [
+        context.Process(
+            target=_share,
+            args=(share, {s.name: keys.get(s.name) for s in share}, contract, share_options,
+                  stop, results),
+            name=f"mjspec-fleet-{n}",
+            daemon=True,
+        )
+        for n, share in enumerate(shares)
+    ]  # fmt: skip
+    outcomes: dict[str, Outcome] = {}
+    interrupted = False
+    try:
+        for worker in workers:
+            worker.start()
+        while len(outcomes) < len(servers):
+            try:
+                outcome = results.get(timeout=_POLL)
+            except queue.Empty:
+                if not any(worker.is_alive() for worker in workers) and results.empty():
+                    break  # a worker ended without all its outcomes: said below
+                continue
+            outcomes[outcome.server.name] = outcome
+            if done is not None:
+                done(outcome, len(outcomes), len(servers))
+    except KeyboardInterrupt:
+        interrupted = True
+        stop.set()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second one: not yet
+        try:
+            _drain(workers, results, outcomes)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    finally:
+        for worker in workers:
+            worker.join(timeout=30)
+            if worker.is_alive():
+                worker.kill()
+                worker.join(timeout=5)
+        results.close()
+        results.join_thread()
+    for worker, share in zip(workers, shares, strict=True):
+        for server in share:
+            if server.name not in outcomes:
+                why = (
+                    "not checked: the fleet was interrupted"
+                    if interrupted
+                    else f"not checked: its worker process ended (exit code {worker.exitcode})"
+                )
+                outcomes[server.name] = Outcome(server=server, error=why)
+    return outcomes, interrupted
+
+
+def _drain(workers: Sequence[Any], results: Any, outcomes: dict[str, Outcome]) -> None:
+    """After a stop: the outcomes the workers still send (each run ends at its next case)."""
+    while any(worker.is_alive() for worker in workers) or not results.empty():
+        try:
+            outcome = results.get(timeout=_POLL)
+        except queue.Empty:
+            continue
+        outcomes[outcome.server.name] = outcome
+
+
+def _share(
+    servers: list[FleetServer],
+    keys: dict[str, str | None],
+    contract: Contract,
+    options: FleetOptions,
+    stop: Stop,
+    results: Any,
+) -> None:
+    """A worker process: its share of the servers, each outcome sent back as it ends."""
+    from mjspec.conform.command import hypothesis_home_outside_the_working_directory
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the fleet's process decides (`stop`)
+    with hypothesis_home_outside_the_working_directory():
+        _in_threads(
+            servers,
+            keys,
+            contract,
+            options,
+            lambda outcome, done, total: results.put(outcome),
+            stop,
+        )
+    results.close()
+    results.join_thread()

@@ -67,6 +67,7 @@ def run_fleet_command(args: argparse.Namespace) -> int:
             return usage_error(f"{option} {path}: {problem}")
     options = FleetOptions(
         concurrency=args.fleet_concurrency or DEFAULT_CONCURRENCY,
+        processes=args.fleet_processes,  # None: one per core (`fleet.FleetOptions`)
         max_examples=args.max_examples,
         seed=args.seed,
         strict=args.strict,
