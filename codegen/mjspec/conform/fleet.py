@@ -480,8 +480,17 @@ def _in_processes(
     outcomes: dict[str, Outcome] = {}
     interrupted = False
     try:
-        for worker in workers:
-            worker.start()
+        # The workers start with SIGINT blocked (a spawned process inherits the mask), so
+        # that Ctrl-C while they import is this process's alone: `_share` ignores it.
+        blocking = hasattr(signal, "pthread_sigmask")
+        if blocking:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            for worker in workers:
+                worker.start()
+        finally:
+            if blocking:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         while len(outcomes) < len(servers):
             try:
                 outcome = results.get(timeout=_POLL)
@@ -542,6 +551,8 @@ def _share(
     from mjspec.conform.command import hypothesis_home_outside_the_working_directory
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the fleet's process decides (`stop`)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     with hypothesis_home_outside_the_working_directory():
         _in_threads(
             servers,
