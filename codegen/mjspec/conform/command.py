@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from mjspec.arguments import positive, seconds
 from mjspec.conform.engine import (
     DEFAULT_MAX_EXAMPLES,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -29,26 +30,6 @@ from mjspec.errors import SpecProblem
 from mjspec.errors import message as error_line
 from mjspec.profiles import Profile
 from mjspec.urls import base_url_problem
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -87,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-examples",
-        type=_positive,
+        type=positive,
         default=DEFAULT_MAX_EXAMPLES,
         metavar="N",
         help=f"positive cases to generate; half as many negative ones "
@@ -96,7 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="fix the random seed to rerun the same cases")
     parser.add_argument(
         "--request-timeout",
-        type=_positive_float,
+        type=seconds,
         default=DEFAULT_REQUEST_TIMEOUT,
         metavar="SECONDS",
         help=f"the total deadline of one request, its whole answer included "
@@ -104,7 +85,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-response-bytes",
-        type=_positive,
+        type=positive,
         default=DEFAULT_MAX_RESPONSE_BYTES,
         metavar="N",
         help=f"the largest answer read; a larger one is a finding "
@@ -145,14 +126,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--fleet-concurrency",
-        type=_positive,
+        type=positive,
         default=None,
         metavar="N",
         help="with --fleet: how many servers are checked at once (default 8)",
     )
     parser.add_argument(
         "--fleet-processes",
-        type=_positive,
+        type=positive,
         default=None,
         metavar="N",
         help="with --fleet: worker processes sharing the servers and the concurrency (default: "

@@ -15,7 +15,6 @@ read it from the server's own environment variable (`$UPSTREAM_A_TOKEN`).
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -31,9 +30,11 @@ from mjspec.conform.markdown import escaped, fenced, inline_code
 from mjspec.conform.report import (
     Finding,
     Verdict,
+    junit_suites,
     junit_tree,
     tool_version,
     write_atomically,
+    write_xml,
 )
 
 DECLARED = "*"
@@ -181,17 +182,11 @@ def junit(fleet: Fleet) -> ET.ElementTree[ET.Element]:
         suite = junit_tree(alone).getroot()
         suite.set("name", name)
         root.append(suite)
-    for key in ("tests", "failures", "skipped", "errors"):
-        root.set(key, str(sum(int(suite.get(key, "0")) for suite in root)))
-    return ET.ElementTree(root)
+    return junit_suites(root)
 
 
 def write_junit(fleet: Fleet, path: Path) -> None:
-    tree = junit(fleet)
-    ET.indent(tree)
-    buffer = io.BytesIO()
-    tree.write(buffer, encoding="utf-8", xml_declaration=True)
-    write_atomically(path, buffer.getvalue())
+    write_xml(junit(fleet), path)
 
 
 # -- terminal -----------------------------------------------------------------------------

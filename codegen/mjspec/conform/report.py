@@ -437,13 +437,22 @@ def junit_tree(report: Report) -> ET.ElementTree[ET.Element]:
         suite = _junit_suite(result, f"mjspec conform [{name}]", report.duration)
         _junit_properties(report, suite)
         root.append(suite)
+    return junit_suites(root)
+
+
+def junit_suites(root: ET.Element) -> ET.ElementTree[ET.Element]:
+    """`root` (a `testsuites`) with the totals of its suites."""
     for key in ("tests", "failures", "skipped", "errors"):
         root.set(key, str(sum(int(suite.get(key, "0")) for suite in root)))
     return ET.ElementTree(root)
 
 
 def write_junit(report: Report, path: Path) -> None:
-    tree = junit_tree(report)
+    write_xml(junit_tree(report), path)
+
+
+def write_xml(tree: ET.ElementTree[ET.Element], path: Path) -> None:
+    """An XML report, indented, written atomically."""
     ET.indent(tree)
     buffer = io.BytesIO()
     tree.write(buffer, encoding="utf-8", xml_declaration=True)
