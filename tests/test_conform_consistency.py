@@ -225,6 +225,8 @@ def test_each_invariant_applies_only_to_the_tasks_it_speaks_of() -> None:
     assert applicable(waiting) == ["invariant_not_started"]
     assert applicable(timed) == ["invariant_time_order"]
     assert applicable({**timed, "id": 4}) == []  # no string id: not a task to judge
+    # a progress that is not text is the field check's to report: no rule judged it
+    assert applicable({"id": "5", "status": "SUCCESS", "progress": None}) == []
     # every broken rule applies: a finding is never made of a task the rule does not judge
     for mutant in INVARIANT_MUTANTS:
         task = next(t for t in task_dicts(DOC) if t["status"] == mutant.status)

@@ -13,10 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 from mjspec.conform.command import load_contract
-from mjspec.conform.fleet import Fleet, FleetOptions, FleetServer, Outcome, run_fleet
-from mjspec.conform.fleet_report import build
+from mjspec.conform.fleet import (
+    Fleet,
+    FleetOptions,
+    FleetServer,
+    Outcome,
+    _processes,
+    run_fleet,
+)
+from mjspec.conform.fleet_report import build, render
 from mjspec.conform.report import Report
 from mjspec.serve.refserver import serve_in_thread
 from tests.conform_servers import TASK_IDS, Reply, serve
@@ -219,6 +227,31 @@ def test_the_exit_code_is_1_for_any_failure_else_2_for_anything_undecided(
     fleet = Fleet(outcomes=outcomes, profiles=["doc"], duration=0.0)
     assert fleet.exit_code == code
     assert [row.name for row in build(fleet).rows] == [o.server.name for o in outcomes]
+
+
+def test_a_server_name_with_brackets_is_printed_as_it_is() -> None:
+    """Names are the user's: rich must not read `[eu]` or `[/]` as its markup."""
+    outcomes = [_outcome("upstream[eu]", "pass"), _outcome("odd[/]name", None)]
+    console = Console(record=True, width=200, color_system=None)
+    render(Fleet(outcomes=outcomes, profiles=["doc"], duration=0.0), console)
+    shown = console.export_text()
+    assert "upstream[eu]" in shown and "odd[/]name" in shown
+
+
+@pytest.mark.parametrize(
+    ("concurrency", "processes", "servers", "expected"),
+    [
+        (8, 4, 10, 4),
+        (2, 4, 10, 2),  # never more processes than runs at once
+        (8, 4, 3, 3),  # nor than servers
+        (8, 1, 10, 1),
+    ],
+)
+def test_the_worker_processes_stay_within_the_concurrency(
+    concurrency: int, processes: int, servers: int, expected: int
+) -> None:
+    options = FleetOptions(concurrency=concurrency, processes=processes)
+    assert _processes(options, servers) == expected
 
 
 @pytest.mark.parametrize(

@@ -77,9 +77,9 @@ def test_the_environments_proxy_carries_the_requests_unless_no_proxy_names_the_h
 ) -> None:
     target = "http://mj.example.invalid/mj/task/list-by-condition"
     with _recording() as (proxy, seen):
+        for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("HTTP_PROXY", proxy)
-        monkeypatch.delenv("NO_PROXY", raising=False)
-        monkeypatch.delenv("no_proxy", raising=False)
         with _session() as kit:
             answer = kit.post(target, json={"ids": ["1"]})
         assert answer.json() == []
@@ -91,6 +91,8 @@ def test_the_environments_proxy_carries_the_requests_unless_no_proxy_names_the_h
 
 
 def test_the_environment_is_read_once_per_origin(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
     with _session() as kit:

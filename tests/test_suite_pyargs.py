@@ -9,6 +9,8 @@ be imported twice).
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -249,3 +251,40 @@ def test_without_entry_points_the_suite_still_collects_with_its_defaults(
     result = project.run(*SUITE, "--collect-only", "-q", "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.OK, result.output
     assert "test_conformance.py::test_field[buttons[].style]" in result.out
+
+
+def test_an_auth_header_without_a_token_is_one_usage_line(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MJSPEC_TOKEN")
+    result = project.run(*SUITE, "--mjspec-auth-header", "mj-api-secret", *FEW)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "argument --mjspec-auth-header: needs the token in MJSPEC_TOKEN" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_an_unrelated_run_imports_nothing_of_the_kit_or_the_client(tmp_path: Path) -> None:
+    """In a process of its own (this one has imported everything): the entry point's
+    options cost their declarations, not an import of the spec, the kit or mjapi."""
+    (tmp_path / "test_theirs.py").write_text(
+        "import sys\n\n"
+        "def test_nothing_of_mjspec_beyond_the_options():\n"
+        "    loaded = {m.split('.')[0] for m in sys.modules if m.startswith(('mjspec', 'mjapi'))}\n"
+        "    assert loaded <= {'mjspec'}, loaded\n"
+        "    assert not [m for m in sys.modules if m.startswith('mjspec.')\n"
+        "                and m not in ('mjspec.errors', 'mjspec.arguments', 'mjspec.suite',\n"
+        "                              'mjspec.suite.options')]\n"
+    )
+    (tmp_path / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_theirs.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -227,8 +228,10 @@ def entry() -> NoReturn:
     argv = sys.argv[1:]
     code = main(argv)
     if argv[:1] == ["generate"]:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            # a closed pipe (`| head`): nothing left to say, and no traceback either
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
         os._exit(code)
     sys.exit(code)
 

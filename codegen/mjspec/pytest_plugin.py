@@ -7,8 +7,9 @@ Enable it explicitly, with `pytest -p mjspec.pytest_plugin` or in the root conft
     def test_my_server_conforms(mjspec_conform, my_server_url):
         assert mjspec_conform(my_server_url, task_ids=["1730621826053455"]).verdict == "pass"
 
-The fixture is `mjspec.testing.mjspec_conform` itself. mjspec registers no pytest entry
-point: installing it changes no other project's test runs.
+The fixture is `mjspec.testing.mjspec_conform` itself. It is not registered for every
+run: mjspec's one pytest entry point (`mjspec.suite.options`) only declares the options of
+the conformance suite.
 """
 
 from __future__ import annotations

@@ -1,16 +1,19 @@
-"""openapi-spec-validator in a second process, beside the work that does not need its verdict.
+"""openapi-spec-validator, in a second process when nothing else is (or here), beside the
+work that does not need its verdict.
 
 Importing openapi-spec-validator and running it over a spec and its profiles costs about as
-much as rendering them. `mjspec generate` has no reason to wait for one before starting the
-other: it runs our own checks first (`check_spec(..., validate=False)`: fast, and they find
-what the validator cannot report well), starts `Validation` over the documents, renders,
-and then asks `Validation.problems()`. Nothing is written before the answer, and when the
-validator finds problems they are the error, whatever rendering made of the document.
+much as rendering them. `render_spec` runs our own checks first (`check_spec(...,
+validate=False)`: fast, and they find what the validator cannot report well), then
+`Validation` over the documents. When datamodel-code-generator already has a worker of its
+own (`generate.modelgen.Models`, as `mjspec generate` starts it), the validator runs here
+while that worker generates; otherwise it runs in its own worker while the files render.
+Nothing is written before its answer, and when it finds problems they are the error,
+whatever rendering made of the document.
 
 The worker (`mjspec.worker.Worker`) is this module run as `python -m mjspec.validation`:
 JSON documents in on stdin, problems out on stdout. Whenever the worker cannot be used (a
 document that JSON would change, such as a YAML integer key, or a worker that fails to
-start or answer within `WORKER_TIMEOUT` seconds), the same validation runs in this process
+start or answer within `worker.TIMEOUT` seconds), the same validation runs in this process
 instead: slower, never different.
 """
 
@@ -28,9 +31,6 @@ from mjspec.worker import Worker, serve
 
 Document = tuple[str, dict[str, Any]]
 """A document to validate and the label its problems carry."""
-
-WORKER_TIMEOUT = 120.0
-"""Seconds `problems()` waits for the worker before it stops it and validates here."""
 
 
 class Validation:
@@ -61,7 +61,7 @@ class Validation:
         if self._found is None:
             found = None
             if self._worker is not None:
-                found = _parse(self._worker.answer(WORKER_TIMEOUT), self._documents)
+                found = _parse(self._worker.answer(), self._documents)
             self.answered_by_worker = found is not None
             if found is None:  # no worker, or no usable answer: validate here
                 found = [validator_problems(doc, label) for label, doc in self._documents]

@@ -34,7 +34,9 @@ class Worker:
         self._out: bytes | None = None
         try:
             self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
-                [sys.executable, "-m", module],
+                # -P: the working directory is not on the worker's path (a `json.py` there
+                # must not stand in for the standard library's)
+                [sys.executable, "-P", "-m", module],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -45,6 +47,11 @@ class Worker:
     @property
     def started(self) -> bool:
         return self._process is not None
+
+    @property
+    def ended(self) -> bool:
+        """Whether the process has ended (or never started)."""
+        return self._process is None or self._process.poll() is not None
 
     def send(self, request: Any) -> bool:
         """Hand the worker its request (JSON); False when it cannot take it."""
@@ -117,6 +124,6 @@ def serve(handle: Any) -> NoReturn:
     while and does nothing for anyone.
     """
     request = json.loads(sys.stdin.buffer.read())
-    sys.stdout.write(json.dumps(handle(request), ensure_ascii=False))
-    sys.stdout.flush()
+    sys.stdout.buffer.write(json.dumps(handle(request), ensure_ascii=False).encode("utf-8"))
+    sys.stdout.buffer.flush()
     os._exit(0)

@@ -333,6 +333,8 @@ def check_server(
         report = run(settings, progress=_Stopper(stopped))
     except ConformError as exc:
         return Outcome(server=server, error=str(exc))
+    except Exception as exc:  # a fault of ours: this server's row says so, the rest go on
+        return Outcome(server=server, error=f"not checked: mjspec failed ({exc!r})")
     if server.token_env is not None and server.token_env != TOKEN_VARIABLE[1:]:
         _reproductions(report, server.token_env)
     return Outcome(server=server, report=report)
@@ -383,9 +385,11 @@ def run_fleet(
 
 
 def _processes(options: FleetOptions, servers: int) -> int:
-    if options.processes is not None:
-        return max(1, min(options.processes, servers))
-    return max(1, min(os.cpu_count() or 1, servers // 2, options.concurrency))
+    """How many worker processes: never more than servers, nor than runs at once."""
+    wanted = options.processes if options.processes is not None else (os.cpu_count() or 1)
+    if options.processes is None:
+        wanted = min(wanted, servers // 2)
+    return max(1, min(wanted, servers, options.concurrency))
 
 
 def _in_threads(
@@ -403,11 +407,13 @@ def _in_threads(
     pool = concurrent.futures.ThreadPoolExecutor(
         max_workers=min(options.concurrency, len(servers)), thread_name_prefix="mjspec-fleet"
     )
+    futures: dict[concurrent.futures.Future[Outcome], FleetServer] = {}
     try:
-        futures = {
-            pool.submit(check_server, s, keys.get(s.name), contract, options, stopped): s
-            for s in servers
-        }
+        for server in servers:
+            future = pool.submit(
+                check_server, server, keys.get(server.name), contract, options, stopped
+            )
+            futures[future] = server
         try:
             for future in concurrent.futures.as_completed(futures):
                 outcome = future.result()
@@ -418,6 +424,8 @@ def _in_threads(
             interrupted = True
             stopped.set()
     finally:
+        if not all(future.done() for future in futures):  # leaving early, whatever the cause
+            stopped.set()
         # With `stopped` set, each run ends at its next case (or its request's deadline);
         # a second Ctrl-C meanwhile must not leave the runs behind.
         main = threading.current_thread() is threading.main_thread()
@@ -443,6 +451,7 @@ def _in_threads(
 # -- several processes: the servers shared out, each process a pool of threads ----------
 
 _POLL = 0.2  # seconds between looks at the workers while waiting for outcomes
+_DRAIN_TIME = 30.0  # seconds, beyond a request's deadline, the stopped workers are given
 
 
 def _in_processes(
@@ -465,12 +474,14 @@ def _in_processes(
     stop = context.Event()
     results: multiprocessing.queues.Queue[Outcome] = context.Queue()
     shares = [list(servers[n::processes]) for n in range(processes)]
-    threads = max(1, -(-options.concurrency // processes))
-    share_options = dataclasses.replace(options, concurrency=threads, processes=1)
+    # `concurrency` runs at once in all: each worker its part (processes <= concurrency)
+    threads = [options.concurrency // processes + (n < options.concurrency % processes)
+               for n in range(processes)]  # fmt: skip
     workers = [
         context.Process(
             target=_share,
-            args=(share, {s.name: keys.get(s.name) for s in share}, contract, share_options,
+            args=(share, {s.name: keys.get(s.name) for s in share}, contract,
+                  dataclasses.replace(options, concurrency=threads[n], processes=1),
                   stop, results),
             name=f"mjspec-fleet-{n}",
             daemon=True,
@@ -506,12 +517,13 @@ def _in_processes(
         stop.set()
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second one: not yet
         try:
-            _drain(workers, results, outcomes)
+            _drain(workers, results, outcomes, _DRAIN_TIME + options.request_timeout)
         finally:
             signal.signal(signal.SIGINT, previous)
     finally:
+        stop.set()  # whatever ends the wait (nothing, when every outcome is in)
         for worker in workers:
-            worker.join(timeout=30)
+            worker.join(timeout=1 if interrupted else _DRAIN_TIME)
             if worker.is_alive():
                 worker.kill()
                 worker.join(timeout=5)
@@ -529,9 +541,16 @@ def _in_processes(
     return outcomes, interrupted
 
 
-def _drain(workers: Sequence[Any], results: Any, outcomes: dict[str, Outcome]) -> None:
-    """After a stop: the outcomes the workers still send (each run ends at its next case)."""
+def _drain(
+    workers: Sequence[Any], results: Any, outcomes: dict[str, Outcome], limit: float
+) -> None:
+    """After a stop: the outcomes the workers still send (each run ends at its next case,
+    or at its request's deadline), for `limit` seconds at most; then the workers are
+    stopped and what is missing is reported as not checked."""
+    deadline = time.monotonic() + limit
     while any(worker.is_alive() for worker in workers) or not results.empty():
+        if time.monotonic() > deadline:
+            return
         try:
             outcome = results.get(timeout=_POLL)
         except queue.Empty:

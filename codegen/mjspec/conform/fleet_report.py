@@ -202,7 +202,7 @@ def render(fleet: Fleet, console: Console) -> None:
     table.add_column("server")
     table.add_column("verdict")
     for name in built.profiles:
-        table.add_column(name)
+        table.add_column(Text(name))
     for row in built.rows:
         cells = [
             Text(
@@ -211,7 +211,8 @@ def render(fleet: Fleet, console: Console) -> None:
             )
             for c in (row.cells[name] for name in built.profiles)
         ]
-        table.add_row(row.name, Text(row.verdict.upper(), style=_STYLE[row.verdict]), *cells)
+        # Text, not a str: rich would read a name's `[...]` as markup (`upstream[eu]`)
+        table.add_row(Text(row.name), Text(row.verdict.upper(), style=_STYLE[row.verdict]), *cells)
     console.print(table)
     for row in built.rows:
         if row.verdict == "pass":

@@ -23,6 +23,8 @@ TERMINAL = ("SUCCESS", "FAILURE")
 """Statuses a task never leaves: its every field is settled (`consistency.py`)."""
 TIMES = ("submitTime", "startTime", "finishTime")
 
+Applies = Callable[[Mapping[str, Any]], bool]
+
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Invariant:
@@ -34,10 +36,10 @@ class Invariant:
     reads: tuple[str, ...]
     """Every field the rule reads: without a value of each, it has nothing to judge."""
     description: str
-    applies: Callable[[Mapping[str, Any]], bool]
+    applies: Applies
     """Whether the rule says anything of the task (a FAILURE rule of a SUCCESS task: no)."""
     broken: Callable[[Mapping[str, Any]], str | None]
-    """What is wrong with the task, shown after its id; None when it holds or does not apply."""
+    """What is wrong with a task the rule applies to, shown after its id; None: it holds."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,11 +69,13 @@ def _status(task: Mapping[str, Any]) -> str | None:
     return _text(task, "status")
 
 
-def _status_and(status: str, *fields: str) -> Callable[[Mapping[str, Any]], bool]:
-    """A rule of tasks in `status` that carry every one of `fields`."""
+def _status_and(status: str, field: str = "", *, text: bool = False) -> Applies:
+    """A rule of the tasks in `status` that carry `field` (with `text`: as a string)."""
 
     def applies(task: Mapping[str, Any]) -> bool:
-        return _status(task) == status and all(name in task for name in fields)
+        if _status(task) != status or (field and field not in task):
+            return False
+        return not text or _text(task, field) is not None
 
     return applies
 
@@ -80,9 +84,10 @@ def _two_times_set(task: Mapping[str, Any]) -> bool:
     return sum(_time(task, name) is not None for name in TIMES) >= 2
 
 
+# What each rule finds wrong with a task it applies to (`Invariant.applies` said so).
+
+
 def _success_image(task: Mapping[str, Any]) -> str | None:
-    if _status(task) != "SUCCESS" or "imageUrl" not in task:
-        return None
     url = task["imageUrl"]
     if url is None or url == "":
         return f"is SUCCESS with imageUrl {'null' if url is None else repr(url)}"
@@ -90,15 +95,13 @@ def _success_image(task: Mapping[str, Any]) -> str | None:
 
 
 def _success_progress(task: Mapping[str, Any]) -> str | None:
-    progress = _text(task, "progress")
-    if _status(task) != "SUCCESS" or progress is None or progress == "100%":
+    progress = task["progress"]
+    if progress == "100%":
         return None
     return f'is SUCCESS with progress {progress!r} (documented: "100%" on success)'
 
 
 def _failure_reason(task: Mapping[str, Any]) -> str | None:
-    if _status(task) != "FAILURE" or "failReason" not in task:
-        return None
     reason = task["failReason"]
     if reason is None or (isinstance(reason, str) and not reason.strip()):
         return f"is FAILURE with failReason {'null' if reason is None else repr(reason)}"
@@ -106,7 +109,7 @@ def _failure_reason(task: Mapping[str, Any]) -> str | None:
 
 
 def _failure_progress(task: Mapping[str, Any]) -> str | None:
-    if _status(task) == "FAILURE" and _text(task, "progress") == "100%":
+    if task["progress"] == "100%":
         return 'is FAILURE with progress "100%" (a client takes "100%" for done)'
     return None
 
@@ -121,8 +124,6 @@ def _time_order(task: Mapping[str, Any]) -> str | None:
 
 
 def _not_started(task: Mapping[str, Any]) -> str | None:
-    if _status(task) != "NOT_START":
-        return None
     for name in ("startTime", "finishTime"):
         value = _time(task, name)
         if value is not None:
@@ -144,7 +145,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         field="progress",
         reads=("status", "progress"),
         description='a SUCCESS task reports progress "100%"',
-        applies=_status_and("SUCCESS", "progress"),
+        applies=_status_and("SUCCESS", "progress", text=True),
         broken=_success_progress,
     ),
     Invariant(
@@ -160,7 +161,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         field="progress",
         reads=("status", "progress"),
         description='a FAILURE task does not report progress "100%"',
-        applies=_status_and("FAILURE", "progress"),
+        applies=_status_and("FAILURE", "progress", text=True),
         broken=_failure_progress,
     ),
     Invariant(

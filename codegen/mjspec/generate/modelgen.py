@@ -74,11 +74,9 @@ class Models:
 
     With `worker=True` the worker starts on construction and imports the generator at
     once; `submit` hands it the documents, `results` waits for their models. Whenever the
-    worker cannot be used (it did not start, crashed, hung past `WORKER_TIMEOUT` seconds,
+    worker cannot be used (it did not start, crashed, hung past `worker.TIMEOUT` seconds,
     or the documents are not JSON) the models are generated here instead.
     """
-
-    WORKER_TIMEOUT = 120.0
 
     def __init__(self, *, worker: bool) -> None:
         self._worker = Worker("mjspec.generate.modelgen") if worker else None
@@ -93,6 +91,8 @@ class Models:
 
     def submit(self, documents: Sequence[tuple[dict[str, Any], str]]) -> None:
         """The normalized documents and their files' headers, in order; once."""
+        if self._jobs:
+            raise RuntimeError("Models.submit is called once, with every document")
         for doc, header in documents:
             bare, docs = field_docs(without_untyped_schemas(doc))
             self._jobs.append((bare, docs, header))
@@ -104,7 +104,7 @@ class Models:
         """Each submitted document's models source; raises `GenerateError` as here."""
         answers = None
         if self._worker is not None:
-            answers = _answers(self._worker.answer(self.WORKER_TIMEOUT), len(self._jobs))
+            answers = _answers(self._worker.answer(), len(self._jobs))
         self.answered_by_worker = answers is not None
         if answers is None:
             answers = [("ok", _generate(bare, header)) for bare, _, header in self._jobs]

@@ -13,6 +13,7 @@ loaded only when `--pyargs mjspec.suite` collects it.
 from __future__ import annotations
 
 import argparse
+import os
 
 import pytest
 
@@ -38,6 +39,12 @@ def profile(text: str) -> str:
     return text
 
 
+def auth_header(text: str) -> str:
+    if not os.environ.get("MJSPEC_TOKEN"):
+        raise argparse.ArgumentTypeError("needs the token in MJSPEC_TOKEN")
+    return text
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mjspec", "mjspec conformance suite (pytest --pyargs mjspec.suite)")
     group.addoption(
@@ -57,13 +64,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--mjspec-profile",
         type=profile,
-        default="doc",
+        default=None,  # "doc": not a string default, which argparse would check in every run
         metavar="NAME",
         help="judge against this profile (doc, new-api, midjourney-proxy-java, "
         "midjourney-proxy-csharp; default: doc)",
     )
     group.addoption(
         "--mjspec-auth-header",
+        type=auth_header,
         metavar="NAME",
         help="send the token raw in this header (e.g. mj-api-secret)",
     )
