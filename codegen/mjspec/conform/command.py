@@ -10,7 +10,7 @@ import importlib
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -290,26 +290,66 @@ def conform(
             return check(url, [*embedded, *task_ids], token or embedded_token)
 
 
+REPORTS = (
+    ("--report-json", "report_json"),
+    ("--junit-xml", "junit_xml"),
+    ("--report-markdown", "report_markdown"),
+    ("--report-html", "report_html"),
+)
+"""Each report option and its attribute on the parsed arguments."""
+
+Writers = Mapping[str, Callable[[Path], None]]
+"""How a run writes each report, by the option's attribute (`REPORTS`)."""
+
+
+def unwritable_report(args: argparse.Namespace) -> str:
+    """The first report asked for that cannot be written, as an error line ("" if none)."""
+    for option, name in REPORTS:
+        path = getattr(args, name)
+        problem = unwritable(path)
+        if problem:
+            return f"{option} {path}: {problem}"
+    return ""
+
+
+def write_reports(
+    args: argparse.Namespace, writers: Writers, *, interrupted_run: bool, exit_code: int
+) -> int:
+    """Write each report asked for, with a second Ctrl-C ignored meanwhile (it must not cut
+    them short); then the command's exit code."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        for _, name in REPORTS:
+            path = getattr(args, name)
+            if path:
+                writers[name](path)
+    except OSError as exc:
+        return usage_error(f"cannot write the report: {exc}")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if interrupted_run:
+        return interrupted("the reports hold what was found so far")
+    return exit_code
+
+
 def _report(args: argparse.Namespace, result: Report) -> int:
     from mjspec.conform import markdown, output, report
 
-    output.render(result, output.make_console())
-    try:
-        if args.report_json:
-            report.write_json(result, args.report_json)
-        if args.junit_xml:
-            report.write_junit(result, args.junit_xml)
-        if args.report_markdown:
-            markdown.write(result, args.report_markdown)
-        if args.report_html:
-            from mjspec.conform.html import write as write_html
+    def write_html(path: Path) -> None:
+        from mjspec.conform import html  # Jinja2: imported only when asked for
 
-            write_html(result, args.report_html)
-    except OSError as exc:
-        return usage_error(f"cannot write the report: {exc}")
-    if result.interrupted:
-        return interrupted("the reports hold what was found so far")
-    return result.exit_code
+        html.write(result, path)
+
+    output.render(result, output.make_console())
+    writers: Writers = {
+        "report_json": lambda path: report.write_json(result, path),
+        "junit_xml": lambda path: report.write_junit(result, path),
+        "report_markdown": lambda path: markdown.write(result, path),
+        "report_html": write_html,
+    }
+    return write_reports(
+        args, writers, interrupted_run=result.interrupted, exit_code=result.exit_code
+    )
 
 
 def unwritable(path: Path | None) -> str:
@@ -372,16 +412,9 @@ def _run_command(args: argparse.Namespace) -> int:
     token = args.token if args.token is not None else os.environ.get("MJSPEC_TOKEN") or None
     if args.auth_header is not None and token is None:
         return usage_error("--auth-header needs --token (or MJSPEC_TOKEN)")
-    reports = (
-        ("--report-json", args.report_json),
-        ("--junit-xml", args.junit_xml),
-        ("--report-markdown", args.report_markdown),
-        ("--report-html", args.report_html),
-    )
-    for option, path in reports:
-        problem = unwritable(path)
-        if problem:
-            return usage_error(f"{option} {path}: {problem}")
+    problem = unwritable_report(args)
+    if problem:
+        return usage_error(problem)
     try:
         return _judge(args, token)
     except ConformError as exc:
@@ -406,9 +439,4 @@ def _judge(args: argparse.Namespace, token: str | None) -> int:
         max_response_bytes=args.max_response_bytes,
         progress=output.ConsoleProgress,
     )
-    # A second Ctrl-C must not cut the reports short.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        return _report(args, result)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    return _report(args, result)

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 
 from mjspec.conform.command import (
+    Writers,
     hypothesis_home_outside_the_working_directory,
-    interrupted,
     load_contract,
-    unwritable,
+    unwritable_report,
     usage_error,
+    write_reports,
 )
 from mjspec.conform.fleet import (
     DEFAULT_CONCURRENCY,
@@ -56,15 +56,9 @@ def run_fleet_command(args: argparse.Namespace) -> int:
                 f"--fleet cannot be combined with {option}: each [[server]] of the fleet "
                 "file gives its own (base_url, task_ids, token_env, profile, auth_header)"
             )
-    for option, path in (
-        ("--report-json", args.report_json),
-        ("--junit-xml", args.junit_xml),
-        ("--report-markdown", args.report_markdown),
-        ("--report-html", args.report_html),
-    ):
-        problem = unwritable(path)
-        if problem:
-            return usage_error(f"{option} {path}: {problem}")
+    problem = unwritable_report(args)
+    if problem:
+        return usage_error(problem)
     options = FleetOptions(
         concurrency=args.fleet_concurrency or DEFAULT_CONCURRENCY,
         processes=args.fleet_processes,  # None: one per core (`fleet.FleetOptions`)
@@ -82,29 +76,19 @@ def run_fleet_command(args: argparse.Namespace) -> int:
         except (ConformError, UsageError) as exc:
             return usage_error(str(exc))
         result = run_fleet(servers, keys, contract, options, done=_announce)
-    # A second Ctrl-C must not cut the reports short.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        return _report(args, result)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    return _report(args, result)
 
 
 def _report(args: argparse.Namespace, fleet: Fleet) -> int:
     from mjspec.conform import fleet_report, output
 
     fleet_report.render(fleet, output.make_console())
-    try:
-        if args.report_json:
-            fleet_report.write_json(fleet, args.report_json)
-        if args.junit_xml:
-            fleet_report.write_junit(fleet, args.junit_xml)
-        if args.report_markdown:
-            fleet_report.write_markdown(fleet, args.report_markdown)
-        if args.report_html:
-            fleet_report.write_html(fleet, args.report_html)
-    except OSError as exc:
-        return usage_error(f"cannot write the report: {exc}")
-    if fleet.interrupted:
-        return interrupted("the reports hold what was found so far")
-    return fleet.exit_code
+    writers: Writers = {
+        "report_json": lambda path: fleet_report.write_json(fleet, path),
+        "junit_xml": lambda path: fleet_report.write_junit(fleet, path),
+        "report_markdown": lambda path: fleet_report.write_markdown(fleet, path),
+        "report_html": lambda path: fleet_report.write_html(fleet, path),
+    }
+    return write_reports(
+        args, writers, interrupted_run=fleet.interrupted, exit_code=fleet.exit_code
+    )
