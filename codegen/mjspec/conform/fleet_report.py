@@ -20,12 +20,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from mjspec.conform.fleet import Fleet, Outcome
+from mjspec.conform.html import HEAD, template
 from mjspec.conform.markdown import escaped, fenced, inline_code
 from mjspec.conform.report import (
     Finding,
@@ -312,13 +312,9 @@ def write_html(fleet: Fleet, path: Path) -> None:
     write_atomically(path, html(fleet).encode("utf-8"))
 
 
-_SOURCE = """\
-<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+_SOURCE = (
+    HEAD
+    + """\
 <title>mjspec conform --fleet</title>
 <style>
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -376,11 +372,6 @@ thead th { background: #f6f8fa; }
 </body>
 </html>
 """
+)
 
-_TEMPLATE = jinja2.Environment(
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-).from_string(_SOURCE)
+_TEMPLATE = template(_SOURCE)
