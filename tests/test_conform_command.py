@@ -121,6 +121,22 @@ def test_an_unreachable_server_exits_2_with_one_line(
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("token", ["SECRETTOK\n", " SECRETTOK", "SECR\tETTOK", "SECRÉTTOK"])
+def test_a_token_no_header_can_carry_is_one_line_that_does_not_show_it(
+    token: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An HTTP library refusing the header would quote the token in its error."""
+    monkeypatch.setenv("MJSPEC_TOKEN", token)
+    with refusing_url() as url:
+        code, out, err = conform(capsys, "--base-url", url, *KNOWN)
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "mjspec: error: the token cannot be sent in an HTTP header: it holds a control or "
+        "non-ASCII character, or starts or ends with whitespace (it is not shown)"
+    ]
+    assert "SECR" not in out + err
+
+
 def test_a_rejected_token_is_inconclusive_not_a_failure(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -339,6 +339,21 @@ def test_an_unset_token_variable_is_one_line_naming_the_server_before_any_reques
     assert "(and 1 more)" in line
 
 
+def test_a_token_variable_no_header_can_carry_is_one_line_naming_it_not_showing_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("A_TOKEN", "SECRETTOK\r\n")
+    path = _write(
+        tmp_path,
+        _toml([{"name": "a", "base_url": "http://127.0.0.1:9", "token_env": "A_TOKEN"}]),
+    )
+    outcome = run_cli(capsys, ["conform", "--fleet", str(path), *FAST])
+    assert outcome.code == 2
+    [line] = outcome.err_lines
+    assert "server[1] ('a'): A_TOKEN: the token cannot be sent in an HTTP header" in line
+    assert "SECRETTOK" not in outcome.out + outcome.err
+
+
 @pytest.mark.parametrize(
     "option",
     [

@@ -28,6 +28,7 @@ from mjspec.conform.fields import SpecShapeError, derive_fields
 from mjspec.conform.report import Report
 from mjspec.errors import SpecProblem
 from mjspec.errors import message as error_line
+from mjspec.masking import token_problem
 from mjspec.profiles import Profile
 from mjspec.urls import base_url_problem
 
@@ -258,6 +259,9 @@ def conform(
     `progress` makes the progress display once the contract is loaded. Raises
     `ConformError` when the run cannot start.
     """
+    problem = token_problem(token)
+    if problem:
+        raise ConformError(problem)
     with hypothesis_home_outside_the_working_directory():
         contract = load_contract(spec, profile)
 

@@ -47,6 +47,7 @@ from mjspec.conform.engine import (
 )
 from mjspec.conform.report import EXIT_CODES, Finding, Report, Verdict
 from mjspec.errors import ConformError, UsageError
+from mjspec.masking import Masker, token_problem
 from mjspec.urls import base_url_problem
 
 if TYPE_CHECKING:
@@ -262,11 +263,14 @@ def tokens(
             found[server.name] = None
             continue
         value = environ.get(server.token_env) or None
+        place = f"{source}: server[{index}] ({server.name!r}): "
         if value is None:
             missing.append(
-                f"{source}: server[{index}] ({server.name!r}): the environment variable "
-                f"{server.token_env} named by token_env is not set or empty"
+                f"{place}the environment variable {server.token_env} named by token_env "
+                "is not set or empty"
             )
+        elif token_problem(value):
+            missing.append(f"{place}{server.token_env}: {token_problem(value)}")
         found[server.name] = value
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
@@ -334,7 +338,8 @@ def check_server(
     except ConformError as exc:
         return Outcome(server=server, error=str(exc))
     except Exception as exc:  # a fault of ours: this server's row says so, the rest go on
-        return Outcome(server=server, error=f"not checked: mjspec failed ({exc!r})")
+        failed = Masker(token).text(repr(exc))
+        return Outcome(server=server, error=f"not checked: mjspec failed ({failed})")
     if server.token_env is not None and server.token_env != TOKEN_VARIABLE[1:]:
         _reproductions(report, server.token_env)
     return Outcome(server=server, report=report)

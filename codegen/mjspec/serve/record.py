@@ -26,7 +26,7 @@ import msgspec
 from mjapi._http import tls_context
 from mjspec.conform.fields import json_type
 from mjspec.errors import MjspecError
-from mjspec.masking import MASK, Masker
+from mjspec.masking import MASK, Masker, token_problem
 from mjspec.profiles import DOC, OPERATION_PATH
 from mjspec.serve.standin import load_profile
 from mjspec.urls import base_url_problem
@@ -76,6 +76,9 @@ def record(
 ) -> Recorded:
     """Record the server's answer for `task_ids` into `output`; RecordError otherwise."""
     check_base_url(base_url)
+    problem = token_problem(token)
+    if problem:
+        raise RecordError(problem)
     if not output.parent.is_dir():
         raise RecordError(f"cannot write {output}: {output.parent} is not a directory")
     headers: dict[str, str] = {}
