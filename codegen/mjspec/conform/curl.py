@@ -55,7 +55,7 @@ def render(
     *,
     credentials: Iterable[tuple[str, str]] = (),
 ) -> str:
-    """A curl command; `credentials` are (header, value with `$MJSPEC_TOKEN` in it)."""
+    """A curl command; `credentials` are (header, value naming the token by its variable)."""
     parts = ["curl", "-X", method, _quote(url)]
     for name, value in headers.items():
         if name.lower() in _KEPT_HEADERS:

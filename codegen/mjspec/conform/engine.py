@@ -91,6 +91,8 @@ class Settings:
 
     spec_sha256: str | None = None
     """The sha256 of the spec file, for the report."""
+    token_variable: str = TOKEN_VARIABLE
+    """How the reproductions name the token (a fleet server's own `$UPSTREAM_A_TOKEN`)."""
     consistency: bool = True
     """Compare the answers with each other and check each task's invariants (`judge`);
     off only to measure what these checks cost (`benchmarks/bench_consistency.py`)."""
@@ -292,7 +294,7 @@ def run(
         base_url=base_url,
         path=OPERATION_PATH,
         headers=headers,
-        credentials=_headers(way, TOKEN_VARIABLE if settings.token else None),
+        credentials=_headers(way, settings.token_variable if settings.token else None),
         masker=masker,
         timeout=(settings.connect_timeout, settings.request_timeout),
     )
@@ -422,7 +424,7 @@ def _probe_auth_ways(
         exchange = session.raw(
             "POST",
             candidate.headers(settings.token),
-            candidate.headers(TOKEN_VARIABLE),
+            candidate.headers(settings.token_variable),
             body=body,
             kind="auth",
             label=candidate.label,
@@ -448,7 +450,7 @@ def _probe_auth_ways(
         )
     if accepted and way not in accepted:
         better = accepted[0]
-        session.use_headers(better.headers(settings.token), better.headers(TOKEN_VARIABLE))
+        session.use_headers(better.headers(settings.token), better.headers(settings.token_variable))
         for judge_ in judges:
             judge_.use_headers(better.headers(settings.token))
     return probes
@@ -513,7 +515,8 @@ def _probe_outside(run_: _Run, settings: Settings) -> None:
     if settings.token is None:
         return
     body = {"ids": list(settings.task_ids)}
-    wrong = {k: v.replace(TOKEN_VARIABLE, "wrong-token") for k, v in session.credentials.items()}
+    variable = settings.token_variable
+    wrong = {k: v.replace(variable, "wrong-token") for k, v in session.credentials.items()}
     for label, headers in (("without credentials", {}), ("with a wrong token", wrong)):
         exchange = session.raw("POST", headers, headers, body=body, kind="auth", label=label)
         if exchange is not None:

@@ -299,14 +299,6 @@ class _Stopper:
         pass
 
 
-def _reproductions(report: Report, variable: str) -> None:
-    """Curl lines read the server's own variable (`$UPSTREAM_A_TOKEN`), not MJSPEC_TOKEN."""
-    for result in report.profiles.values():
-        for finding in (*result.failures, *result.warnings):
-            if finding.reproduce:
-                finding.reproduce = finding.reproduce.replace(TOKEN_VARIABLE, f"${variable}")
-
-
 def check_server(
     server: FleetServer,
     token: str | None,
@@ -332,6 +324,8 @@ def check_server(
         request_timeout=options.request_timeout,
         max_response_bytes=options.max_response_bytes,
         spec_sha256=contract.sha256,
+        # curl lines read the server's own variable (`$UPSTREAM_A_TOKEN`), not MJSPEC_TOKEN
+        token_variable=f"${server.token_env}" if server.token_env else TOKEN_VARIABLE,
     )
     try:
         report = run(settings, progress=_Stopper(stopped))
@@ -340,8 +334,6 @@ def check_server(
     except Exception as exc:  # a fault of ours: this server's row says so, the rest go on
         failed = Masker(token).text(repr(exc))
         return Outcome(server=server, error=f"not checked: mjspec failed ({failed})")
-    if server.token_env is not None and server.token_env != TOKEN_VARIABLE[1:]:
-        _reproductions(report, server.token_env)
     return Outcome(server=server, report=report)
 
 
