@@ -272,7 +272,8 @@ def test_an_unrelated_run_imports_nothing_of_the_kit_or_the_client(tmp_path: Pat
         "    loaded = {m.split('.')[0] for m in sys.modules if m.startswith(('mjspec', 'mjapi'))}\n"
         "    assert loaded <= {'mjspec'}, loaded\n"
         "    assert not [m for m in sys.modules if m.startswith('mjspec.')\n"
-        "                and m not in ('mjspec.errors', 'mjspec.arguments', 'mjspec.suite',\n"
+        "                and m not in ('mjspec.errors', 'mjspec.arguments', 'mjspec.masking',\n"
+        "                              'mjspec.suite',\n"
         "                              'mjspec.suite.options')]\n"
     )
     (tmp_path / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")

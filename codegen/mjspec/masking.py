@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 MASK = "***"
+TOKEN_ENV = "MJSPEC_TOKEN"
+"""The environment variable every command and the pytest suite read the token from."""
 
 
 def token_problem(token: str | None) -> str:

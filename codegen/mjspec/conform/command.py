@@ -28,7 +28,7 @@ from mjspec.conform.fields import SpecShapeError, derive_fields
 from mjspec.conform.report import Report
 from mjspec.errors import SpecProblem
 from mjspec.errors import message as error_line
-from mjspec.masking import token_problem
+from mjspec.masking import TOKEN_ENV, token_problem
 from mjspec.profiles import Profile
 from mjspec.urls import base_url_problem
 
@@ -413,7 +413,7 @@ def _run_command(args: argparse.Namespace) -> int:
         problem = base_url_problem(args.base_url)
         if problem:
             return usage_error(problem)
-    token = args.token if args.token is not None else os.environ.get("MJSPEC_TOKEN") or None
+    token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) or None
     if args.auth_header is not None and token is None:
         return usage_error("--auth-header needs --token (or MJSPEC_TOKEN)")
     problem = unwritable_report(args)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-TOKEN_VARIABLE = "$MJSPEC_TOKEN"
+from mjspec.masking import TOKEN_ENV
+
+TOKEN_VARIABLE = f"${TOKEN_ENV}"
 _KEPT_HEADERS = ("content-type",)
 _PRINTABLE_ASCII = frozenset(range(0x20, 0x7F))
 

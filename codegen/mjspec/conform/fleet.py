@@ -45,7 +45,7 @@ from mjspec.conform.engine import (
     Settings,
     run,
 )
-from mjspec.conform.report import EXIT_CODES, Finding, Report, Verdict
+from mjspec.conform.report import EXIT_CODES, Finding, ProfileResult, Report, Verdict
 from mjspec.errors import ConformError, UsageError
 from mjspec.masking import Masker, token_problem
 from mjspec.urls import base_url_problem
@@ -106,23 +106,24 @@ class Outcome:
     error: str | None = None
 
     @property
+    def result(self) -> ProfileResult | None:
+        """The run's result under the server's declared profile (None: no run)."""
+        return self.report.profiles[self.server.profile] if self.report is not None else None
+
+    @property
     def verdict(self) -> Verdict:
-        """The verdict under the server's declared profile."""
-        if self.report is None:
-            return "inconclusive"
-        return self.report.profiles[self.server.profile].verdict
+        result = self.result
+        return result.verdict if result is not None else "inconclusive"
 
     @property
     def reason(self) -> str:
-        if self.report is None:
-            return self.error or "not checked"
-        return self.report.profiles[self.server.profile].reason
+        result = self.result
+        return result.reason if result is not None else self.error or "not checked"
 
     @property
     def failures(self) -> list[Finding]:
-        if self.report is None:
-            return []
-        return self.report.profiles[self.server.profile].failures
+        result = self.result
+        return result.failures if result is not None else []
 
 
 @dataclasses.dataclass(slots=True, kw_only=True)

@@ -26,7 +26,7 @@ from rich.text import Text
 
 from mjspec.conform.fleet import Fleet, Outcome
 from mjspec.conform.html import HEAD, template
-from mjspec.conform.markdown import escaped, fenced, inline_code
+from mjspec.conform.markdown import VERDICTS, escaped, fenced, inline_code
 from mjspec.conform.report import (
     Finding,
     Verdict,
@@ -79,7 +79,7 @@ def _row(outcome: Outcome, profiles: list[str]) -> FleetRow:
         result = report.profiles.get(name) if report is not None else None
         verdict: Verdict = result.verdict if result is not None else "inconclusive"
         cells[name] = FleetCell(verdict, declared=name == server.profile)
-    declared = report.profiles[server.profile] if report is not None else None
+    declared = outcome.result
     return FleetRow(
         name=server.name,
         base_url=server.base_url,
@@ -111,7 +111,7 @@ def as_dict(fleet: Fleet) -> dict[str, Any]:
     servers: dict[str, Any] = {}
     for outcome in fleet.outcomes:
         report = outcome.report
-        declared = report.profiles[outcome.server.profile] if report is not None else None
+        declared = outcome.result
         servers[outcome.server.name] = {
             "verdict": outcome.verdict,
             "profile": outcome.server.profile,
@@ -243,8 +243,6 @@ def render(fleet: Fleet, console: Console) -> None:
 
 # -- Markdown -----------------------------------------------------------------------------
 
-_MD_VERDICT = {"pass": "✅ pass", "fail": "❌ fail", "inconclusive": "⚠️ inconclusive"}
-
 
 def markdown(fleet: Fleet) -> str:
     built = build(fleet)
@@ -265,11 +263,11 @@ def markdown(fleet: Fleet) -> str:
     ]
     for row in built.rows:
         cells = [
-            f"**{_MD_VERDICT[c.verdict]} (declared)**" if c.declared else _MD_VERDICT[c.verdict]
+            f"**{VERDICTS[c.verdict]} (declared)**" if c.declared else VERDICTS[c.verdict]
             for c in (row.cells[name] for name in built.profiles)
         ]
         lines.append(
-            f"| {inline_code(row.name, cell=True)} | {_MD_VERDICT[row.verdict]} | "
+            f"| {inline_code(row.name, cell=True)} | {VERDICTS[row.verdict]} | "
             + " | ".join(cells)
             + " |"
         )

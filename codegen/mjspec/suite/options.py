@@ -18,6 +18,7 @@ import os
 import pytest
 
 from mjspec.arguments import positive, seconds
+from mjspec.masking import TOKEN_ENV
 
 
 def base_url(text: str) -> str:
@@ -40,8 +41,8 @@ def profile(text: str) -> str:
 
 
 def auth_header(text: str) -> str:
-    if not os.environ.get("MJSPEC_TOKEN"):
-        raise argparse.ArgumentTypeError("needs the token in MJSPEC_TOKEN")
+    if not os.environ.get(TOKEN_ENV):
+        raise argparse.ArgumentTypeError(f"needs the token in {TOKEN_ENV}")
     return text
 
 

@@ -20,6 +20,7 @@ from mjspec.conform.fields import derive_fields
 from mjspec.conform.invariants import INVARIANTS
 from mjspec.conform.report import BAD_STATUSES, FieldResult, Finding, ProfileResult, Report
 from mjspec.conform.severity import CHECKS, Severity, overrides, severity_of
+from mjspec.masking import TOKEN_ENV
 from mjspec.profiles import Profile
 
 Kind = Literal["pass", "fail", "skip", "xfail"]
@@ -35,7 +36,7 @@ _SUITE_WORDS = {
     "--task-id": "--mjspec-task-id",
     "--base-url": "--mjspec-base-url",
     "--auth-header": "--mjspec-auth-header",
-    "--token": "MJSPEC_TOKEN",
+    "--token": TOKEN_ENV,
     "--strict": "--mjspec-strict",
 }
 _KIT_OPTION = re.compile(r"(?<![\w-])(--(?:task-id|base-url|auth-header|token|strict))\b")

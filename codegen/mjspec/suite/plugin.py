@@ -13,8 +13,6 @@ import pytest
 
 from mjspec.suite.outcomes import Plan
 
-TOKEN_VARIABLE = "MJSPEC_TOKEN"
-
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class SuiteOptions:
@@ -36,7 +34,7 @@ plan_key = pytest.StashKey[Plan]()
 
 
 def _checked(config: pytest.Config) -> SuiteOptions:
-    """The options, or a `pytest.UsageError` of one line naming the option."""
+    """The session's options (`mjspec.suite.options` checked each value as it was read)."""
     from mjspec.conform.engine import DEFAULT_MAX_EXAMPLES, DEFAULT_REQUEST_TIMEOUT
     from mjspec.profiles import packaged_spec_path
 

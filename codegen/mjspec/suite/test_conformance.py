@@ -12,6 +12,7 @@ import os
 import pytest
 
 from mjspec.conform.report import ProfileResult, Report
+from mjspec.masking import TOKEN_ENV, Masker
 from mjspec.suite.outcomes import (
     Outcome,
     blocking_reason,
@@ -20,7 +21,7 @@ from mjspec.suite.outcomes import (
     in_suite_terms,
     run_outcome,
 )
-from mjspec.suite.plugin import TOKEN_VARIABLE, SuiteOptions, options_key, plan
+from mjspec.suite.plugin import SuiteOptions, options_key, plan
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -33,8 +34,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def _masked(text: str) -> str:
     """Findings are masked by the kit already; a message made here passes through this too."""
-    token = os.environ.get(TOKEN_VARIABLE)
-    return text.replace(token, "***") if token else text
+    return Masker(os.environ.get(TOKEN_ENV)).text(text)
 
 
 def _conclude(outcome: Outcome) -> None:
@@ -64,7 +64,7 @@ def mjspec_report(mjspec_options: SuiteOptions) -> Report:
             base_url=options.base_url,
             task_ids=options.task_ids,
             profile=options.profile,
-            token=os.environ.get(TOKEN_VARIABLE) or None,
+            token=os.environ.get(TOKEN_ENV) or None,
             auth_header=options.auth_header,
             max_examples=options.max_examples,
             seed=options.seed,
