@@ -59,7 +59,7 @@ def rendered(rendered_all: dict[str, str]) -> dict[str, str]:
     return _package(rendered_all)
 
 
-_WORKER_PAYLOAD = validation._json_safe
+_WORKER_PAYLOAD = validation._payload
 
 
 @contextmanager
@@ -69,7 +69,7 @@ def _validating_in_this_process() -> Iterator[None]:
     render ("slower, never different"). `test_the_validators_problems_come_from_its_worker`
     and test_generate_cache.py's cold `mjspec generate` keep the worker."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(validation, "_json_safe", lambda documents: False)
+        patch.setattr(validation, "_payload", lambda documents: None)
         yield
 
 
@@ -480,7 +480,7 @@ def test_the_validators_problems_come_from_its_worker(
 ) -> None:
     """What only openapi-spec-validator finds, as the worker process reports it: the same
     line as in this process (the case above)."""
-    monkeypatch.setattr(validation, "_json_safe", _WORKER_PAYLOAD)
+    monkeypatch.setattr(validation, "_payload", _WORKER_PAYLOAD)
     started: list[validation.Validation] = []
 
     class Recorded(validation.Validation):

@@ -140,7 +140,7 @@ def built(tmp_path: Path, text: str, name: str) -> Iterator[tuple[ModuleType, Pa
     with pytest.MonkeyPatch.context() as patch:
         # openapi-spec-validator in this process (`mjspec.validation`'s fallback), not in a
         # worker process that imports it again: test_generate.py checks the worker
-        patch.setattr(validation, "_json_safe", lambda documents: False)
+        patch.setattr(validation, "_payload", lambda documents: None)
         outcome = generate(spec_file, out, check=False)
     assert outcome.diffs
     init = out / "mjapi" / "__init__.py"

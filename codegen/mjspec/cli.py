@@ -148,8 +148,8 @@ def _generate(args: argparse.Namespace) -> int:
 
     # A cold render spends most of its time importing datamodel-code-generator: its worker
     # starts first, while the rest is imported, the cache looked up and the spec read (a
-    # hit stops it unused). It pays off in a process that has not imported the generator.
-    with Models(worker="datamodel_code_generator" not in sys.modules) as models:
+    # hit stops it unused).
+    with Models() as models:
         from mjspec.generate import generate
 
         outcome = generate(

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import atexit
 import shutil
-import sys
 import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -117,7 +116,7 @@ class MjspecBuildHook(BuildHookInterface[BuilderConfig]):
         from mjspec.generate.modelgen import Models
 
         # as `mjspec generate`: the generator's worker starts before the cache is looked up
-        with Models(worker="datamodel_code_generator" not in sys.modules) as models:
+        with Models() as models:
             files = cached_render(
                 spec, label, package=package, default_profile=profile, models=models
             )

@@ -50,9 +50,10 @@ class Validation:
         self._worker: Worker | None = None
         if worker is None:
             worker = "openapi_spec_validator" not in sys.modules
-        if worker and _json_safe(self._documents):
+        payload = _payload(self._documents) if worker else None
+        if payload is not None:
             self._worker = Worker("mjspec.validation")
-            if not self._worker.send([doc for _, doc in self._documents]):
+            if not self._worker.send(payload):
                 self._worker.close()
                 self._worker = None
 
@@ -85,13 +86,16 @@ class Validation:
         self.close()
 
 
-def _json_safe(documents: Sequence[Document]) -> bool:
-    """Whether JSON gives back the same documents (not so with a YAML integer key, a date)."""
+def _payload(documents: Sequence[Document]) -> bytes | None:
+    """The documents as the worker's request, or None when JSON would not give back the
+    same documents (a YAML integer key, a date): they are validated here, as they are."""
     try:
         text = json.dumps([doc for _, doc in documents], ensure_ascii=False)
     except (TypeError, ValueError):
-        return False
-    return bool(json.loads(text) == [doc for _, doc in documents])
+        return None
+    if json.loads(text) != [doc for _, doc in documents]:
+        return None
+    return text.encode("utf-8")
 
 
 def _parse(answer: Any, documents: Sequence[Document]) -> list[list[SpecProblem]] | None:

@@ -54,12 +54,17 @@ class Worker:
         return self._process is None or self._process.poll() is not None
 
     def send(self, request: Any) -> bool:
-        """Hand the worker its request (JSON); False when it cannot take it."""
+        """Hand the worker its request (a JSON value, or its UTF-8 encoding as bytes);
+        False when it cannot take it."""
         process = self._process
         if process is None or self._thread is not None:
             return False
         try:
-            payload = json.dumps(request, ensure_ascii=False).encode("utf-8")
+            payload = (
+                request
+                if isinstance(request, bytes)
+                else json.dumps(request, ensure_ascii=False).encode("utf-8")
+            )
         except (TypeError, ValueError):
             return False
         self._thread = threading.Thread(target=self._exchange, args=(process, payload), daemon=True)

@@ -19,9 +19,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mjspec.generate.pipeline import Outcome, generate, render_profiles, render_spec
+    from mjspec.generate.pipeline import Outcome, generate, render_spec
 
-__all__ = ["Outcome", "generate", "render_profiles", "render_spec"]
+__all__ = ["Outcome", "generate", "render_spec"]
 
 
 def __getattr__(name: str) -> Any:

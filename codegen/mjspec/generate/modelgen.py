@@ -25,6 +25,7 @@ import ast
 import contextlib
 import copy
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -65,20 +66,25 @@ _TYPING_KEYWORDS = frozenset(
 
 def generate_models(doc: dict[str, Any], header: str) -> str:
     """Python source of msgspec models for the component schemas of a normalized spec."""
-    bare, docs = field_docs(without_untyped_schemas(doc))
-    return add_field_docs(_generate(bare, header), docs)
+    with Models(worker=False) as models:
+        models.submit([(doc, header)])
+        return models.results()[0]
 
 
 class Models:
     """`generate_models` for several documents: in a worker, or in this process.
 
-    With `worker=True` the worker starts on construction and imports the generator at
-    once; `submit` hands it the documents, `results` waits for their models. Whenever the
-    worker cannot be used (it did not start, crashed, hung past `worker.TIMEOUT` seconds,
-    or the documents are not JSON) the models are generated here instead.
+    With a worker, it starts on construction and imports the generator at once; `submit`
+    hands it the documents, `results` waits for their models. Whenever the worker cannot be
+    used (it did not start, crashed, hung past `worker.TIMEOUT` seconds, or the documents
+    are not JSON) the models are generated here instead. `worker=None` (the default) starts
+    one unless the generator is imported in this process already (a one-off command pays
+    for the import in the worker; a process that has paid it renders here).
     """
 
-    def __init__(self, *, worker: bool) -> None:
+    def __init__(self, *, worker: bool | None = None) -> None:
+        if worker is None:
+            worker = "datamodel_code_generator" not in sys.modules
         self._worker = Worker("mjspec.generate.modelgen") if worker else None
         self._jobs: list[tuple[dict[str, Any], dict[str, dict[str, str]], str]] = []
         self.answered_by_worker = False

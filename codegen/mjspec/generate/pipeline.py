@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mjspec.errors import UsageError
-from mjspec.generate.names import package_name
-from mjspec.generate.render import PACKAGE
+from mjspec.generate.names import DEFAULT_PACKAGE, package_name
 from mjspec.generate.write import diff_tree, write_tree
+from mjspec.profiles import DOC
 
 # The rendering stages are imported where they run: a cached render needs none of them.
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from mjspec.validation import Validation
 
 SHIPPED_SPEC = "openapi.json"
-DEFAULT_PROFILE = "doc"  # mjspec.profiles.DOC, which this module does not import
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,7 +42,6 @@ class Outcome:
     files: dict[str, str]  # relative to `output`: the package and the distribution's files
     diffs: list[str]  # empty when the output directory already matched
     output: Path
-    package_dir: Path
 
 
 def _json(value: Any) -> str:
@@ -71,7 +69,6 @@ def model_jobs(profiles: Mapping[str, Profile], source: str) -> list[ModelJob]:
     """The documents to generate models for, the spec's own first."""
     from mjspec.generate.normalize import normalize
     from mjspec.generate.render import header
-    from mjspec.profiles import DOC
 
     doc = profiles[DOC]
     jobs = [ModelJob(doc, source, normalize(doc.document, source), header(source))]
@@ -81,23 +78,6 @@ def model_jobs(profiles: Mapping[str, Profile], source: str) -> list[ModelJob]:
             document = normalize(profile.document, label)
             jobs.append(ModelJob(profile, label, document, header(f"{source} with {label}")))
     return jobs
-
-
-def render_profiles(
-    profiles: Mapping[str, Profile],
-    source: str,
-    *,
-    package: str = PACKAGE,
-    default_profile: str = DEFAULT_PROFILE,
-) -> dict[str, str]:
-    """Every generated file for checked profiles (doc first, as `load_profiles` gives them)."""
-    from mjspec.generate.modelgen import generate_models
-
-    if default_profile not in profiles:
-        raise _unknown_profile(default_profile, list(profiles), source)
-    jobs = model_jobs(profiles, source)
-    sources = [generate_models(job.document, job.header) for job in jobs]
-    return _render(jobs, sources, source, package=package, default_profile=default_profile)
 
 
 def _render(
@@ -148,8 +128,8 @@ def render_spec(
     spec_path: Path,
     source: str,
     *,
-    package: str = PACKAGE,
-    default_profile: str = DEFAULT_PROFILE,
+    package: str = DEFAULT_PACKAGE,
+    default_profile: str = DOC,
     models: Models | None = None,
 ) -> dict[str, str]:
     """Every generated file for a spec file and the profiles next to it; writes nothing.
@@ -165,12 +145,13 @@ def render_spec(
     """
     from mjspec.generate.modelgen import Models
     from mjspec.generate.render import compile_templates
-    from mjspec.profiles import DOC, checked_label, load_profiles
+    from mjspec.profiles import checked_label, load_profiles
     from mjspec.validation import Validation
 
     with contextlib.ExitStack() as stack:
         if models is None:
             models = stack.enter_context(Models(worker=False))
+        package_name(package)  # a name that cannot be a package's: one line, exit 2
         profiles = load_profiles(spec_path, validate=False)
         if default_profile not in profiles:
             raise _unknown_profile(default_profile, list(profiles), source)
@@ -212,7 +193,6 @@ def _profile_input(
     profile: Profile, document: dict[str, Any], models: ModelIndex, source: str
 ) -> ProfileInput:
     from mjspec.generate.ir import ProfileInput
-    from mjspec.profiles import DOC
 
     ways = profile.auth_ways
     # A profile that declares no way of sending a key gets the document's: Bearer.
@@ -249,30 +229,18 @@ def cached_render(
     spec_path: Path,
     source: str,
     *,
-    package: str = PACKAGE,
-    default_profile: str = DEFAULT_PROFILE,
+    package: str = DEFAULT_PACKAGE,
+    default_profile: str = DOC,
     models: Models | None = None,
 ) -> dict[str, str]:
     """`render_spec`, or the file set a previous render of the same inputs kept (see cache).
 
-    `models` is passed on to `render_spec`. Raises UsageError for a `package` that cannot
-    be a package's name, or a `default_profile` with no overlay beside the spec, before the
-    spec is read.
+    `models` is passed on to `render_spec`, which checks `package` and `default_profile`
+    (a file set is kept only once a render of the same inputs has succeeded).
     """
     from mjspec.generate import cache
-    from mjspec.profiles import profile_names
 
-    package_name(package)
-    names = profile_names(spec_path)
-    if default_profile not in names and spec_path.is_file():  # else: the render says why
-        raise _unknown_profile(default_profile, names, source)
-    # only what differs from the defaults is passed on: `render_spec(spec, source)` is
-    # what rendering this repository's generated/ has always called
-    options: dict[str, str] = {}
-    if package != PACKAGE:
-        options["package"] = package
-    if default_profile != DEFAULT_PROFILE:
-        options["default_profile"] = default_profile
+    options = {"package": package, "default_profile": default_profile}
     directory = cache.cache_dir()
     if directory is None:
         return render_spec(spec_path, source, **options, models=models)
@@ -298,8 +266,8 @@ def generate(
     output: Path,
     *,
     check: bool,
-    package: str = PACKAGE,
-    default_profile: str = DEFAULT_PROFILE,
+    package: str = DEFAULT_PACKAGE,
+    default_profile: str = DOC,
     package_only: bool = False,
     models: Models | None = None,
 ) -> Outcome:
@@ -323,4 +291,4 @@ def generate(
     diffs = diff_tree(files, output, output.as_posix())
     if diffs and not check:
         write_tree(files, output)
-    return Outcome(files=files, diffs=diffs, output=output, package_dir=output / package)
+    return Outcome(files=files, diffs=diffs, output=output)

@@ -19,14 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mjspec.errors import GenerateError
-from mjspec.generate.names import DEFAULT_PACKAGE, distribution_name, docstring
+from mjspec.generate.names import distribution_name, docstring
 
 if TYPE_CHECKING:
     import jinja2
 
     from mjspec.generate.ir import Api
 
-PACKAGE = DEFAULT_PACKAGE  # the package generated/ holds; `mjspec generate --package-name`
 # seconds each run of the pinned ruff may take (it takes well under one)
 FORMAT_TIMEOUT = 120.0
 # template -> output file, in the package directory
