@@ -183,32 +183,38 @@ INVARIANTS: tuple[Invariant, ...] = (
 )
 
 
-def applicable(
+def judge_task(
     task: Mapping[str, Any], invariants: tuple[Invariant, ...] = INVARIANTS
-) -> list[str]:
+) -> tuple[list[str], list[Broken]]:
+    """The checks of the invariants that say something of `task` (held or not), and those
+    it breaks; a task without a string id: none."""
+    task_id = task.get("id")
+    if not isinstance(task_id, str):
+        return [], []
+    applied: list[str] = []
+    broken: list[Broken] = []
+    for invariant in invariants:
+        if not invariant.applies(task):
+            continue
+        applied.append(invariant.check)
+        what = invariant.broken(task)
+        if what is not None:
+            message = f"task {task_id!r} {what}: {invariant.description}"
+            broken.append(
+                Broken(
+                    check=invariant.check, field=invariant.field, task_id=task_id, message=message
+                )
+            )
+    return applied, broken
+
+
+def applicable(task: Mapping[str, Any]) -> list[str]:
     """The checks of the invariants that say something of `task` (judged, held or not)."""
-    if not isinstance(task.get("id"), str):
-        return []
-    return [invariant.check for invariant in invariants if invariant.applies(task)]
+    return judge_task(task)[0]
 
 
 def broken_invariants(
     task: Mapping[str, Any], invariants: tuple[Invariant, ...] = INVARIANTS
 ) -> list[Broken]:
     """Every invariant `task` does not hold (a task without a string id: none)."""
-    task_id = task.get("id")
-    if not isinstance(task_id, str):
-        return []
-    found = []
-    for invariant in invariants:
-        if not invariant.applies(task):
-            continue
-        what = invariant.broken(task)
-        if what is not None:
-            message = f"task {task_id!r} {what}: {invariant.description}"
-            found.append(
-                Broken(
-                    check=invariant.check, field=invariant.field, task_id=task_id, message=message
-                )
-            )
-    return found
+    return judge_task(task, invariants)[1]

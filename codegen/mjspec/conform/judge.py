@@ -30,7 +30,7 @@ from mjspec.conform import checks
 from mjspec.conform.consistency import ABSENT, Difference, Duplicate, Tracker
 from mjspec.conform.fastcheck import FastTasks
 from mjspec.conform.fields import FieldSpec, derive_fields, error_answer_schemas
-from mjspec.conform.invariants import Broken, applicable, broken_invariants
+from mjspec.conform.invariants import Broken, judge_task
 from mjspec.conform.ledger import Ledger
 from mjspec.conform.session import Exchange, Masker
 from mjspec.conform.severity import overrides
@@ -406,8 +406,9 @@ def _invariants(exchange: Exchange, body: list[Any]) -> tuple[list[Broken], Coun
             task_id = task.get("id") if isinstance(task, dict) else None
             if isinstance(task_id, str) and task_id not in seen:  # a duplicate: checked once
                 seen.add(task_id)
-                found += broken_invariants(task)
-                judged.update(applicable(task))
+                applied, broken = judge_task(task)
+                judged.update(applied)
+                found += broken
         shared = exchange.shared["invariants"] = (found, judged)
     return shared
 
