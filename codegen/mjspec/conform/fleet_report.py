@@ -30,8 +30,8 @@ from mjspec.conform.markdown import VERDICTS, escaped, fenced, inline_code
 from mjspec.conform.report import (
     Finding,
     Verdict,
+    junit_suite,
     junit_suites,
-    junit_tree,
     tool_version,
     write_atomically,
     write_xml,
@@ -166,22 +166,7 @@ def junit(fleet: Fleet) -> ET.ElementTree[ET.Element]:
             )
             ET.SubElement(case, "skipped", message=outcome.reason)
             continue
-        result = report.profiles[outcome.server.profile]
-        alone = dataclasses.replace(
-            report,
-            verdict=result.verdict,
-            reason=result.reason,
-            tasks_checked=result.tasks_checked,
-            fields=result.fields,
-            failures=result.failures,
-            warnings=result.warnings,
-            consistency=result.consistency,
-            profile=result.name,
-            profiles={result.name: result},
-        )
-        suite = junit_tree(alone).getroot()
-        suite.set("name", name)
-        root.append(suite)
+        root.append(junit_suite(report, report.profiles[outcome.server.profile], name))
     return junit_suites(root)
 
 

@@ -426,17 +426,20 @@ def _junit_properties(report: Report, suite: ET.Element) -> None:
     suite.insert(0, properties)
 
 
+def junit_suite(report: Report, result: ProfileResult, name: str) -> ET.Element:
+    """The test suite of one profile's result in `report`, with the run's properties."""
+    suite = _junit_suite(result, name, report.duration)
+    _junit_properties(report, suite)
+    return suite
+
+
 def junit_tree(report: Report) -> ET.ElementTree[ET.Element]:
     """A test suite; judged under several profiles, a `testsuites` with one per profile."""
     if len(report.profiles) <= 1:
-        suite = _junit_suite(_top_result(report), "mjspec conform", report.duration)
-        _junit_properties(report, suite)
-        return ET.ElementTree(suite)
+        return ET.ElementTree(junit_suite(report, _top_result(report), "mjspec conform"))
     root = ET.Element("testsuites", name="mjspec conform")
     for name, result in report.profiles.items():
-        suite = _junit_suite(result, f"mjspec conform [{name}]", report.duration)
-        _junit_properties(report, suite)
-        root.append(suite)
+        root.append(junit_suite(report, result, f"mjspec conform [{name}]"))
     return junit_suites(root)
 
 
