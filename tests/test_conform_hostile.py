@@ -28,7 +28,6 @@ SPEC = ROOT / "spec" / "openapi.yaml"
 TOKEN = "sk-hostile-4f3e2d1c0b9a"
 GUARD = 60.0  # seconds: a hang, not a slow run
 DEADLINE = "0.5"  # --request-timeout for the servers that never finish an answer
-CREDENTIAL_HEADERS = {"authorization", "mj-api-secret", "cookie", "proxy-authorization"}
 DRIP_INTERVAL = 0.05  # `drip`: a byte every 50 ms, so a read timeout alone never fires
 
 
@@ -87,9 +86,8 @@ def test_a_hostile_server_ends_the_run_with_one_clear_outcome(
     if code == 2:  # could not judge: one line says why
         assert len(outcome.err_lines) == 1, outcome.err
     assert server.requests, "the server was never asked"
-    if server.target is not None:
-        for headers in server.target.received_headers:
-            assert not CREDENTIAL_HEADERS & set(headers), headers
+    if server.target is not None:  # the redirect's target: never contacted, so no credential
+        assert server.target.requests == []
 
 
 def test_a_head_sent_a_byte_at_a_time_meets_the_same_deadline(conform: Conform) -> None:
