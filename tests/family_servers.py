@@ -350,7 +350,6 @@ class Served:
 
     base_url: str
     task_ids: list[str]
-    family: FamilyServer
 
 
 @dataclasses.dataclass(slots=True)
@@ -385,7 +384,7 @@ class FamilyHost:
             raise RuntimeError(f"the host already serves {self._switch.current.name}")
         self._switch.current = family
         try:
-            yield Served(self.base_url, list(family.tasks), family)
+            yield Served(self.base_url, list(family.tasks))
         finally:
             self._switch.current = None
 

@@ -11,17 +11,16 @@ from __future__ import annotations
 import contextlib
 import functools
 import signal
-import socket
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import ParamSpec
 
 import pytest
 
 from mjspec.profiles import Profile, load_profiles
+from tests.helpers_http import refusing_url
 
 __all__ = [
     "SPEC_PATH",
@@ -32,7 +31,6 @@ __all__ = [
     "run_cli",
 ]
 
-P = ParamSpec("P")
 SPEC_PATH = Path(__file__).resolve().parents[1] / "spec" / "openapi.yaml"
 
 
@@ -73,18 +71,6 @@ def run_cli(capsys: pytest.CaptureFixture[str], argv: Sequence[str]) -> CliOutco
         code = exc.code if isinstance(exc.code, int) else 1
     out, err = capsys.readouterr()
     return CliOutcome(code, out, err)
-
-
-@contextlib.contextmanager
-def refusing_url() -> Iterator[str]:
-    """A URL of 127.0.0.1 whose port is bound but not listening: every connection is refused.
-
-    Holding the port for the whole block means no other process can start listening on it
-    meanwhile (a port merely found free could be taken before it is used).
-    """
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 @contextlib.contextmanager

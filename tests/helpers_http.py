@@ -22,9 +22,8 @@ __all__ = [
     "Reply",
     "Seen",
     "StubServer",
-    "free_port",
+    "refusing_url",
     "stub_server",
-    "unreachable_url",
     "wait_until",
 ]
 
@@ -69,23 +68,16 @@ class StubServer:
         return self
 
 
-# Sockets bound to a port of 127.0.0.1 and never listening, held until the process ends:
-# a connection there is refused, and no other server can take the port meanwhile.
-_HELD: list[socket.socket] = []
+@contextmanager
+def refusing_url() -> Iterator[str]:
+    """A URL of 127.0.0.1 whose port is bound but not listening: every connection is refused.
 
-
-def free_port() -> int:
-    """A port of 127.0.0.1 that nothing listens on, held so for the rest of the process."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    _HELD.append(sock)
-    port: int = sock.getsockname()[1]
-    return port
-
-
-def unreachable_url() -> str:
-    """A base URL on 127.0.0.1 where no server listens (nor will: the port is held)."""
-    return f"http://127.0.0.1:{free_port()}"
+    Holding the port for the whole block means no other process can start listening on it
+    meanwhile (a port merely found free could be taken before it is used).
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float = 5.0) -> bool:

@@ -9,7 +9,6 @@ at once.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
@@ -17,15 +16,7 @@ from contextlib import AbstractContextManager, contextmanager
 from mjspec.profiles import Profile
 from mjspec.serve.refserver import RunningServer, serve_in_thread
 
-__all__ = ["refused_url", "serve_profiles"]
-
-
-@contextmanager
-def refused_url() -> Iterator[str]:
-    """A base URL on 127.0.0.1 whose port is held, bound but not listening: refused."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
-        held.bind(("127.0.0.1", 0))
-        yield f"http://127.0.0.1:{held.getsockname()[1]}"
+__all__ = ["serve_profiles"]
 
 
 @contextmanager

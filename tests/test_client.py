@@ -23,7 +23,7 @@ from tests.helpers_client import (
     empty_trust_store,  # noqa: F401 (autouse)
     spec_example,
 )
-from tests.helpers_http import Reply, stub_server, unreachable_url, wait_until
+from tests.helpers_http import Reply, refusing_url, stub_server, wait_until
 from tests.strategies import set_at_path
 
 TOKEN = "t0ken-for-tests"
@@ -286,8 +286,7 @@ def test_slow_server_raises_request_timeout(fetch: Fetch, serve: Serve) -> None:
 
 
 def test_unreachable_server_raises_connect_error(fetch: Fetch) -> None:
-    url = unreachable_url()
-    with pytest.raises(mjapi.ConnectError) as caught:
+    with refusing_url() as url, pytest.raises(mjapi.ConnectError) as caught:
         fetch(url, ["1"], timeout=2)
     assert url.removeprefix("http://") in str(caught.value)
 
@@ -319,7 +318,8 @@ def test_every_failure_is_an_api_error_and_never_a_raw_httpx_error(
 ) -> None:
     with pytest.raises(mjapi.ApiError) as caught:
         if reply is None:
-            fetch(unreachable_url(), ["1"], **options)
+            with refusing_url() as url:
+                fetch(url, ["1"], **options)
         else:
             stub = serve(reply)
             fetch(stub.base_url, ["1"], **options)

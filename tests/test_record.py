@@ -20,8 +20,8 @@ from mjspec.cli import main
 from mjspec.serve.record import RecordError, record
 from mjspec.serve.refserver import RunningServer, serve_in_thread
 from tests.helpers_conform import checkout_profiles
-from tests.helpers_http import Reply, StubServer, stub_server
-from tests.helpers_serve import refused_url, serve_profiles
+from tests.helpers_http import Reply, StubServer, refusing_url, stub_server
+from tests.helpers_serve import serve_profiles
 
 PATH = "/mj/task/list-by-condition"
 TOKEN = "record-s3cret-token"
@@ -205,7 +205,7 @@ def test_the_token_is_masked_in_an_error_excerpt(
 
 
 def test_an_unreachable_server_is_one_line(output: Path) -> None:
-    with refused_url() as base_url, pytest.raises(RecordError) as caught:
+    with refusing_url() as base_url, pytest.raises(RecordError) as caught:
         record(base_url, ["1"], output)
     message = str(caught.value)
     assert message.startswith(f"cannot reach {base_url}{PATH}: ")
@@ -358,7 +358,7 @@ def test_cli_record_of_a_reset_connection_is_a_readable_line(
 def test_cli_record_of_a_refused_connection_is_a_readable_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with refused_url() as base_url:
+    with refusing_url() as base_url:
         args = ["record", "--base-url", base_url, "--task-id", "1"]
         err = _one_line_exit_2(main([*args, "--output", str(tmp_path / "t.json")]), capsys)
     assert err == (

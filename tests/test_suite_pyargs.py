@@ -21,7 +21,7 @@ from mjspec.conform.fields import derive_fields
 from mjspec.conform.severity import CHECKS
 from mjspec.profiles import DOC, load_profiles, packaged_spec_path
 from tests.conform_servers import TASKS, Reply, serve
-from tests.helpers_serve import refused_url
+from tests.helpers_http import refusing_url
 
 TOKEN = "tok-3d1f6c0a-never-shown"
 SUITE = ("--pyargs", "mjspec.suite")
@@ -202,7 +202,7 @@ def test_an_unseen_field_is_skipped_and_an_unknown_task_id_leaves_the_run_undeci
 def test_an_unreachable_server_errors_each_selected_test_with_the_reason(
     project: Project,
 ) -> None:
-    with refused_url() as url:
+    with refusing_url() as url:
         result = project.run(*SUITE, "--mjspec-base-url", url, *FEW, "-k", "buttons", "-rE")
     outcomes = result.outcomes()
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -232,7 +232,7 @@ def test_other_pytest_runs_get_the_options_and_nothing_else(project: Project) ->
     hooks = [name for name in vars(options) if name.startswith("pytest_")]
     assert hooks == ["pytest_addoption"]
     (project.path / "test_theirs.py").write_text("def test_theirs(their_own_fixture):\n    pass\n")
-    with refused_url() as url:  # an option given to a run without the suite does nothing
+    with refusing_url() as url:  # an option given to a run without the suite does nothing
         theirs = project.run("--mjspec-base-url", url, "--trace-config", "-p", "no:cacheprovider")
     assert theirs.ret == pytest.ExitCode.OK, theirs.output
     assert theirs.outcomes() == {"passed": 1}

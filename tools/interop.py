@@ -334,17 +334,13 @@ def lint_documents(spec: Path, work: Path) -> dict[str, Path]:
     return documents
 
 
-def npx(package: str, *arguments: str, cwd: Path, install: bool = True) -> str:
+def npx(package: str, *arguments: str, cwd: Path) -> str:
     """Run a pinned npm package's command through npx; its stdout, even when it exits
-    non-zero (a linter that found problems), unless it printed nothing there.
-
-    `install=False` never reaches the registry: the package must be in npx's cache.
-    """
+    non-zero (a linter that found problems), unless it printed nothing there."""
     found = shutil.which("npx")
     if found is None:
         raise InteropError("npx is not installed (Node is needed for Redocly and Spectral)")
-    where = ["--yes"] if install else ["--no", "--offline"]
-    command = [found, *where, "--package", package, "--", *arguments]
+    command = [found, "--yes", "--package", package, "--", *arguments]
     try:
         done = subprocess.run(
             command, cwd=cwd, capture_output=True, text=True, timeout=600,
@@ -402,13 +398,12 @@ def _lint(
     work: Path,
     command: Callable[[Path], tuple[str, ...]],
     judge: Callable[[str], tuple[list[str], int]],
-    install: bool,
 ) -> str:
     documents = lint_documents(spec, work)
     found: list[str] = []
     notes = 0
     for label, path in documents.items():
-        problems, reported = judge(npx(*command(path), cwd=work, install=install))
+        problems, reported = judge(npx(*command(path), cwd=work))
         found += [f"{label}: {problem}" for problem in problems]
         notes += reported - len(problems)
     if found:
@@ -417,7 +412,7 @@ def _lint(
     return f"{len(documents)} documents, no error and no warning{extra}"
 
 
-def check_redocly(spec: Path, work: Path, *, install: bool = True) -> str:
+def check_redocly(spec: Path, work: Path) -> str:
     """`redocly lint` finds no error and no warning in the spec or any overlaid profile."""
     config = ("--config", str(REDOCLY_CONFIG)) if REDOCLY_CONFIG.exists() else ()
     rules = config or ("--extends", "recommended")
@@ -425,17 +420,17 @@ def check_redocly(spec: Path, work: Path, *, install: bool = True) -> str:
     def command(path: Path) -> tuple[str, ...]:
         return (REDOCLY, "redocly", "lint", *rules, "--format", "json", str(path))
 
-    return _lint(spec, work, command, redocly_problems, install)
+    return _lint(spec, work, command, redocly_problems)
 
 
-def check_spectral(spec: Path, work: Path, *, install: bool = True) -> str:
+def check_spectral(spec: Path, work: Path) -> str:
     """`spectral lint` (spectral:oas) finds no error and no warning in the same documents."""
 
     def command(path: Path) -> tuple[str, ...]:
         ruleset = ("--ruleset", str(SPECTRAL_RULESET))
         return (SPECTRAL, "spectral", "lint", *ruleset, "--format", "json", "--quiet", str(path))
 
-    return _lint(spec, work, command, spectral_problems, install)
+    return _lint(spec, work, command, spectral_problems)
 
 
 Check = Callable[[Path, Server, Path], str]
