@@ -16,7 +16,7 @@ import email.policy
 import hmac
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
@@ -129,6 +129,18 @@ class Reply:
 
 
 Mutation = Callable[[Reply], Reply]
+
+
+def together(mutations: Iterable[Mutation]) -> Mutation:
+    """One mutation that applies each of `mutations` in turn."""
+    chain = list(mutations)
+
+    def mutate(reply: Reply) -> Reply:
+        for mutation in chain:
+            reply = mutation(reply)
+        return reply
+
+    return mutate
 
 
 class _BadRequest(Exception):

@@ -25,6 +25,7 @@ import pytest
 import mjapi
 from mjapi._http import DEFAULT_MAX_RESPONSE_BYTES
 from tests.helpers_client import empty_trust_store  # noqa: F401 (autouse)
+from tests.helpers_conform import hang_guard
 from tests.helpers_http import Reply, stub_server, wait_until
 from tests.hostile_servers import KINDS, HostileServer, Kind, hostile
 
@@ -58,22 +59,14 @@ class Outcome:
 
 
 def _within_bound(action: Callable[[], object]) -> BaseException | None:
-    """Run `action` in a thread and return what it raised; a test fails, rather than
-    hangs, if it is still running after BOUND seconds."""
-    raised: list[BaseException] = []
-
-    def run() -> None:
+    """Run `action` and return what it raised; a test fails, rather than hangs, if it is
+    still running after BOUND seconds."""
+    with hang_guard(BOUND, "the client's call"):
         try:
             action()
-        except BaseException as exc:
-            raised.append(exc)
-
-    worker = threading.Thread(target=run, name="bounded-call", daemon=True)
-    worker.start()
-    worker.join(BOUND)
-    if worker.is_alive():
-        pytest.fail(f"the client was still waiting after {BOUND} s")
-    return raised[0] if raised else None
+        except Exception as exc:
+            return exc
+    return None
 
 
 def _call(base_url: str, mode: str, **options: Any) -> Outcome:

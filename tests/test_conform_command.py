@@ -16,9 +16,8 @@ import pytest
 
 from mjspec.conform import add_arguments, run_command
 from tests.conform_servers import TASK_IDS, Reply, RunningServer, private_tasks, serve
-from tests.helpers_conform import hang_guard, refusing_url
+from tests.helpers_conform import SPEC_PATH, hang_guard, refusing_url
 
-SPEC_PATH = Path(__file__).parents[1] / "spec" / "openapi.yaml"
 # The fixed probes ask for every known task, alone and together, and send the invalid
 # bodies; one generated case of each kind keeps the Hypothesis phases run.
 FAST = ["--max-examples", "1", "--seed", "7", "--spec", str(SPEC_PATH)]

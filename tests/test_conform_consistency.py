@@ -32,7 +32,7 @@ from mjspec.conform.severity import CHECKS, overrides, severity_of
 from mjspec.serve.refdata import task_dicts
 from mjspec.serve.refserver import serve_in_thread
 from mjspec.serve.standin import served_tasks
-from tests.conform_servers import Mutation, Reply, serve
+from tests.conform_servers import Mutation, serve, together
 from tests.consistency_servers import (
     INVARIANT_MUTANTS,
     PROOF_TASKS,
@@ -71,17 +71,8 @@ def _mutants() -> dict[str, tuple[Mutation | None, bool]]:
     found["duplicate, strict"] = (duplicated, True)
     # The invariant mutants touch distinct fields and each breaks only its own invariant
     # (test_every_invariant_has_a_mutant_and_each_mutant_breaks_only_its_own): one run.
-    found["invariants"] = (_together([m.mutation() for m in INVARIANT_MUTANTS]), False)
+    found["invariants"] = (together([m.mutation() for m in INVARIANT_MUTANTS]), False)
     return found
-
-
-def _together(mutations: list[Mutation]) -> Mutation:
-    def mutate(reply: Reply) -> Reply:
-        for mutation in mutations:
-            reply = mutation(reply)
-        return reply
-
-    return mutate
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from mjspec.conform import FieldSpec, Report, Settings, derive_fields, run
-from tests.conform_servers import TASK_IDS, TASKS, Mutation, Reply, serve
+from tests.conform_servers import TASK_IDS, TASKS, Mutation, Reply, serve, together
 from tests.helpers_conform import checkout_profiles
 
 PROFILES = checkout_profiles()
@@ -326,15 +326,6 @@ CORRECT = -1
 """The key of the correct server's report, judged after the last mutant."""
 
 
-def _together(mutants: Sequence[Mutant]) -> Mutation:
-    def mutate(reply: Reply) -> Reply:
-        for mutant in mutants:
-            reply = mutant.mutation(reply)
-        return reply
-
-    return mutate
-
-
 def _judge(base_url: str) -> Report:
     settings = Settings(
         spec=SPEC,
@@ -377,7 +368,7 @@ def reports() -> dict[int, Report]:
     results = {}
     with serve(tasks=PROOF_TASKS) as server:
         for number, mutants in enumerate(RUNS):
-            server.set_mutation(_together(mutants))
+            server.set_mutation(together(m.mutation for m in mutants))
             results[number] = _judge(server.base_url)
         server.set_mutation(None)
         results[CORRECT] = _judge(server.base_url)

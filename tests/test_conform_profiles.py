@@ -23,10 +23,9 @@ from mjspec.conform import Report, Settings, add_arguments, run, run_command
 from mjspec.conform.report import BAD_STATUSES
 from mjspec.profiles import Profile, load_profiles
 from tests.family_servers import DEVIATING_FIELDS, Deviation, FamilyHost, family_host
-from tests.helpers_conform import checkout_profiles
+from tests.helpers_conform import SPEC_PATH, checkout_profiles
 
 ROOT = Path(__file__).resolve().parents[1]
-SPEC_PATH = ROOT / "spec" / "openapi.yaml"
 PROFILES = checkout_profiles()
 FAMILIES = list(DEVIATING_FIELDS)
 TOKEN = "sk-profile-7c1d2e3f"

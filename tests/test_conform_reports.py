@@ -28,9 +28,8 @@ from mjspec.conform import html as html_report
 from mjspec.conform import markdown as markdown_report
 from mjspec.profiles import Profile
 from tests.conform_servers import TASKS, Reply, RunningServer, serve
-from tests.helpers_conform import checkout_profiles
+from tests.helpers_conform import SPEC_PATH, checkout_profiles
 
-SPEC_PATH = Path(__file__).parents[1] / "spec" / "openapi.yaml"
 TOKEN = "sk-reports-5e4d3c2b1a"
 EVIL = "<script>alert(1)</script>"
 LINK = "[click](https://evil.example/)"

@@ -17,9 +17,8 @@ from mjspec.conform import Report, Settings, add_arguments, run, run_command
 from mjspec.conform.report import BAD_STATUSES
 from mjspec.serve.refserver import serve_in_thread
 from tests.family_servers import DEVIATING_FIELDS, FamilyHost, family_host
-from tests.helpers_conform import checkout_profiles
+from tests.helpers_conform import SPEC_PATH, checkout_profiles
 
-SPEC_PATH = Path(__file__).resolve().parents[1] / "spec" / "openapi.yaml"
 PROFILES = checkout_profiles()
 TOKEN = "sk-standin-0a1b2c3d4e"
 # The fixed probes ask for every known task, alone and together; one generated case of

@@ -14,9 +14,8 @@ import pytest
 from mjspec.conform import Report, Settings, add_arguments, run, run_command
 from mjspec.serve.refserver import serve_in_thread
 from tests.conform_servers import TASK_IDS, TASKS, serve
-from tests.helpers_conform import checkout_profiles
+from tests.helpers_conform import SPEC_PATH, checkout_profiles
 
-SPEC_PATH = Path(__file__).resolve().parents[1] / "spec" / "openapi.yaml"
 PROFILES = checkout_profiles()
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import msgspec
 import pytest
 
+from tests.helpers_conform import hang_guard
 from tests.hostile_servers import KINDS, HostileServer, Kind, hostile
 
 GUARD = 30.0
@@ -48,24 +49,9 @@ def _body_of_at_least(count: int) -> Callable[[bytes], bool]:
 
 
 def _guarded(action: Callable[[], HostileServer]) -> HostileServer:
-    """Run `action` in a thread; fail (rather than hang) if it has not returned in 30 s."""
-    done: list[HostileServer] = []
-    raised: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            done.append(action())
-        except BaseException as exc:
-            raised.append(exc)
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(GUARD)
-    if worker.is_alive():
-        pytest.fail(f"still running after {GUARD} s")
-    if raised:
-        raise raised[0]
-    return done[0]
+    """Run `action`; fail (rather than hang) if it has not returned in GUARD seconds."""
+    with hang_guard(GUARD, "the client's call"):
+        return action()
 
 
 @pytest.mark.parametrize("kind", KINDS)
