@@ -9,6 +9,7 @@ be imported twice).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import subprocess
 import sys
@@ -41,9 +42,10 @@ def their_own_fixture():
 """
 
 
-def _required_paths() -> set[str]:
+@functools.cache
+def _required_paths() -> frozenset[str]:
     spec = packaged_spec_path()
-    return {f.path for f in derive_fields(load_profiles(spec)[DOC].document)}
+    return frozenset(f.path for f in derive_fields(load_profiles(spec)[DOC].document))
 
 
 def _style_null(reply: Reply) -> Reply:

@@ -17,6 +17,7 @@ import pytest
 from mjspec.errors import GenerateError
 from mjspec.generate.modelgen import Models, generate_models
 from mjspec.generate.pipeline import model_jobs, render_spec
+from mjspec.generate.write import read_tree
 from mjspec.worker import Worker
 from tests.helpers_conform import checkout_profiles
 
@@ -61,13 +62,15 @@ def test_the_generators_error_reads_the_same_from_the_worker() -> None:
     assert _error(worker=True) == here
 
 
-def test_render_with_a_models_worker_gives_the_files_of_a_render_without() -> None:
+def test_render_with_a_models_worker_gives_the_committed_files() -> None:
+    """generated/ is a render in this process (test_generate pins it to a fresh one)."""
     with Models(worker=True) as models:
         assert models.in_worker
         in_worker = render_spec(SPEC, "spec/openapi.yaml", models=models)
         assert models.answered_by_worker
     assert len(JOBS) == 4  # the spec and its three profiles: all their models compared
-    assert in_worker == render_spec(SPEC, "spec/openapi.yaml")
+    committed = read_tree(ROOT / "generated")
+    assert {name: text.encode() for name, text in in_worker.items()} == committed
 
 
 def _worker_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, code: str) -> str:
