@@ -5,13 +5,12 @@ its own that uses the client) is built in a temporary directory with this enviro
 mjspec and hatchling, without build isolation, so without network: its wheel must hold
 `acme_mj` generated at build time, byte for byte what `mjspec generate --package-name
 acme_mj --default-profile new-api` writes, and working against the reference server.
-mypy --strict runs once, in the background, over the CLI's output while the builds run
-(after another module's mypy run, when one is running: see `helpers_mypy.warm_cache`).
+mypy --strict runs once over the CLI's output while the wheel builds (after another
+module's mypy run, when one is running: see `helpers_mypy.warm_cache`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib.metadata
 import os
 import re
@@ -22,7 +21,6 @@ import tarfile
 import textwrap
 import tomllib
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,8 +88,7 @@ class Built:
     cli_output: Path  # what `mjspec generate --package-name acme_mj ...` wrote
     wheel: Path
     env: dict[str, str]  # for builds: the test's own mjspec cache
-    mypy: subprocess.Popen[str]
-    mypy_done: contextlib.ExitStack  # closed once mypy has answered: its cache is published
+    mypy: subprocess.CompletedProcess[str]  # mypy --strict over the CLI's output
 
 
 def _project(where: Path) -> Path:
@@ -116,17 +113,22 @@ def _backend(hook: str, project: Path, out: Path, env: dict[str, str]) -> subpro
 
 
 def _finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
-    stdout, stderr = process.communicate(timeout=120)
+    try:
+        stdout, stderr = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate(timeout=30)
+        raise
     return process.returncode, stdout, stderr
 
 
 @pytest.fixture(scope="module")
-def built(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+def built(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The CLI's render of the project's spec, then the project's wheel built from it.
 
     The wheel is built as every PEP 517 frontend (pip, build) builds it: the backend's
     `build_wheel`, in a process of its own started in the project's root. While it runs,
-    and while the tests run, mypy checks the CLI's output.
+    mypy checks the CLI's output.
     """
     work = tmp_path_factory.mktemp("consumer")
     project = _project(work)
@@ -141,25 +143,26 @@ def built(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory)
     assert code == 0
     (work / "cli" / "usage.py").write_text(USAGE, encoding="utf-8")
     build = _backend("build_wheel", project, work / "dist", env)
-    with contextlib.ExitStack() as mypy_done:
-        cache = mypy_done.enter_context(warm_cache(pytestconfig, tmp_path_factory))
-        command = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache)]
-        mypy = subprocess.Popen(
-            [*command, "-p", PACKAGE, "-m", "usage"],
-            cwd=work / "cli",
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            code, name, stderr = _finish(build)
-            assert code == 0, stderr
-            wheel = work / "dist" / name.strip().splitlines()[-1]
-            yield Built(project, work / "cli", wheel, env, mypy, mypy_done)
-        finally:
-            if mypy.poll() is None:
-                mypy.kill()
-                mypy.communicate(timeout=30)
+    try:
+        # mypy runs while the wheel builds; the shared cache is published as mypy ends
+        with warm_cache(pytestconfig, tmp_path_factory) as cache:
+            command = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache)]
+            mypy = subprocess.run(
+                [*command, "-p", PACKAGE, "-m", "usage"],
+                cwd=work / "cli",
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=300,
+            )
+        code, name, stderr = _finish(build)
+    finally:
+        if build.poll() is None:
+            build.kill()
+            build.communicate(timeout=30)
+    assert code == 0, stderr
+    wheel = work / "dist" / name.strip().splitlines()[-1]
+    return Built(project, work / "cli", wheel, env, mypy)
 
 
 def _wheel_files(wheel: Path) -> dict[str, bytes]:
@@ -310,9 +313,7 @@ def test_the_cli_output_for_another_package_name_passes_ruff_and_mypy_strict(
     )
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
     assert not (built.cli_output / "pyproject.toml").exists()  # --package-only
-    output, _ = built.mypy.communicate(timeout=180)
-    built.mypy_done.close()
-    assert built.mypy.returncode == 0, output
+    assert built.mypy.returncode == 0, built.mypy.stdout + built.mypy.stderr
 
 
 @pytest.mark.parametrize(
