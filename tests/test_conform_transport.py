@@ -6,50 +6,13 @@ is seen to be able to fail.
 
 from __future__ import annotations
 
-import http.server
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
 
 from mjspec.conform.transport import BoundedSession
-
-
-class _Recorder(http.server.BaseHTTPRequestHandler):
-    """Answers `[]` to everything, keeping each request line and Authorization header."""
-
-    seen: list[tuple[str, str | None]]
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.seen.append((self.requestline, self.headers.get("Authorization")))
-        body = b"[]"
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def _recording() -> Iterator[tuple[str, list[tuple[str, str | None]]]]:
-    seen: list[tuple[str, str | None]] = []
-    handler = type("Handler", (_Recorder,), {"seen": seen})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(30)
+from tests.helpers_http import Reply, stub_server
 
 
 def _session() -> BoundedSession:
@@ -64,10 +27,10 @@ def test_netrc_credentials_are_never_sent_to_a_server_under_test(
     netrc.chmod(0o600)
     monkeypatch.setenv("NETRC", str(netrc))
     monkeypatch.setenv("HOME", str(tmp_path))
-    with _recording() as (url, seen), requests.Session() as plain, _session() as kit:
-        plain.post(url + "/mj/task/list-by-condition", json={"ids": []}, timeout=10)
-        kit.post(url + "/mj/task/list-by-condition", json={"ids": []})
-    [(_, by_plain), (_, by_kit)] = seen
+    with stub_server(Reply()) as stub, requests.Session() as plain, _session() as kit:
+        plain.post(stub.base_url + "/mj/task/list-by-condition", json={"ids": []}, timeout=10)
+        kit.post(stub.base_url + "/mj/task/list-by-condition", json={"ids": []})
+    by_plain, by_kit = (seen.headers.get("authorization") for seen in stub.requests)
     assert by_plain is not None and by_plain.startswith("Basic ")  # requests reads ~/.netrc
     assert by_kit is None
 
@@ -76,14 +39,15 @@ def test_the_environments_proxy_carries_the_requests_unless_no_proxy_names_the_h
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     target = "http://mj.example.invalid/mj/task/list-by-condition"
-    with _recording() as (proxy, seen):
+    with stub_server(Reply()) as stub:
+        proxy = stub.base_url
         for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
             monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv("HTTP_PROXY", proxy)
         with _session() as kit:
             answer = kit.post(target, json={"ids": ["1"]})
         assert answer.json() == []
-        assert [line for line, _ in seen] == [f"POST {target} HTTP/1.1"]
+        assert [(seen.method, seen.path) for seen in stub.requests] == [("POST", target)]
         monkeypatch.setenv("NO_PROXY", "mj.example.invalid")
         with _session() as kit:
             settings = kit.merge_environment_settings(target, {}, None, None, None)
