@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +33,7 @@ from pathlib import Path
 from mjspec.conform.fleet import FleetServer
 
 SIZES = (4, 20)
+STARTUP = 120.0  # seconds the servers may take to start
 SEED = 20261127
 BIN = Path(sys.executable).parent
 SPEC = "spec/openapi.yaml"
@@ -56,17 +58,27 @@ def start_servers(count: int) -> tuple[subprocess.Popen[str], list[FleetServer]]
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert process.stdout is not None
+    stdout = process.stdout
+    assert stdout is not None
+    lines: list[str] = []
+
+    def read() -> None:  # the banner lines, up to "ready"
+        for line in stdout:
+            if line.strip() == "ready":
+                return
+            lines.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(STARTUP)  # a server process that stalls is not waited for
     servers: list[FleetServer] = []
-    for line in process.stdout:
-        if line.strip() == "ready":
-            break
+    for line in lines:
         base_url, profile, *ids = line.split()
         name = f"server-{len(servers) + 1}"
         servers.append(
             FleetServer(name=name, base_url=base_url, profile=profile, task_ids=tuple(ids))
         )
-    if len(servers) != count:
+    if reader.is_alive() or len(servers) != count:
         process.kill()
         raise SystemExit(f"the servers did not start (got {len(servers)} of {count})")
     return process, servers
