@@ -6,7 +6,7 @@ returns every problem it finds, each with the file and JSON pointer of its place
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +167,33 @@ def deref(doc: Mapping[str, Any], node: Any, trail: list[str] | None = None) -> 
         seen.append(ref)
         node = resolve(doc, ref)
     return node
+
+
+def fold_all_of(
+    doc: Mapping[str, Any],
+    schema: Any,
+    follow: Callable[[Mapping[str, Any], Any], Any] = deref,
+) -> dict[str, Any]:
+    """`schema` with its `$ref` chain followed (`follow`) and its `allOf` members folded in:
+    their `required` and `properties` joined to its own, any other key taken from the
+    schema itself or else from the first member that has it; `{}` for a non-object."""
+    schema = follow(doc, schema)
+    if not isinstance(schema, Mapping):
+        return {}
+    folded = {key: value for key, value in schema.items() if key != "allOf"}
+    required = list(schema.get("required", []))
+    properties = dict(schema.get("properties", {}))
+    for member in schema.get("allOf") or ():
+        sub = fold_all_of(doc, member, follow)
+        required += sub.get("required", [])
+        properties.update(sub.get("properties", {}))
+        for key, value in sub.items():
+            folded.setdefault(key, value)
+    if required or "required" in schema:
+        folded["required"] = list(dict.fromkeys(required))
+    if properties:
+        folded["properties"] = properties
+    return folded
 
 
 def _structural_problems(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from hypothesis import strategies as st
 
+from mjspec.spec import fold_all_of
+
 if TYPE_CHECKING:
     from mjspec.profiles import Profile
 
@@ -74,30 +76,6 @@ def _schema(document: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 
 
 # -- the walk -----------------------------------------------------------------------
-
-
-def _resolved(document: Mapping[str, Any], schema: Any) -> dict[str, Any]:
-    """The schema with its `$ref` chain followed and `allOf` members folded in."""
-    from mjspec.spec import deref
-
-    schema = deref(document, schema)
-    if not isinstance(schema, Mapping):
-        return {}
-    merged = dict(schema)
-    members = merged.pop("allOf", None) or ()
-    required = list(merged.get("required", []))
-    properties = dict(merged.get("properties", {}))
-    for member in members:
-        sub = _resolved(document, member)
-        required += sub.get("required", [])
-        properties.update(sub.get("properties", {}))
-        for key, value in sub.items():
-            merged.setdefault(key, value)
-    if required or "required" in merged:
-        merged["required"] = list(dict.fromkeys(required))
-    if properties:
-        merged["properties"] = properties
-    return merged
 
 
 def _types(schema: Mapping[str, Any]) -> list[str]:
@@ -181,7 +159,7 @@ def _strategy(document: Mapping[str, Any], raw: Any, depth: int = 0) -> JsonStra
     """What a server may send for `raw` (a schema, `$ref`s, `anyOf`/`oneOf` included)."""
     if depth > _MAX_DEPTH:  # a recursive schema: stop with the smallest valid value
         return st.none()
-    schema = _resolved(document, raw)
+    schema = fold_all_of(document, raw)
     if "const" in schema:
         return st.just(schema["const"])
     branches = [*(schema.get("anyOf") or ()), *(schema.get("oneOf") or ())]

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from mjspec.errors import SpecShapeError
-from mjspec.spec import deref
+from mjspec.spec import deref, fold_all_of
 
 OPERATION_PATH = "/mj/task/list-by-condition"
 OPERATION_METHOD = "post"
@@ -88,19 +88,13 @@ def _resolve(spec: Mapping[str, Any], schema: Any) -> Any:
 
 
 def _merged(spec: Mapping[str, Any], schema: Any) -> dict[str, Any]:
-    """The schema with `allOf` members folded in (required and properties only)."""
-    schema = _resolve(spec, schema)
-    if not isinstance(schema, Mapping):
+    """The schema with `allOf` members folded in (`spec.fold_all_of`), `required` and
+    `properties` always present."""
+    if not isinstance(_resolve(spec, schema), Mapping):
         return {}
-    merged: dict[str, Any] = dict(schema)
-    required = list(schema.get("required", []))
-    properties = dict(schema.get("properties", {}))
-    for member in schema.get("allOf", []):
-        sub = _merged(spec, member)
-        required.extend(sub.get("required", []))
-        properties.update(sub.get("properties", {}))
-    merged["required"] = required
-    merged["properties"] = properties
+    merged = fold_all_of(spec, schema, _resolve)
+    merged.setdefault("required", [])
+    merged.setdefault("properties", {})
     return merged
 
 
