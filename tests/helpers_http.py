@@ -3,7 +3,8 @@
 `stub_server` runs a standard-library server in a thread that records every request and
 answers with a `Reply` (or a function of the request), so a test can serve any body,
 status, delay or broken connection; `StubServer.serve` changes the answer of a running
-server, so that one server can serve a whole module. `free_port`, `unreachable_url` and
+server, so that one server can serve a whole module. `refusing_url` (a port held bound
+but not listening for the block: refused, and no other process can take it meanwhile) and
 `wait_until` are the small pieces around it.
 """
 

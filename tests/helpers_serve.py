@@ -1,10 +1,7 @@
-"""Small pieces for the server and record tests: a port that refuses, servers started together.
+"""Servers started together for the server and record tests.
 
-`refused_url` holds a bound socket that does not listen for as long as the block runs, so a
-connection to its port is refused and no other process can take the port in between (a
-port that is found free, closed and then used is a race). `serve_profiles` runs one
-server per profile, given as loaded profiles, started one after another and stopped all
-at once.
+`serve_profiles` runs one server per profile, given as loaded profiles, started one after
+another and stopped all at once.
 """
 
 from __future__ import annotations
