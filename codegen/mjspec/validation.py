@@ -22,18 +22,17 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from types import TracebackType
 from typing import Any, NoReturn
 
 from mjspec.errors import SpecProblem
 from mjspec.spec import validator_problems
-from mjspec.worker import Worker, serve
+from mjspec.worker import Closing, Worker, serve
 
 Document = tuple[str, dict[str, Any]]
 """A document to validate and the label its problems carry."""
 
 
-class Validation:
+class Validation(Closing):
     """openapi-spec-validator over `documents`, started on construction.
 
     `worker=None` (the default) uses a worker unless openapi-spec-validator is already
@@ -73,17 +72,6 @@ class Validation:
         """Stop the worker if it is still running (rendering failed or was interrupted)."""
         if self._worker is not None:
             self._worker.close()
-
-    def __enter__(self) -> Validation:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _payload(documents: Sequence[Document]) -> bytes | None:

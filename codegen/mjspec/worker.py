@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 from types import TracebackType
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Self
 
 TIMEOUT = 120.0
 """Seconds `answer` waits by default before it stops the worker."""
@@ -26,7 +26,25 @@ TIMEOUT = 120.0
 _AFTER_KILL = 5.0  # seconds `close` waits for the exchange once the worker is stopped
 
 
-class Worker:
+class Closing:
+    """A context manager that calls `close()` on the way out (the workers' common ground)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class Worker(Closing):
     """`python -m module`, started on construction; one request, one answer."""
 
     def __init__(self, module: str) -> None:
@@ -108,17 +126,6 @@ class Worker:
     def _stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
             self._process.kill()
-
-    def __enter__(self) -> Worker:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def serve(handle: Any) -> NoReturn:

@@ -28,11 +28,10 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, NoReturn
 
 from mjspec.errors import GenerateError
-from mjspec.worker import Worker, serve
+from mjspec.worker import Closing, Worker, serve
 
 # The worker (`main`) imports this module and the generator, nothing else of mjspec's: the
 # rest is imported by the functions that the process rendering the files calls.
@@ -71,7 +70,7 @@ def generate_models(doc: dict[str, Any], header: str) -> str:
         return models.results()[0]
 
 
-class Models:
+class Models(Closing):
     """`generate_models` for several documents: in a worker, or in this process.
 
     With a worker, it starts on construction and imports the generator at once; `submit`
@@ -125,17 +124,6 @@ class Models:
         if self._worker is not None:
             self._worker.close()
             self._worker = None
-
-    def __enter__(self) -> Models:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _answers(answer: Any, count: int) -> list[tuple[str, str]] | None:
