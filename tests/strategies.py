@@ -7,6 +7,8 @@ round-tripped, and broken in every way below.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -191,11 +193,22 @@ def set_at_path(task: dict[str, Any], path: str, value: object) -> None:
         node[int(last) if last.isdigit() else last] = value
 
 
-@st.composite
-def broken_bodies(draw: st.DrawFn, field: FieldPath, defect: str) -> Broken:
-    """Several valid tasks, one of which has `defect` at `field`."""
-    body = draw(st.lists(tasks(min_items=1), min_size=1, max_size=4))
-    index = draw(st.integers(0, len(body) - 1))
-    replacement = draw(st.sampled_from(WRONG_VALUES[field.type]))
-    break_field(body[index], field, defect, replacement)
-    return Broken(body=body, index=index, path=field.concrete(0), defect=defect)
+EXAMPLE: list[dict[str, Any]] = SPEC["paths"]["/mj/task/list-by-condition"]["post"]["responses"][
+    "200"
+]["content"]["application/json"]["example"]
+VALID_TASKS = {"the spec's example": EXAMPLE[0], "every documented field": populated(TASK_SCHEMA)}
+"""The valid tasks every defect is put into."""
+
+
+def broken_bodies(field: FieldPath, defect: str) -> Iterator[tuple[str, Broken]]:
+    """Each way to break `field` with `defect` (each wrong value of its type in turn) in
+    three valid tasks, the first or the last one broken, for each of the valid tasks: the
+    whole defect space of one field, deterministic, with a label for each body."""
+    replacements = WRONG_VALUES[field.type] if defect == "wrong_type" else [None]
+    for name, task in VALID_TASKS.items():
+        for index in (0, 2):
+            for replacement in replacements:
+                body = [dict(copy.deepcopy(task), id=f"task-{n}") for n in range(3)]
+                break_field(body[index], field, defect, replacement)
+                label = f"{name}, task {index}, {replacement!r}"
+                yield label, Broken(body=body, index=index, path=field.concrete(0), defect=defect)

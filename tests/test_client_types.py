@@ -11,7 +11,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from mypy import api
 
 from tests.helpers_mypy import warm_cache
 
@@ -73,6 +72,8 @@ def mypy_output(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFa
     folder = tmp_path_factory.mktemp("types")
     program = folder / "program.py"
     program.write_text(textwrap.dedent(PROGRAM))
+    from mypy import api  # here: the other workers need not import it to collect
+
     with warm_cache(pytestconfig, tmp_path_factory) as cache:
         stdout, stderr, _ = api.run(
             [

@@ -11,6 +11,7 @@ import json
 from collections import Counter
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +19,7 @@ from mjspec.conform.checks import AnswerVerdict, check_fast, check_ok_answer
 from mjspec.conform.fastcheck import FastTasks
 from mjspec.conform.fields import FieldSpec, derive_fields
 from tests.helpers_conform import checkout_profiles
-from tests.strategies import DEFECTS, TASK_PATHS, broken_bodies, tasks
+from tests.strategies import DEFECTS, TASK_PATHS, FieldPath, broken_bodies, tasks
 
 PROFILES = checkout_profiles()
 FIELDS = {name: derive_fields(p.document, optional=True) for name, p in PROFILES.items()}
@@ -74,35 +75,24 @@ def test_the_fast_path_is_taken_exactly_when_the_walk_finds_nothing_and_counts_a
         assert fast.tasks_checked == slow.tasks_checked == len(body)
 
 
-@settings(max_examples=80)
-@given(
-    st.sampled_from(TASK_PATHS).flatmap(
-        lambda path: st.sampled_from(DEFECTS).flatmap(lambda defect: broken_bodies(path, defect))
-    )
-)
-def test_a_broken_task_is_walked_and_named_while_the_others_are_only_counted(broken: Any) -> None:
+@pytest.mark.parametrize("defect", DEFECTS)
+@pytest.mark.parametrize("field", TASK_PATHS, ids=str)
+def test_a_broken_task_is_walked_and_named_while_the_others_are_only_counted(
+    field: FieldPath, defect: str
+) -> None:
+    """Every field broken every way: the same findings and counts as the walk, and only
+    the broken task walked."""
     fields = FIELDS["doc"]
-    content = json.dumps(broken.body).encode()
-    assert (
-        check_fast(
-            content_type="application/json",
-            content=content,
-            fast=FAST["doc"],
-            requested=None,
-            known=(),
-        )
-        is None
-    )
-    mixed = check_ok_answer(
-        content_type="application/json",
-        body=json.loads(content),
-        fields=fields,
-        requested=None,
-        known=(),
-        fast=FAST["doc"],
-    )
-    slow = walked(json.loads(content), fields)
-    assert findings(mixed) == findings(slow)
-    assert tallies(mixed) == tallies(slow)
-    # Only the broken task was walked.
-    assert {o.task_id for o in mixed.observations} <= {broken.body[broken.index].get("id")}
+    for label, broken in broken_bodies(field, defect):
+        content = json.dumps(broken.body).encode()
+        checked = dict(content_type="application/json", requested=None, known=())
+        assert check_fast(content=content, fast=FAST["doc"], **checked) is None, label
+        body = json.loads(content)
+        mixed = check_ok_answer(body=body, fields=fields, fast=FAST["doc"], **checked)
+        slow = walked(json.loads(content), fields)
+        assert findings(mixed) == findings(slow), label
+        assert findings(slow), label
+        assert tallies(mixed) == tallies(slow), label
+        # only the broken task was walked (with its id broken, it has none to name)
+        broken_id = broken.body[broken.index].get("id")
+        assert all(o.task_id == broken_id for o in mixed.observations), label

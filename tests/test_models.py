@@ -7,8 +7,6 @@ test round-trips any valid response drawn from the schema.
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -21,42 +19,23 @@ from mjapi.errors import ApiError, ContractError
 from mjapi.models import Task
 from tests.strategies import (
     DEFECTS,
+    EXAMPLE,
     RESPONSE_SCHEMA,
-    SPEC,
     TASK_PATHS,
     TASK_SCHEMA,
-    WRONG_VALUES,
-    Broken,
+    VALID_TASKS,
     FieldPath,
-    break_field,
-    populated,
+    broken_bodies,
     project,
     tasks,
 )
 
 DECODER = ResponseDecoder[list[Task]]("listByCondition", list[Task], is_array=True)
-EXAMPLE = SPEC["paths"]["/mj/task/list-by-condition"]["post"]["responses"]["200"]["content"][
-    "application/json"
-]["example"]
-FULL_TASK = populated(TASK_SCHEMA)
-VALID_TASKS = {"the spec's example": EXAMPLE[0], "every documented field": FULL_TASK}
+FULL_TASK = VALID_TASKS["every documented field"]
 
 
 def decode(body: Any) -> list[Task]:
     return DECODER.decode_content(msgspec.json.encode(body))
-
-
-def broken_bodies(field: FieldPath, defect: str) -> Iterator[tuple[str, Broken]]:
-    """Three valid tasks, the first or the last with `defect` at `field` (each wrong value
-    of its type in turn), for each valid task."""
-    replacements = WRONG_VALUES[field.type] if defect == "wrong_type" else [None]
-    for name, task in VALID_TASKS.items():
-        for index in (0, 2):
-            for replacement in replacements:
-                body = [dict(copy.deepcopy(task), id=f"task-{n}") for n in range(3)]
-                break_field(body[index], field, defect, replacement)
-                label = f"{name}, task {index}, {replacement!r}"
-                yield label, Broken(body=body, index=index, path=field.concrete(0), defect=defect)
 
 
 def test_every_required_field_of_the_spec_is_covered() -> None:

@@ -117,3 +117,34 @@ def test_an_overlay_that_breaks_the_document_is_named_as_applied_to_the_spec(
     [problem] = caught.value.problems
     assert problem.source == f"{broken.as_posix()} applied to the spec"
     assert problem.pointer == "/info/termsOfService"
+
+
+def test_the_validators_verdict_is_kept_per_content_and_a_changed_document_is_validated_anew(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import mjspec.spec
+
+    validated: list[str] = []
+    real = mjspec.spec._validate
+
+    def counting(doc: dict[str, Any]) -> list[tuple[str, str]]:
+        validated.append(str(doc["info"].get("termsOfService")))
+        return real(doc)
+
+    monkeypatch.setattr(mjspec.spec, "_VERDICTS", {})
+    monkeypatch.setattr(mjspec.spec, "_validate", counting)
+    doc = _invalid()
+    first = validator_problems(doc, "a.yaml")
+    again = validator_problems(copy.deepcopy(doc), "b.yaml")  # equal content, another source
+    assert validated == ["5"]
+    assert [(p.source, p.pointer, p.message) for p in again] == [
+        ("b.yaml", p.pointer, p.message) for p in first
+    ]
+    doc["info"]["termsOfService"] = 6  # still wrong, but not the same document
+    assert [p.pointer for p in validator_problems(doc, "a.yaml")] == [
+        "/info",
+        "/info/termsOfService",
+    ]
+    doc["info"] = {"title": "t", "version": "1"}
+    assert validator_problems(doc, "a.yaml") == []
+    assert validated == ["5", "6", "None"]

@@ -125,19 +125,49 @@ def check_spec(doc: Mapping[str, Any], source: str, *, validate: bool = True) ->
     return validator_problems(doc, source)
 
 
+_VERDICTS: dict[bytes, list[tuple[str, str]]] = {}
+"""openapi-spec-validator's findings (pointer, message) by the document's digest: they are a
+pure function of the document, and the slowest of the checks, while one process may check the
+same document many times (each profile's load, a fleet, a test suite)."""
+_VERDICTS_KEPT = 64
+
+
+def _digest(doc: Mapping[str, Any]) -> bytes | None:
+    """The document's content digest; None when it does not pickle (never from YAML or JSON)."""
+    import hashlib
+    import pickle
+
+    try:
+        return hashlib.blake2b(pickle.dumps(doc, protocol=5), digest_size=20).digest()
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        return None
+
+
 def validator_problems(doc: Mapping[str, Any], source: str) -> list[SpecProblem]:
     """What openapi-spec-validator finds in a document that passed our own checks."""
+    key = _digest(doc)
+    found = _VERDICTS.get(key) if key is not None else None
+    if found is None:
+        found = _validate(doc)
+        if key is not None:
+            if len(_VERDICTS) >= _VERDICTS_KEPT:
+                _VERDICTS.clear()
+            _VERDICTS[key] = found
+    problems = {SpecProblem(source=source, pointer=p, message=m) for p, m in found}
+    return sorted(problems, key=lambda p: (p.pointer, p.message))
+
+
+def _validate(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     # Imported here: it takes a third of a second, and `mjspec conform` does not need it.
     from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
     version = str(doc.get("openapi", ""))
     validator = OpenAPIV30SpecValidator if version.startswith("3.0.") else OpenAPIV31SpecValidator
-    problems = []
+    found = []
     for error in validator(dict(doc)).iter_errors():
         pointer = pointer_join("", *getattr(error, "absolute_path", ()))
-        message = str(getattr(error, "message", error)).splitlines()[0]
-        problems.append(SpecProblem(source=source, pointer=pointer, message=message))
-    return sorted(set(problems), key=lambda p: (p.pointer, p.message))
+        found.append((pointer, str(getattr(error, "message", error)).splitlines()[0]))
+    return found
 
 
 def resolve(doc: Mapping[str, Any], ref: str) -> Any:
