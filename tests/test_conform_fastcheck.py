@@ -85,10 +85,19 @@ def test_a_broken_task_is_walked_and_named_while_the_others_are_only_counted(
     fields = FIELDS["doc"]
     for label, broken in broken_bodies(field, defect):
         content = json.dumps(broken.body).encode()
-        checked = dict(content_type="application/json", requested=None, known=())
-        assert check_fast(content=content, fast=FAST["doc"], **checked) is None, label
-        body = json.loads(content)
-        mixed = check_ok_answer(body=body, fields=fields, fast=FAST["doc"], **checked)
+        json_ = "application/json"
+        fast = check_fast(
+            content_type=json_, content=content, fast=FAST["doc"], requested=None, known=()
+        )
+        assert fast is None, label
+        mixed = check_ok_answer(
+            content_type=json_,
+            body=json.loads(content),
+            fields=fields,
+            requested=None,
+            known=(),
+            fast=FAST["doc"],
+        )
         slow = walked(json.loads(content), fields)
         assert findings(mixed) == findings(slow), label
         assert findings(slow), label
