@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import jsonschema
@@ -97,3 +98,27 @@ def test_the_schema_rejects_a_single_object_and_a_missing_field() -> None:
     assert not validator.is_valid(example[0])
     broken = {k: v for k, v in example[0].items() if k != "promptEn"}
     assert not validator.is_valid([broken])
+
+
+def test_values_kept_by_content_are_shared_by_equal_documents_and_bounded() -> None:
+    from mjspec.spec import ByContent
+
+    made: list[str] = []
+    memo: ByContent[str] = ByContent(kept=2)
+
+    def value(doc: Mapping[str, object]) -> str:
+        def make() -> str:
+            made.append(repr(doc))
+            return repr(doc)
+
+        return memo.get(doc, make)
+
+    assert value({"a": 1}) == value({"a": 1}) == "{'a': 1}"
+    assert value({"a": 2}) == "{'a': 2}"  # changed content: made anew
+    assert len(made) == 2
+    value({"a": 3})  # over the bound: the oldest are forgotten, never a wrong value
+    assert value({"a": 1}) == "{'a': 1}" and len(made) == 4
+    unpicklable = {"f": lambda: None}  # no digest: made every time, never shared
+    value(unpicklable)
+    value(unpicklable)
+    assert len(made) == 6

@@ -131,7 +131,7 @@ def test_the_validators_verdict_is_kept_per_content_and_a_changed_document_is_va
         validated.append(str(doc["info"].get("termsOfService")))
         return real(doc)
 
-    monkeypatch.setattr(mjspec.spec, "_VERDICTS", {})
+    monkeypatch.setattr(mjspec.spec, "_VERDICTS", mjspec.spec.ByContent())
     monkeypatch.setattr(mjspec.spec, "_validate", counting)
     doc = _invalid()
     first = validator_problems(doc, "a.yaml")

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import yaml
 
 from mjspec.errors import SpecError, SpecProblem
+
+T = TypeVar("T")
 
 JSON_TYPES = ("array", "boolean", "integer", "null", "number", "object", "string")
 FORMATS = {"integer": ("int32", "int64"), "number": ("float", "double")}
@@ -125,14 +127,33 @@ def check_spec(doc: Mapping[str, Any], source: str, *, validate: bool = True) ->
     return validator_problems(doc, source)
 
 
-_VERDICTS: dict[bytes, list[tuple[str, str]]] = {}
-"""openapi-spec-validator's findings (pointer, message) by the document's digest: they are a
-pure function of the document, and the slowest of the checks, while one process may check the
-same document many times (each profile's load, a fleet, a test suite)."""
-_VERDICTS_KEPT = 64
+class ByContent(Generic[T]):
+    """Values computed from a document, kept by the document's content digest.
+
+    For pure functions of a document that one process computes many times over (a fleet,
+    the profiles of every run, a test suite): equal documents share one value, a changed
+    one gets its own. Values are shared, so callers only read them. At most `kept`
+    documents are remembered.
+    """
+
+    def __init__(self, kept: int = 64) -> None:
+        self._kept = kept
+        self._values: dict[bytes, T] = {}
+
+    def get(self, doc: Mapping[str, Any], make: Callable[[], T]) -> T:
+        key = content_digest(doc)
+        if key is None:
+            return make()
+        found = self._values.get(key)
+        if found is None:
+            found = make()
+            if len(self._values) >= self._kept:
+                self._values.clear()
+            self._values[key] = found
+        return found
 
 
-def _digest(doc: Mapping[str, Any]) -> bytes | None:
+def content_digest(doc: Mapping[str, Any]) -> bytes | None:
     """The document's content digest; None when it does not pickle (never from YAML or JSON)."""
     import hashlib
     import pickle
@@ -143,16 +164,13 @@ def _digest(doc: Mapping[str, Any]) -> bytes | None:
         return None
 
 
+_VERDICTS: ByContent[list[tuple[str, str]]] = ByContent()
+"""openapi-spec-validator's findings (pointer, message): the slowest of the checks."""
+
+
 def validator_problems(doc: Mapping[str, Any], source: str) -> list[SpecProblem]:
     """What openapi-spec-validator finds in a document that passed our own checks."""
-    key = _digest(doc)
-    found = _VERDICTS.get(key) if key is not None else None
-    if found is None:
-        found = _validate(doc)
-        if key is not None:
-            if len(_VERDICTS) >= _VERDICTS_KEPT:
-                _VERDICTS.clear()
-            _VERDICTS[key] = found
+    found = _VERDICTS.get(doc, lambda: _validate(doc))
     problems = {SpecProblem(source=source, pointer=p, message=m) for p, m in found}
     return sorted(problems, key=lambda p: (p.pointer, p.message))
 

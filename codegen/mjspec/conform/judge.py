@@ -35,6 +35,7 @@ from mjspec.conform.ledger import Ledger
 from mjspec.conform.session import Exchange, Masker
 from mjspec.conform.severity import overrides
 from mjspec.profiles import Profile
+from mjspec.spec import ByContent
 
 if TYPE_CHECKING:
     from mjspec.conform._typing import Operation
@@ -56,6 +57,21 @@ DUPLICATE_TASK = "duplicate_task"
 Standing = Literal["positive", "negative", "undeclared"]
 
 
+Reading = tuple[tuple[FieldSpec, ...], FastTasks, list[dict[str, Any]]]
+_READINGS: ByContent[Reading] = ByContent()
+"""What a judge reads from a profile's document (its field specs, the decoder types built
+from them, the error answers' schemas): built once per process and document instead of
+once per run and profile, and shared by runs in several threads (nothing writes to them)."""
+
+
+def _reading(document: dict[str, Any]) -> Reading:
+    def make() -> Reading:
+        fields = derive_fields(document, optional=True)
+        return fields, FastTasks(fields), error_answer_schemas(document)
+
+    return _READINGS.get(document, make)
+
+
 class ProfileJudge:
     """Judges exchanges under one profile into its own ledger."""
 
@@ -75,9 +91,7 @@ class ProfileJudge:
         self._operation = operation
         self._known = tuple(known)
         self._headers = headers
-        self.fields: tuple[FieldSpec, ...] = derive_fields(profile.document, optional=True)
-        self._fast = FastTasks(self.fields)
-        self._error_schemas = error_answer_schemas(profile.document)
+        self.fields, self._fast, self._error_schemas = _reading(profile.document)
         self._media_types = {m.lower() for m in profile.request_media_types}
         self.ledger = Ledger(self.fields, overrides(profile.document), masker)
         self._spec_checks = [
