@@ -130,3 +130,43 @@ def test_mjspec_version_prints_the_installed_version(capsys: pytest.CaptureFixtu
         main(["--version"])
     assert exit_info.value.code == 0
     assert capsys.readouterr().out.strip() == f"mjspec {version('mjspec')}"
+
+
+def test_an_answer_seen_in_an_earlier_run_keeps_its_schema_verdict_and_a_changed_one_is_judged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Schema verdicts are kept per profile document across runs (servers repeat answers);
+    the key is the answer's bytes, so a server that starts sending a broken task is judged
+    on what it now sends."""
+    from mjspec.conform import judge as judging
+    from mjspec.conform.judge import ProfileJudge
+    from mjspec.spec import ByContent
+
+    monkeypatch.setattr(judging, "_READINGS", ByContent())  # what earlier tests saw is not kept
+    validated: list[list[str]] = []  # the checks each fresh verdict failed
+    real = ProfileJudge._validate
+
+    def counting(self: ProfileJudge, exchange: Any, *, negative: bool) -> Any:
+        found = real(self, exchange, negative=negative)
+        if not negative:
+            validated.append([check for check, _, _ in found])
+        return found
+
+    monkeypatch.setattr(ProfileJudge, "_validate", counting)
+    with serve() as server:
+        first = judge(server.base_url, TASK_IDS)
+        seen = len(validated)
+        second = judge(server.base_url, TASK_IDS)
+        assert first.verdict == second.verdict == "pass"
+        assert seen > 0 and len(validated) == seen  # every answer was seen in the first run
+
+        def broken(reply: Any) -> Any:
+            if isinstance(reply.body, list) and reply.body:
+                reply.body = [dict(reply.body[0], submitTime="soon"), *reply.body[1:]]
+            return reply
+
+        server.set_mutation(broken)
+        third = judge(server.base_url, TASK_IDS)
+    assert not any(validated[:seen])
+    assert any("response_schema_conformance" in checks for checks in validated[seen:])
+    assert third.verdict == "fail"

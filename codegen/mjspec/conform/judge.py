@@ -21,6 +21,7 @@ does not (then a 4xx is the expected answer, and which tasks came back is not ju
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import Counter
 from collections.abc import Sequence
@@ -57,17 +58,33 @@ DUPLICATE_TASK = "duplicate_task"
 Standing = Literal["positive", "negative", "undeclared"]
 
 
-Reading = tuple[tuple[FieldSpec, ...], FastTasks, list[dict[str, Any]]]
-_READINGS: ByContent[Reading] = ByContent()
-"""What a judge reads from a profile's document (its field specs, the decoder types built
-from them, the error answers' schemas): built once per process and document instead of
-once per run and profile, and shared by runs in several threads (nothing writes to them)."""
+VERDICTS_KEPT = 4096
+"""Answers whose schema verdict one document remembers (a verdict is a few short strings)."""
 
 
-def _reading(document: dict[str, Any]) -> Reading:
-    def make() -> Reading:
+@dataclasses.dataclass(frozen=True)
+class _Reading:
+    """What a judge reads from a profile's document: its field specs, the decoder types
+    built from them, the error answers' schemas, and schemathesis' verdict on each answer
+    seen so far (by status, Content-Type and the body's digest)."""
+
+    fields: tuple[FieldSpec, ...]
+    fast: FastTasks
+    error_schemas: list[dict[str, Any]]
+    verdicts: dict[tuple[int, str | None, bytes], list[tuple[str, str, str]]]
+
+
+_READINGS: ByContent[_Reading] = ByContent()
+"""Readings by document: built once per process instead of once per run and profile. The
+verdicts are pure functions of the document and the answer, so runs share them (servers
+repeat answers, and a fleet's servers of one family answer alike); runs in several threads
+only read the rest, and at worst compute a verdict twice."""
+
+
+def _reading(document: dict[str, Any]) -> _Reading:
+    def make() -> _Reading:
         fields = derive_fields(document, optional=True)
-        return fields, FastTasks(fields), error_answer_schemas(document)
+        return _Reading(fields, FastTasks(fields), error_answer_schemas(document), {})
 
     return _READINGS.get(document, make)
 
@@ -91,7 +108,11 @@ class ProfileJudge:
         self._operation = operation
         self._known = tuple(known)
         self._headers = headers
-        self.fields, self._fast, self._error_schemas = _reading(profile.document)
+        reading = _reading(profile.document)
+        self.fields = reading.fields
+        self._fast = reading.fast
+        self._error_schemas = reading.error_schemas
+        self._verdicts = reading.verdicts
         self._media_types = {m.lower() for m in profile.request_media_types}
         self.ledger = Ledger(self.fields, overrides(profile.document), masker)
         self._spec_checks = [
@@ -100,7 +121,6 @@ class ProfileJudge:
             st_checks.response_schema_conformance,
         ]
         self._negative_check = st_checks.negative_data_rejection
-        self._memo: dict[tuple[int, str | None, bytes], list[tuple[str, str, str]]] = {}
         self._tracker: Tracker[Exchange] | None = Tracker(self.fields) if compare else None
 
     def consistency(self) -> dict[str, int] | None:
@@ -310,12 +330,15 @@ class ProfileJudge:
             found = self._validate(exchange, negative=True)
         else:
             # The same answer gets the same verdict: servers repeat answers (`[]`, a task).
-            # Keyed on a digest: the memo outlives the answers and must not keep their bodies.
+            # Keyed on a digest: the verdicts outlive the answers and must not keep bodies.
             digest = hashlib.blake2b(exchange.content, digest_size=16).digest()
-            memo = (status, exchange.content_type, digest)
-            cached = self._memo.get(memo)
+            key = (status, exchange.content_type, digest)
+            cached = self._verdicts.get(key)
             if cached is None:
-                cached = self._memo[memo] = self._validate(exchange, negative=False)
+                cached = self._validate(exchange, negative=False)
+                if len(self._verdicts) >= VERDICTS_KEPT:
+                    self._verdicts.clear()
+                self._verdicts[key] = cached
             found = cached
         failed = False
         for name, code, text in found:

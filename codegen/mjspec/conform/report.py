@@ -13,6 +13,7 @@ the same shape as before profiles existed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import json
 import os
@@ -257,6 +258,12 @@ def consistency_line(consistency: Mapping[str, int] | None) -> str:
 
 
 def tool_version() -> str:
+    return _installed_version()
+
+
+@functools.cache
+def _installed_version() -> str:
+    """mjspec's version, looked up once (a lookup scans the installed distributions)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
