@@ -8,10 +8,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from mjspec.errors import MjspecError
 from mjspec.errors import message as error_line
+
+if TYPE_CHECKING:
+    from mjspec.generate.modelgen import Models
 
 
 class _Parser(argparse.ArgumentParser):
@@ -147,9 +150,10 @@ def _generate(args: argparse.Namespace) -> int:
     from mjspec.generate.modelgen import Models
 
     # A cold render spends most of its time importing datamodel-code-generator: its worker
-    # starts first, while the rest is imported, the cache looked up and the spec read (a
-    # hit stops it unused).
-    with Models() as models:
+    # starts first (`entry` starts it before the arguments are even parsed), while the rest
+    # is imported, the cache looked up and the spec read (a hit stops it unused).
+    started: Models | None = getattr(args, "models", None)
+    with started or Models() as models:
         from mjspec.generate import generate
 
         outcome = generate(
@@ -206,10 +210,13 @@ def _record(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, models: Models | None = None) -> int:
+    """Run one command; `models`, a models worker `generate` is to use (see `entry`)."""
     if argv is None:
         argv = sys.argv[1:]
     args = _parser(argv).parse_args(argv)
+    if models is not None:
+        args.models = models
     try:
         code: int = args.handler(args)
     except MjspecError as exc:
@@ -221,19 +228,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 def entry() -> NoReturn:
     """The `mjspec` command: `main`, and the process's exit status.
 
-    After `mjspec generate` the process ends without the interpreter's teardown, as mypy
-    does: the run imported two large tools, unloading them takes a noticeable part of a
-    cold run, and the files are written and closed by then. Other commands exit normally.
+    `mjspec generate` is a one-shot process (`worker.one_shot`: no cyclic garbage
+    collection), and it ends without the interpreter's teardown, as mypy does: the run
+    imported two large tools, unloading them takes a noticeable part of a cold run, and the
+    files are written and closed by then. Other commands exit normally.
     """
     argv = sys.argv[1:]
-    code = main(argv)
-    if argv[:1] == ["generate"]:
-        for stream in (sys.stdout, sys.stderr):
-            # a closed pipe (`| head`): nothing left to say, and no traceback either
-            with contextlib.suppress(OSError, ValueError):
-                stream.flush()
-        os._exit(code)
-    sys.exit(code)
+    if argv[:1] != ["generate"]:
+        sys.exit(main(argv))
+    from mjspec.generate.modelgen import Models
+    from mjspec.worker import one_shot
+
+    one_shot()
+    with Models() as models:  # closed whatever happens, an argument mistake included
+        code = main(argv, models=models)
+    for stream in (sys.stdout, sys.stderr):
+        # a closed pipe (`| head`): nothing left to say, and no traceback either
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 
 from mjspec.errors import SpecProblem
 from mjspec.spec import validator_problems
-from mjspec.worker import Closing, Worker, serve
+from mjspec.worker import Closing, Worker, one_shot, serve
 
 Document = tuple[str, dict[str, Any]]
 """A document to validate and the label its problems carry."""
@@ -111,6 +111,7 @@ def _validate(documents: list[dict[str, Any]]) -> list[list[list[str]]]:
 
 def main() -> NoReturn:
     """The worker: documents (a JSON array) on stdin, [[pointer, message], ...] per document."""
+    one_shot()
     serve(_validate)
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from mjspec.errors import GenerateError
-from mjspec.worker import Closing, Worker, serve
+from mjspec.worker import Closing, Worker, one_shot, serve
 
 # The worker (`main`) imports this module and the generator, nothing else of mjspec's: the
 # rest is imported by the functions that the process rendering the files calls.
@@ -327,6 +327,7 @@ def _warm() -> None:
 
 def main() -> NoReturn:
     """The worker: [[document, header], ...] on stdin, [[kind, source or message], ...] out."""
+    one_shot()
     _warm()
     serve(_generate_each)
 
