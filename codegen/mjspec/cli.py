@@ -186,6 +186,9 @@ def _profiles(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from mjspec.profiles import packaged_spec_path, profile_file
+
+    profile_file(packaged_spec_path(), args.profile)  # a typo is named before the server loads
     from mjspec.serve.refserver import dump_tasks, serve
 
     if args.dump_tasks:

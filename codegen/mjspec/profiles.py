@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from mjspec.errors import SpecError, SpecProblem
+from mjspec.errors import SpecError, SpecProblem, UsageError
 from mjspec.spec import SAFE_LOADER, check_spec, deref, describe, load_spec, pointer_join
 
 DOC = "doc"
@@ -320,6 +320,17 @@ def packaged_spec_path() -> Path:
 
 def profile_names(spec_path: Path) -> list[str]:
     return [DOC, *overlay_files(spec_path)]
+
+
+def profile_file(spec_path: Path, name: str) -> Path | None:
+    """The overlay file of profile `name` (None for `doc`); a UsageError naming the choices
+    when the spec has no such profile. A directory listing: nothing is read or parsed."""
+    if name == DOC:
+        return None
+    overlays = overlay_files(spec_path)
+    if name not in overlays:
+        raise UsageError(f"unknown profile {name!r}; choose one of: {', '.join([DOC, *overlays])}")
+    return overlays[name]
 
 
 def select(profiles: Mapping[str, Profile], wanted: str) -> list[Profile]:

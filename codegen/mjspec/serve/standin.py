@@ -22,12 +22,11 @@ from typing import Any
 
 from mjspec.conform.checks import NotAnObject, observe_task
 from mjspec.conform.fields import FieldSpec, derive_fields, item_schema, json_type
-from mjspec.errors import UsageError
 from mjspec.profiles import (
     DOC,
     Profile,
-    overlay_files,
     packaged_spec_path,
+    profile_file,
     read_profile,
     served_rules,
 )
@@ -44,13 +43,8 @@ def load_profile(name: str = DOC, spec_path: Path | None = None) -> Profile:
     profile up by name, and reading and checking the spec costs a tenth of a second or more.
     """
     path = packaged_spec_path() if spec_path is None else spec_path
-    files = [path]
-    if name != DOC:
-        overlays = overlay_files(path)
-        if name not in overlays:
-            names = [DOC, *overlays]
-            raise UsageError(f"unknown profile {name!r}; choose one of: {', '.join(names)}")
-        files.append(overlays[name])
+    overlay = profile_file(path, name)
+    files = [path] if overlay is None else [path, overlay]
     return _read_profile(path, name, tuple(_signature(f) for f in files))
 
 
