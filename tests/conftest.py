@@ -24,4 +24,5 @@ def pytest_collection_finish(session: object) -> None:
     pytest's own items) out of the collector's reach: it lives for the whole session, and
     every full collection would otherwise walk it again (pytest's own unraisable-exception
     check forces one after each in-process pytest run)."""
+    gc.collect()  # what is garbage already is collected (and any warning it raises, raised)
     gc.freeze()

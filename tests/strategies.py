@@ -202,11 +202,11 @@ VALID_TASKS = {"the spec's example": EXAMPLE[0], "every documented field": popul
 
 def broken_bodies(field: FieldPath, defect: str) -> Iterator[tuple[str, Broken]]:
     """Each way to break `field` with `defect` (each wrong value of its type in turn) in
-    three valid tasks, the first or the last one broken, for each of the valid tasks: the
+    three valid tasks, the first, middle or last one broken, for each of the valid tasks: the
     whole defect space of one field, deterministic, with a label for each body."""
     replacements = WRONG_VALUES[field.type] if defect == "wrong_type" else [None]
     for name, task in VALID_TASKS.items():
-        for index in (0, 2):
+        for index in (0, 1, 2):
             for replacement in replacements:
                 body = [dict(copy.deepcopy(task), id=f"task-{n}") for n in range(3)]
                 break_field(body[index], field, defect, replacement)

@@ -243,3 +243,27 @@ def test_generate_does_not_import_the_kit_and_a_hit_not_the_tools(
     warm = _generate_in_a_fresh_interpreter(tmp_path, tmp_path / "warm", tmp_path / "cache")
     assert not (kit | tools) & warm
     assert read_tree(tmp_path / "warm") == read_tree(miss.output)
+
+
+@pytest.mark.parametrize("current", [True, False], ids=["current", "out of date"])
+def test_the_command_into_a_closed_pipe_ends_without_a_traceback(
+    spec: Path, tmp_path: Path, miss: Miss, current: bool
+) -> None:
+    """`mjspec generate --check | head -0`: the reader is gone before the verdict is printed
+    (a cache hit, so at once). One exit code, no traceback, no worker left behind."""
+    _warm(tmp_path, miss)
+    output = tmp_path / "out"
+    shutil.copytree(miss.output, output)
+    if not current:
+        (output / "mjapi" / "client.py").write_text("# edited by hand\n", encoding="utf-8")
+    command = [sys.executable, "-m", "mjspec.cli", "generate", "--check"]
+    process = subprocess.Popen(
+        [*command, "--spec", str(spec), "--output", str(output)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # the reader has gone
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1, stderr
+    assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr

@@ -106,18 +106,23 @@ def test_values_kept_by_content_are_shared_by_equal_documents_and_bounded() -> N
     made: list[str] = []
     memo: ByContent[str] = ByContent(kept=2)
 
-    def value(doc: Mapping[str, object]) -> str:
-        def make() -> str:
-            made.append(repr(doc))
-            return repr(doc)
+    def make(doc: Mapping[str, object]) -> str:
+        made.append(repr(doc))
+        return repr(doc)
 
+    def value(doc: Mapping[str, object]) -> str:
         return memo.get(doc, make)
 
     assert value({"a": 1}) == value({"a": 1}) == "{'a': 1}"
     assert value({"a": 2}) == "{'a': 2}"  # changed content: made anew
     assert len(made) == 2
-    value({"a": 3})  # over the bound: the oldest are forgotten, never a wrong value
+    value({"a": 3})  # over the bound: all are forgotten, never a wrong value kept
     assert value({"a": 1}) == "{'a': 1}" and len(made) == 4
+    kept_none: ByContent[None] = ByContent()
+    nones: list[int] = []
+    for _ in range(2):
+        kept_none.get({"b": 1}, lambda doc: nones.append(1))  # a None value is a value
+    assert nones == [1]
     unpicklable = {"f": lambda: None}  # no digest: made every time, never shared
     value(unpicklable)
     value(unpicklable)

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
+from mjspec.cli import main
 from mjspec.errors import GenerateError
 from mjspec.generate.modelgen import Models, generate_models
-from mjspec.generate.pipeline import model_jobs, render_spec
+from mjspec.generate.pipeline import model_jobs
 from mjspec.generate.write import read_tree
 from mjspec.worker import Worker
 from tests.helpers_conform import checkout_profiles
@@ -62,15 +63,22 @@ def test_the_generators_error_reads_the_same_from_the_worker() -> None:
     assert _error(worker=True) == here
 
 
-def test_render_with_a_models_worker_gives_the_committed_files() -> None:
-    """generated/ is a render in this process (test_generate pins it to a fresh one)."""
+def test_the_command_renders_with_the_worker_handed_to_it_and_gives_the_committed_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`entry` starts the models worker before it parses the arguments and hands it to
+    `main`: that worker renders. generated/ is such a render (test_generate pins it to a
+    fresh one made in this process)."""
+    monkeypatch.setenv("MJSPEC_NO_CACHE", "1")
+    monkeypatch.chdir(ROOT)  # the files' headers name the spec as given: spec/openapi.yaml
+    output = tmp_path / "out"
     with Models(worker=True) as models:
         assert models.in_worker
-        in_worker = render_spec(SPEC, "spec/openapi.yaml", models=models)
+        argv = ["generate", "--spec", "spec/openapi.yaml", "--output", str(output)]
+        assert main(argv, models=models) == 0
         assert models.answered_by_worker
     assert len(JOBS) == 4  # the spec and its three profiles: all their models compared
-    committed = read_tree(ROOT / "generated")
-    assert {name: text.encode() for name, text in in_worker.items()} == committed
+    assert read_tree(output) == read_tree(ROOT / "generated")
 
 
 def _worker_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, code: str) -> str:

@@ -152,8 +152,8 @@ def _generate(args: argparse.Namespace) -> int:
     # A cold render spends most of its time importing datamodel-code-generator: its worker
     # starts first (`entry` starts it before the arguments are even parsed), while the rest
     # is imported, the cache looked up and the spec read (a hit stops it unused).
-    started: Models | None = getattr(args, "models", None)
-    with started or Models() as models:
+    started: Models | None = getattr(args, "models", None)  # its starter closes it
+    with contextlib.nullcontext(started) if started is not None else Models() as models:
         from mjspec.generate import generate
 
         outcome = generate(
@@ -239,14 +239,21 @@ def entry() -> NoReturn:
     argv = sys.argv[1:]
     if argv[:1] != ["generate"]:
         sys.exit(main(argv))
-    from mjspec.generate.modelgen import Models
     from mjspec.worker import one_shot
 
     one_shot()
-    with Models() as models:  # closed whatever happens, an argument mistake included
-        code = main(argv, models=models)
-    for stream in (sys.stdout, sys.stderr):
+    try:
+        if "-h" in argv or "--help" in argv:
+            code = main(argv)
+        else:
+            from mjspec.generate.modelgen import Models
+
+            with Models() as models:  # closed whatever happens, an argument mistake included
+                code = main(argv, models=models)
+    except BrokenPipeError:
         # a closed pipe (`| head`): nothing left to say, and no traceback either
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
     os._exit(code)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -322,6 +322,11 @@ def profile_names(spec_path: Path) -> list[str]:
     return [DOC, *overlay_files(spec_path)]
 
 
+def unknown_profile(name: str, choices: Iterable[str]) -> str:
+    """What every command says about a profile name it does not know."""
+    return f"unknown profile {name!r}; choose one of: {', '.join(choices)}"
+
+
 def profile_file(spec_path: Path, name: str) -> Path | None:
     """The overlay file of profile `name` (None for `doc`); a UsageError naming the choices
     when the spec has no such profile. A directory listing: nothing is read or parsed."""
@@ -329,19 +334,16 @@ def profile_file(spec_path: Path, name: str) -> Path | None:
         return None
     overlays = overlay_files(spec_path)
     if name not in overlays:
-        raise UsageError(f"unknown profile {name!r}; choose one of: {', '.join([DOC, *overlays])}")
+        raise UsageError(unknown_profile(name, [DOC, *overlays]))
     return overlays[name]
 
 
 def select(profiles: Mapping[str, Profile], wanted: str) -> list[Profile]:
-    """`all`, or one name; a UsageError-worthy SpecError names the choices otherwise."""
-    from mjspec.errors import UsageError
-
+    """`all`, or one name; a UsageError names the choices otherwise."""
     if wanted == "all":
         return list(profiles.values())
     if wanted not in profiles:
-        choices = ", ".join([*profiles, "all"])
-        raise UsageError(f"unknown profile {wanted!r}; choose one of: {choices}")
+        raise UsageError(unknown_profile(wanted, [*profiles, "all"]))
     return [profiles[wanted]]
 
 

@@ -15,6 +15,7 @@ import yaml
 from mjspec.errors import SpecError, SpecProblem
 
 T = TypeVar("T")
+D = TypeVar("D", bound=Mapping[str, Any])
 
 JSON_TYPES = ("array", "boolean", "integer", "null", "number", "object", "string")
 FORMATS = {"integer": ("int32", "int64"), "number": ("float", "double")}
@@ -140,16 +141,17 @@ class ByContent(Generic[T]):
         self._kept = kept
         self._values: dict[bytes, T] = {}
 
-    def get(self, doc: Mapping[str, Any], make: Callable[[], T]) -> T:
+    def get(self, doc: D, make: Callable[[D], T]) -> T:
+        """`make(doc)`, computed once per content."""
         key = content_digest(doc)
         if key is None:
-            return make()
-        found = self._values.get(key)
-        if found is None:
-            found = make()
-            if len(self._values) >= self._kept:
-                self._values.clear()
-            self._values[key] = found
+            return make(doc)
+        if key in self._values:
+            return self._values[key]
+        found = make(doc)
+        if len(self._values) >= self._kept:
+            self._values.clear()  # the simplest bound: a process meets few documents
+        self._values[key] = found
         return found
 
 
@@ -170,7 +172,7 @@ _VERDICTS: ByContent[list[tuple[str, str]]] = ByContent()
 
 def validator_problems(doc: Mapping[str, Any], source: str) -> list[SpecProblem]:
     """What openapi-spec-validator finds in a document that passed our own checks."""
-    found = _VERDICTS.get(doc, lambda: _validate(doc))
+    found = _VERDICTS.get(doc, _validate)
     problems = {SpecProblem(source=source, pointer=p, message=m) for p, m in found}
     return sorted(problems, key=lambda p: (p.pointer, p.message))
 

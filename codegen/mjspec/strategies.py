@@ -62,8 +62,9 @@ def profile_names() -> list[str]:
 def _document(profile: str) -> dict[str, Any]:
     profiles = _profiles()
     if profile not in profiles:
-        choices = ", ".join(profiles)
-        raise ValueError(f"unknown profile {profile!r}; choose one of: {choices}")
+        from mjspec.profiles import unknown_profile
+
+        raise ValueError(unknown_profile(profile, profiles))
     return profiles[profile].document
 
 

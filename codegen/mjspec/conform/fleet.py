@@ -48,6 +48,7 @@ from mjspec.conform.engine import (
 from mjspec.conform.report import EXIT_CODES, Finding, ProfileResult, Report, Verdict
 from mjspec.errors import ConformError, UsageError
 from mjspec.masking import Masker, token_problem
+from mjspec.profiles import unknown_profile
 from mjspec.urls import base_url_problem
 
 if TYPE_CHECKING:
@@ -219,10 +220,7 @@ def _server(table: Mapping[str, Any], place: str, known_profiles: Sequence[str])
         raise UsageError(f"{place}.base_url: {problem.removeprefix('--base-url ')}")
     profile = _text(table, "profile", place, required=False) or "doc"
     if profile not in known_profiles:
-        raise UsageError(
-            f"{place}.profile: unknown profile {profile!r}; choose one of: "
-            + ", ".join(known_profiles)
-        )
+        raise UsageError(f"{place}.profile: {unknown_profile(profile, known_profiles)}")
     token_env = _text(table, "token_env", place, required=False)
     if token_env is not None and not _VARIABLE.match(token_env):
         raise UsageError(

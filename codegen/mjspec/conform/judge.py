@@ -59,7 +59,8 @@ Standing = Literal["positive", "negative", "undeclared"]
 
 
 VERDICTS_KEPT = 4096
-"""Answers whose schema verdict one document remembers (a verdict is a few short strings)."""
+"""Answers whose schema verdict one document remembers (a verdict is a list of short
+summaries: a few lines of each failed check's message at most)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,12 +82,9 @@ repeat answers, and a fleet's servers of one family answer alike); runs in sever
 only read the rest, and at worst compute a verdict twice."""
 
 
-def _reading(document: dict[str, Any]) -> _Reading:
-    def make() -> _Reading:
-        fields = derive_fields(document, optional=True)
-        return _Reading(fields, FastTasks(fields), error_answer_schemas(document), {})
-
-    return _READINGS.get(document, make)
+def _read(document: dict[str, Any]) -> _Reading:
+    fields = derive_fields(document, optional=True)
+    return _Reading(fields, FastTasks(fields), error_answer_schemas(document), {})
 
 
 class ProfileJudge:
@@ -108,7 +106,7 @@ class ProfileJudge:
         self._operation = operation
         self._known = tuple(known)
         self._headers = headers
-        reading = _reading(profile.document)
+        reading = _READINGS.get(profile.document, _read)
         self.fields = reading.fields
         self._fast = reading.fast
         self._error_schemas = reading.error_schemas
@@ -319,7 +317,7 @@ class ProfileJudge:
         if negative and exchange.case.meta is None and 200 <= status < 300:
             # One of our fixed probes (schemathesis knows nothing of how it was mutated).
             found = [
-                *self._validate(exchange, negative=False),
+                *self._positive_verdict(exchange),
                 (
                     "negative_data_rejection",
                     "",
@@ -329,17 +327,7 @@ class ProfileJudge:
         elif negative:
             found = self._validate(exchange, negative=True)
         else:
-            # The same answer gets the same verdict: servers repeat answers (`[]`, a task).
-            # Keyed on a digest: the verdicts outlive the answers and must not keep bodies.
-            digest = hashlib.blake2b(exchange.content, digest_size=16).digest()
-            key = (status, exchange.content_type, digest)
-            cached = self._verdicts.get(key)
-            if cached is None:
-                cached = self._validate(exchange, negative=False)
-                if len(self._verdicts) >= VERDICTS_KEPT:
-                    self._verdicts.clear()
-                self._verdicts[key] = cached
-            found = cached
+            found = self._positive_verdict(exchange)
         failed = False
         for name, code, text in found:
             if name == "negative_data_rejection":
@@ -356,6 +344,26 @@ class ProfileJudge:
             elif not own:  # our own checks already said it better
                 failed |= self._record(name, f"a {status} answer: {text}", exchange, key=code)
         return failed
+
+    def _positive_verdict(self, exchange: Exchange) -> list[tuple[str, str, str]]:
+        """The response checks' verdict on an answer, kept per profile document.
+
+        The same answer gets the same verdict: servers repeat answers (`[]`, a task), across
+        runs too. The three checks (`_spec_checks`) read only the operation (this profile's
+        document), the status, the Content-Type and the body, which is the key; a check
+        added there that reads the request, its headers or the case's metadata would make
+        the key wrong. Keyed on a digest: the verdicts outlive the answers and must not keep
+        their bodies.
+        """
+        digest = hashlib.blake2b(exchange.content, digest_size=16).digest()
+        key = (exchange.status, exchange.content_type, digest)
+        found = self._verdicts.get(key)
+        if found is None:
+            found = self._validate(exchange, negative=False)
+            if len(self._verdicts) >= VERDICTS_KEPT:
+                self._verdicts.clear()
+            self._verdicts[key] = found
+        return found
 
     def _validate(self, exchange: Exchange, *, negative: bool) -> list[tuple[str, str, str]]:
         """(check, code, summary) of each schemathesis check that failed."""

@@ -258,6 +258,8 @@ def consistency_line(consistency: Mapping[str, int] | None) -> str:
 
 
 def tool_version() -> str:
+    # not cached itself: `Report.tool_version`, a field of the same name, takes its
+    # default from it, and mypy cannot type a decorated function referred to there
     return _installed_version()
 
 
