@@ -1,11 +1,12 @@
-"""Hypothesis profiles (`ci` is derandomized; pick one with HYPOTHESIS_PROFILE), and the
-collected session kept out of the garbage collector's walks."""
+"""Hypothesis profiles (`ci` is derandomized; pick one with HYPOTHESIS_PROFILE) and home
+(the kit's), and the collected session kept out of the garbage collector's walks."""
 
 from __future__ import annotations
 
 import gc
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -26,3 +27,23 @@ def pytest_collection_finish(session: object) -> None:
     check forces one after each in-process pytest run)."""
     gc.collect()  # what is garbage already is collected (and any warning it raises, raised)
     gc.freeze()
+
+
+@pytest.hookimpl(trylast=True)  # after Hypothesis' plugin ends its initialization
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Hypothesis' caches where the kit keeps them, filled once before any worker starts.
+
+    The first use of a text strategy in a process computes Hypothesis' table of Unicode
+    characters (about 2 s of CPU) unless its home holds it. Every process of a run (the
+    xdist workers, `mjspec conform` in subprocesses, a fleet's worker processes) would
+    compute its own on a fresh machine: here the tests share the kit's home, and the
+    controller fills it while the workers start (a no-op once it is there).
+    """
+    from hypothesis import configuration, find
+    from hypothesis import strategies as st
+
+    from mjspec.conform.command import hypothesis_home
+
+    configuration.set_hypothesis_home_dir(hypothesis_home())
+    if not hasattr(session.config, "workerinput"):  # the controller, or a run without workers
+        find(st.text(min_size=1), lambda _: True, settings=settings(database=None, max_examples=1))

@@ -370,6 +370,17 @@ def unwritable(path: Path | None) -> str:
     return ""
 
 
+def hypothesis_home() -> Path:
+    """Where the kit's runs keep Hypothesis' caches, shared by every run on the machine.
+
+    The first run computes Hypothesis' table of Unicode characters (about 2 s) and keeps it
+    here; later runs, worker processes and other commands read it instead.
+    """
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / "mjspec-hypothesis"
+
+
 @contextlib.contextmanager
 def hypothesis_home_outside_the_working_directory() -> Iterator[None]:
     """Hypothesis caches in `./.hypothesis`; a command must not litter the user's directory.
@@ -377,13 +388,11 @@ def hypothesis_home_outside_the_working_directory() -> Iterator[None]:
     The previous home is restored afterwards, so a caller's own Hypothesis (a test suite
     that runs `mjspec conform` in process) is left as it was.
     """
-    import tempfile
-
     from hypothesis import configuration
 
     # The module keeps the home it was given (None: the default) in this global.
     previous = vars(configuration).get("__hypothesis_home_directory")
-    configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "mjspec-hypothesis")
+    configuration.set_hypothesis_home_dir(hypothesis_home())
     try:
         yield
     finally:
