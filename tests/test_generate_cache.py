@@ -267,3 +267,21 @@ def test_the_command_into_a_closed_pipe_ends_without_a_traceback(
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 1, stderr
     assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr
+
+
+def test_ctrl_c_during_generate_is_one_line_and_exit_130() -> None:
+    """The command's own handling (`cli.entry`), with the interrupt raised where the work is
+    done; that the output is as it was is `write_tree`'s test."""
+    program = (
+        "import sys\n"
+        "import mjspec.cli as cli\n"
+        "def interrupted(argv, models=None):\n"
+        "    raise KeyboardInterrupt\n"
+        "cli.main = interrupted\n"
+        "sys.argv = ['mjspec', 'generate', '--check']\n"
+        "cli.entry()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert (done.returncode, done.stderr) == (130, "mjspec: error: interrupted\n")

@@ -253,6 +253,10 @@ def entry() -> NoReturn:
     except BrokenPipeError:
         # a closed pipe (`| head`): nothing left to say, and no traceback either
         code = 1
+    except KeyboardInterrupt:  # the output is as it was or wholly new (`write.write_tree`)
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(f"{error_line('interrupted')}\n")
+        code = 130
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             stream.flush()

@@ -79,7 +79,8 @@ def diff_tree(expected: Mapping[str, str], root: Path, label: str) -> list[str]:
 
 def write_tree(files: Mapping[str, str], root: Path) -> None:
     """Make each entry of `root` that `files` names hold exactly its files; on failure
-    nothing changes. Entries of `root` that `files` does not name are left alone."""
+    (or Ctrl-C) nothing changes. Entries of `root` that `files` does not name are left
+    alone."""
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".mjspec.new-", dir=root))
     backup = Path(tempfile.mkdtemp(prefix=".mjspec.old-", dir=root))
@@ -95,7 +96,7 @@ def write_tree(files: Mapping[str, str], root: Path) -> None:
                     os.replace(root / name, backup / name)
                 swapped.append(name)
                 os.replace(staging / name, root / name)
-        except OSError:
+        except BaseException:  # an OSError, or Ctrl-C between two renames
             for name in reversed(swapped):  # put the previous output back
                 if (root / name).exists() and not (staging / name).exists():
                     os.replace(root / name, staging / name)
