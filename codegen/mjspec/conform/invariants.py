@@ -33,8 +33,6 @@ class Invariant:
     check: str
     field: str
     """The field a finding names (the one whose value contradicts the others)."""
-    reads: tuple[str, ...]
-    """Every field the rule reads: without a value of each, it has nothing to judge."""
     description: str
     applies: Applies
     """Whether the rule says anything of the task (a FAILURE rule of a SUCCESS task: no)."""
@@ -135,7 +133,6 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant(
         check="invariant_success_image",
         field="imageUrl",
-        reads=("status", "imageUrl"),
         description="a SUCCESS task has a non-empty imageUrl (its result)",
         applies=_status_and("SUCCESS", "imageUrl"),
         broken=_success_image,
@@ -143,7 +140,6 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant(
         check="invariant_success_progress",
         field="progress",
-        reads=("status", "progress"),
         description='a SUCCESS task reports progress "100%"',
         applies=_status_and("SUCCESS", "progress", text=True),
         broken=_success_progress,
@@ -151,7 +147,6 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant(
         check="invariant_failure_reason",
         field="failReason",
-        reads=("status", "failReason"),
         description="a FAILURE task says why in a non-empty failReason",
         applies=_status_and("FAILURE", "failReason"),
         broken=_failure_reason,
@@ -159,7 +154,6 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant(
         check="invariant_failure_progress",
         field="progress",
-        reads=("status", "progress"),
         description='a FAILURE task does not report progress "100%"',
         applies=_status_and("FAILURE", "progress", text=True),
         broken=_failure_progress,
@@ -167,7 +161,6 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant(
         check="invariant_time_order",
         field="startTime",
-        reads=("submitTime", "startTime", "finishTime"),
         description="submitTime <= startTime <= finishTime, wherever they are set",
         applies=_two_times_set,
         broken=_time_order,
@@ -175,7 +168,6 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant(
         check="invariant_not_started",
         field="startTime",
-        reads=("status", "startTime", "finishTime"),
         description="a NOT_START task has neither a startTime nor a finishTime",
         applies=_status_and("NOT_START"),
         broken=_not_started,

@@ -25,10 +25,9 @@ from mjspec.profiles import Profile
 
 Kind = Literal["pass", "fail", "skip", "xfail"]
 
-_READS = {invariant.check: invariant.reads for invariant in INVARIANTS}
 _RULES = {invariant.check: invariant.description for invariant in INVARIANTS}
-"""The fields each invariant reads: without a conforming value of each, it had nothing to
-judge."""
+"""What each invariant says: a rule the run judged no task by had nothing to judge (the
+report counts the tasks each one judged)."""
 
 _NEEDS_TOKEN = ("auth_way_refused", "auth_not_enforced")
 
@@ -132,14 +131,6 @@ def _nothing_to_judge(check: str, report: Report, result: ProfileResult) -> str:
         return f"the profile {result.name} declares no multipart/form-data body"
     if check == "batch_consistency" and not (result.consistency or {}).get("tasks_compared"):
         return "no task came back in two answers, so none could be compared"
-    reads = _READS.get(check, ())
-    unseen = [
-        path
-        for path in reads
-        if (field := _field_result(result, path)) is None or not field.counts["ok"]
-    ]
-    if unseen:
-        return f"no task had a conforming {', '.join(unseen)}, which it reads"
     if check in _RULES and not result.judged.get(check):
         return f"no task the rule applies to came back ({_RULES[check]})"
     return ""
