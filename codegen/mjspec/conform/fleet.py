@@ -136,7 +136,6 @@ class Fleet:
     duration: float
     interrupted: bool = False
     spec_sha256: str | None = None
-    seed: int | None = None
     strict: bool = False
 
     @property
@@ -268,8 +267,8 @@ def tokens(
                 f"{place}the environment variable {server.token_env} named by token_env "
                 "is not set or empty"
             )
-        elif token_problem(value):
-            missing.append(f"{place}{server.token_env}: {token_problem(value)}")
+        elif problem := token_problem(value):
+            missing.append(f"{place}{server.token_env}: {problem}")
         found[server.name] = value
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
@@ -375,7 +374,6 @@ def run_fleet(
         interrupted=interrupted
         or any(o.report is not None and o.report.interrupted for o in ordered),
         spec_sha256=contract.sha256,
-        seed=options.seed,
         strict=options.strict,
     )
 

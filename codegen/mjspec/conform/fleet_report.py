@@ -26,7 +26,8 @@ from rich.text import Text
 
 from mjspec.conform.fleet import Fleet, Outcome
 from mjspec.conform.html import HEAD, template
-from mjspec.conform.markdown import VERDICTS, escaped, fenced, inline_code
+from mjspec.conform.markdown import VERDICTS, escaped, finding_item, inline_code
+from mjspec.conform.output import VERDICT_STYLE, print_finding
 from mjspec.conform.report import (
     Finding,
     Verdict,
@@ -66,9 +67,8 @@ class FleetRow:
 class FleetMatrix:
     profiles: list[str]
     rows: list[FleetRow]
-    counts: dict[str, int]
-    """How many servers pass, fail, are inconclusive under their declared profile."""
     summary: str
+    """How many servers pass, fail, are inconclusive under their declared profile."""
 
 
 def _row(outcome: Outcome, profiles: list[str]) -> FleetRow:
@@ -100,7 +100,7 @@ def build(fleet: Fleet) -> FleetMatrix:
         f"{counts['pass']} of {len(rows)} server(s) pass their declared profile"
         f", {counts['fail']} fail, {counts['inconclusive']} inconclusive"
     )
-    return FleetMatrix(profiles=list(fleet.profiles), rows=rows, counts=counts, summary=summary)
+    return FleetMatrix(profiles=list(fleet.profiles), rows=rows, summary=summary)
 
 
 # -- JSON ---------------------------------------------------------------------------------
@@ -108,24 +108,21 @@ def build(fleet: Fleet) -> FleetMatrix:
 
 def as_dict(fleet: Fleet) -> dict[str, Any]:
     """`servers: {name: {"verdict", "profile", "failures", "fields", "profiles", ...}}`."""
+    built = build(fleet)
     servers: dict[str, Any] = {}
-    for outcome in fleet.outcomes:
+    for outcome, row in zip(fleet.outcomes, built.rows, strict=True):
         report = outcome.report
         declared = outcome.result
-        servers[outcome.server.name] = {
-            "verdict": outcome.verdict,
-            "profile": outcome.server.profile,
-            "reason": outcome.reason,
-            "base_url": outcome.server.base_url,
-            "failures": [f.as_dict() for f in outcome.failures],
+        servers[row.name] = {
+            "verdict": row.verdict,
+            "profile": row.profile,
+            "reason": row.reason,
+            "base_url": row.base_url,
+            "failures": [f.as_dict() for f in row.failures],
             "warnings": [w.as_dict() for w in declared.warnings] if declared else [],
             "fields": {f.path: f.status for f in declared.fields} if declared else {},
-            "profiles": (
-                {name: p.verdict for name, p in report.profiles.items()}
-                if report is not None
-                else dict.fromkeys(fleet.profiles, "inconclusive")
-            ),
-            "requests": report.requests if report is not None else 0,
+            "profiles": {name: cell.verdict for name, cell in row.cells.items()},
+            "requests": row.requests,
             "seed": report.seed if report is not None else None,
             "duration_seconds": round(report.duration, 3) if report is not None else 0,
             "interrupted": report.interrupted if report is not None else fleet.interrupted,
@@ -138,7 +135,7 @@ def as_dict(fleet: Fleet) -> dict[str, Any]:
         "strict": fleet.strict,
         "exit_code": fleet.exit_code,
         "duration_seconds": round(fleet.duration, 3),
-        "summary": build(fleet).summary,
+        "summary": built.summary,
         "profiles": list(fleet.profiles),
         "servers": servers,
     }
@@ -176,8 +173,6 @@ def write_junit(fleet: Fleet, path: Path) -> None:
 
 # -- terminal -----------------------------------------------------------------------------
 
-_STYLE = {"pass": "bold green", "fail": "bold red", "inconclusive": "bold yellow"}
-
 
 def render(fleet: Fleet, console: Console) -> None:
     built = build(fleet)
@@ -192,12 +187,16 @@ def render(fleet: Fleet, console: Console) -> None:
         cells = [
             Text(
                 f"{c.verdict}{DECLARED if c.declared else ''}",
-                style=_STYLE[c.verdict] if c.declared else _STYLE[c.verdict].split()[-1],
+                style=VERDICT_STYLE[c.verdict]
+                if c.declared
+                else VERDICT_STYLE[c.verdict].split()[-1],
             )
             for c in (row.cells[name] for name in built.profiles)
         ]
         # Text, not a str: rich would read a name's `[...]` as markup (`upstream[eu]`)
-        table.add_row(Text(row.name), Text(row.verdict.upper(), style=_STYLE[row.verdict]), *cells)
+        table.add_row(
+            Text(row.name), Text(row.verdict.upper(), style=VERDICT_STYLE[row.verdict]), *cells
+        )
     console.print(table)
     for row in built.rows:
         if row.verdict == "pass":
@@ -206,14 +205,13 @@ def render(fleet: Fleet, console: Console) -> None:
         console.print(
             Text.assemble(
                 f"{row.name} ({row.base_url}, {row.profile}): ",
-                Text(row.verdict.upper(), style=_STYLE[row.verdict]),
+                Text(row.verdict.upper(), style=VERDICT_STYLE[row.verdict]),
                 f" - {row.reason}" + (f": {what}" if row.verdict == "fail" else ""),
             ),
             soft_wrap=True,
         )
-        for finding in row.failures:
-            where = f" {finding.field}" if finding.field else ""
-            console.print(Text(f"  [{finding.check}]{where}: {finding.message}"), soft_wrap=True)
+        for index, finding in enumerate(row.failures, 1):
+            print_finding(console, index, finding, "red")
     console.print()
     console.print(
         Text(
@@ -268,10 +266,7 @@ def markdown(fleet: Fleet) -> str:
         if row.failures:
             lines.append("")
         for finding in row.failures:
-            where = f" {inline_code(finding.field)}" if finding.field else ""
-            lines.append(f"- **{inline_code(finding.check)}**{where}: {escaped(finding.message)}")
-            if finding.reproduce:
-                lines += fenced(finding.reproduce, info="sh", indent="  ")
+            lines += finding_item(finding)
     return "\n".join(lines) + "\n"
 
 

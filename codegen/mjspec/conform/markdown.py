@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from mjspec.conform import matrix
-from mjspec.conform.report import Report, consistency_line, write_atomically
+from mjspec.conform.report import Finding, Report, consistency_line, write_atomically
 
 SYMBOLS = {"ok": "✅", "fail": "❌", "warn": "⚠️", "unseen": "❔", "na": "·"}
 VERDICTS = {"pass": "✅ pass", "fail": "❌ fail", "inconclusive": "⚠️ inconclusive"}
@@ -93,11 +93,18 @@ def render(report: Report) -> str:
             continue
         lines += ["", f"## Failures under {inline_code(name)} ({len(result.failures)})", ""]
         for finding in result.failures:
-            where = f" {inline_code(finding.field)}" if finding.field else ""
-            lines.append(f"- **{inline_code(finding.check)}**{where}: {escaped(finding.message)}")
-            if finding.reproduce:
-                lines += fenced(finding.reproduce, info="sh", indent="  ")
+            lines += finding_item(finding)
     return "\n".join(lines) + "\n"
+
+
+def finding_item(finding: Finding) -> list[str]:
+    """One finding as a list item, its reproduction fenced under it (every text escaped:
+    it may come from the server)."""
+    where = f" {inline_code(finding.field)}" if finding.field else ""
+    lines = [f"- **{inline_code(finding.check)}**{where}: {escaped(finding.message)}"]
+    if finding.reproduce:
+        lines += fenced(finding.reproduce, info="sh", indent="  ")
+    return lines
 
 
 def write(report: Report, path: Path) -> None:

@@ -26,7 +26,7 @@ _STATUS_STYLE = {
     "null": "bold red",
     "wrong_type": "bold red",
 }
-_VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "inconclusive": "bold yellow"}
+VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "inconclusive": "bold yellow"}
 
 
 def make_console(file: IO[str] | None = None) -> Console:
@@ -118,7 +118,7 @@ def shorten(command: str, limit: int = SHORT_REPRODUCTION) -> str:
     )
 
 
-def _finding(console: Console, index: int, finding: Finding, label: str) -> None:
+def print_finding(console: Console, index: int, finding: Finding, label: str) -> None:
     where = f" {finding.field}" if finding.field else ""
     console.print(Text(f"{index}. [{finding.check}]{where}", style=label))
     console.print(Text(f"   {finding.message}"), soft_wrap=True)
@@ -148,7 +148,7 @@ def matrix_table(report: Report) -> Table:
     table.add_row(
         Text("verdict", style="bold"),
         *(
-            Text(built.verdicts[name].upper(), style=_VERDICT_STYLE[built.verdicts[name]])
+            Text(built.verdicts[name].upper(), style=VERDICT_STYLE[built.verdicts[name]])
             for name in built.profiles
         ),
     )
@@ -171,7 +171,7 @@ def _render_matrix(report: Report, console: Console) -> None:
         console.print()
         console.print(Text(f"Failures under {name} ({len(result.failures)})", style="bold red"))
         for index, finding in enumerate(result.failures, 1):
-            _finding(console, index, finding, "red")
+            print_finding(console, index, finding, "red")
     console.print()
     console.print(
         Text(
@@ -181,7 +181,7 @@ def _render_matrix(report: Report, console: Console) -> None:
         )
     )
     for name, result in report.profiles.items():
-        verdict = Text(result.verdict.upper(), style=_VERDICT_STYLE[result.verdict])
+        verdict = Text(result.verdict.upper(), style=VERDICT_STYLE[result.verdict])
         console.print(Text.assemble(f"{name}: ", verdict, f" - {result.reason}"), soft_wrap=True)
     console.print(Text(f"Summary: {report.summary()}", style="bold"), soft_wrap=True)
 
@@ -196,14 +196,14 @@ def render(report: Report, console: Console) -> None:
         console.print()
         console.print(Text(f"Failures ({len(report.failures)})", style="bold red"))
         for index, finding in enumerate(report.failures, 1):
-            _finding(console, index, finding, "red")
+            print_finding(console, index, finding, "red")
     if report.warnings:
         console.print()
         title = "Warnings (outside the documented contract"
         title += "; failures under --strict)" if report.strict else "; --strict fails on them)"
         console.print(Text(f"{title} ({len(report.warnings)})", style="bold yellow"))
         for index, finding in enumerate(report.warnings, 1):
-            _finding(console, index, finding, "yellow")
+            print_finding(console, index, finding, "yellow")
     console.print()
     console.print(
         Text(
@@ -212,5 +212,5 @@ def render(report: Report, console: Console) -> None:
             style="dim",
         )
     )
-    verdict = Text(report.verdict.upper(), style=_VERDICT_STYLE[report.verdict])
+    verdict = Text(report.verdict.upper(), style=VERDICT_STYLE[report.verdict])
     console.print(Text.assemble("Verdict: ", verdict, f" - {report.reason}"), soft_wrap=True)
