@@ -41,8 +41,7 @@ def mjspec_conform(
     the run cannot start (a spec that cannot be used, an unknown profile, a bad URL).
     """
     from mjspec.conform.command import conform
-    from mjspec.conform.engine import DEFAULT_MAX_EXAMPLES, ConformError
-    from mjspec.urls import base_url_problem
+    from mjspec.conform.engine import DEFAULT_MAX_EXAMPLES
 
     if isinstance(task_ids, str):
         raise TypeError("task_ids is a list of ids, not one string")
@@ -53,10 +52,6 @@ def mjspec_conform(
         raise ValueError(f"max_examples must be at least 1, not {max_examples}")
     if auth_header is not None and token is None:
         raise ValueError("auth_header needs a token")
-    if base_url is not None:
-        problem = base_url_problem(base_url)
-        if problem:
-            raise ConformError(problem)
     return conform(
         base_url=base_url,
         task_ids=ids,

@@ -259,7 +259,7 @@ def conform(
     `progress` makes the progress display once the contract is loaded. Raises
     `ConformError` when the run cannot start.
     """
-    problem = token_problem(token)
+    problem = token_problem(token) or (base_url_problem(base_url) if base_url else None)
     if problem:
         raise ConformError(problem)
     with hypothesis_home_outside_the_working_directory():
@@ -418,10 +418,6 @@ def _run_command(args: argparse.Namespace) -> int:
     ):
         if value is not None:
             return usage_error(f"{option} needs --fleet")
-    if args.base_url is not None:
-        problem = base_url_problem(args.base_url)
-        if problem:
-            return usage_error(problem)
     token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) or None
     if args.auth_header is not None and token is None:
         return usage_error("--auth-header needs --token (or MJSPEC_TOKEN)")
