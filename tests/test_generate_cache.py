@@ -269,19 +269,34 @@ def test_the_command_into_a_closed_pipe_ends_without_a_traceback(
     assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr
 
 
-def test_ctrl_c_during_generate_is_one_line_and_exit_130() -> None:
-    """The command's own handling (`cli.entry`), with the interrupt raised where the work is
-    done; that the output is as it was is `write_tree`'s test."""
+@pytest.mark.parametrize("command", ["generate --check", "profiles"])
+def test_ctrl_c_in_a_command_is_one_line_and_exit_130(command: str) -> None:
+    """The command's own handling (`cli.entry`, for every command), with the interrupt
+    raised where the work is done; that generate's output is as it was is `write_tree`'s
+    test."""
     program = (
         "import sys\n"
         "import mjspec.cli as cli\n"
         "def interrupted(argv, models=None):\n"
         "    raise KeyboardInterrupt\n"
         "cli.main = interrupted\n"
-        "sys.argv = ['mjspec', 'generate', '--check']\n"
+        f"sys.argv = ['mjspec', *{command.split()!r}]\n"
         "cli.entry()\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", program], capture_output=True, text=True, check=False, timeout=60
     )
     assert (done.returncode, done.stderr) == (130, "mjspec: error: interrupted\n")
+
+
+def test_a_command_other_than_generate_into_a_closed_pipe_ends_without_a_traceback() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mjspec.cli", "profiles"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # the reader has gone
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1, stderr
+    assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr

@@ -231,32 +231,35 @@ def main(argv: Sequence[str] | None = None, *, models: Models | None = None) -> 
 def entry() -> NoReturn:
     """The `mjspec` command: `main`, and the process's exit status.
 
-    `mjspec generate` is a one-shot process (`worker.one_shot`: no cyclic garbage
-    collection), and it ends without the interpreter's teardown, as mypy does: the run
-    imported two large tools, unloading them takes a noticeable part of a cold run, and the
-    files are written and closed by then. Other commands exit normally.
+    For every command, a closed stdout (`| head`) ends it quietly and Ctrl-C with one line
+    and 130, never a traceback (`conform` reports what it found first). `mjspec generate`
+    is also a one-shot process (`worker.one_shot`: no cyclic garbage collection) that ends
+    without the interpreter's teardown, as mypy does: the run imported two large tools,
+    unloading them takes a noticeable part of a cold run, and the files are written and
+    closed by then (`write.write_tree` leaves the output as it was or wholly new).
     """
     argv = sys.argv[1:]
-    if argv[:1] != ["generate"]:
-        sys.exit(main(argv))
-    from mjspec.worker import one_shot
-
-    one_shot()
+    generating = argv[:1] == ["generate"]
     try:
-        if "-h" in argv or "--help" in argv:
-            code = main(argv)
-        else:
+        if generating and "-h" not in argv and "--help" not in argv:
             from mjspec.generate.modelgen import Models
+            from mjspec.worker import one_shot
 
+            one_shot()
             with Models() as models:  # closed whatever happens, an argument mistake included
                 code = main(argv, models=models)
+        else:
+            code = main(argv)
     except BrokenPipeError:
-        # a closed pipe (`| head`): nothing left to say, and no traceback either
-        code = 1
-    except KeyboardInterrupt:  # the output is as it was or wholly new (`write.write_tree`)
+        code = 1  # the reader is gone: nothing left to say
+        with contextlib.suppress(OSError):  # and nothing more to flush at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except KeyboardInterrupt:
         with contextlib.suppress(OSError, ValueError):
             sys.stderr.write(f"{error_line('interrupted')}\n")
         code = 130
+    if not generating:
+        sys.exit(code)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
