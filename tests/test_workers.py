@@ -63,20 +63,23 @@ def test_the_generators_error_reads_the_same_from_the_worker() -> None:
     assert _error(worker=True) == here
 
 
-def test_the_command_renders_with_the_worker_handed_to_it_and_gives_the_committed_files(
+def test_the_command_renders_with_its_models_worker_and_gives_the_committed_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`entry` starts the models worker before it parses the arguments and hands it to
-    `main`: that worker renders. generated/ is such a render (test_generate pins it to a
-    fresh one made in this process)."""
+    """`mjspec generate` starts a models worker and that worker renders. generated/ is such
+    a render (test_generate pins it to a fresh one made in this process)."""
     monkeypatch.setenv("MJSPEC_NO_CACHE", "1")
     monkeypatch.chdir(ROOT)  # the files' headers name the spec as given: spec/openapi.yaml
+    started: list[Models] = []
+
+    def with_a_worker() -> Models:  # this process has imported the generator already
+        started.append(Models(worker=True))
+        return started[-1]
+
+    monkeypatch.setattr("mjspec.generate.modelgen.Models", with_a_worker)
     output = tmp_path / "out"
-    with Models(worker=True) as models:
-        assert models.in_worker
-        argv = ["generate", "--spec", "spec/openapi.yaml", "--output", str(output)]
-        assert main(argv, models=models) == 0
-        assert models.answered_by_worker
+    assert main(["generate", "--spec", "spec/openapi.yaml", "--output", str(output)]) == 0
+    assert len(started) == 1 and started[0].answered_by_worker
     assert len(JOBS) == 4  # the spec and its three profiles: all their models compared
     assert read_tree(output) == read_tree(ROOT / "generated")
 

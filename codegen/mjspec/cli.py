@@ -8,13 +8,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 from mjspec.errors import MjspecError
 from mjspec.errors import message as error_line
-
-if TYPE_CHECKING:
-    from mjspec.generate.modelgen import Models
 
 
 class _Parser(argparse.ArgumentParser):
@@ -150,10 +147,9 @@ def _generate(args: argparse.Namespace) -> int:
     from mjspec.generate.modelgen import Models
 
     # A cold render spends most of its time importing datamodel-code-generator: its worker
-    # starts first (`entry` starts it before the arguments are even parsed), while the rest
-    # is imported, the cache looked up and the spec read (a hit stops it unused).
-    started: Models | None = getattr(args, "models", None)  # its starter closes it
-    with contextlib.nullcontext(started) if started is not None else Models() as models:
+    # starts first, while the rest is imported, the cache looked up and the spec read (a
+    # hit stops it unused).
+    with Models() as models:
         from mjspec.generate import generate
 
         outcome = generate(
@@ -213,13 +209,10 @@ def _record(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None, *, models: Models | None = None) -> int:
-    """Run one command; `models`, a models worker `generate` is to use (see `entry`)."""
+def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     args = _parser(argv).parse_args(argv)
-    if models is not None:
-        args.models = models
     try:
         code: int = args.handler(args)
     except MjspecError as exc:
@@ -240,16 +233,12 @@ def entry() -> NoReturn:
     """
     argv = sys.argv[1:]
     generating = argv[:1] == ["generate"]
-    try:
-        if generating and "-h" not in argv and "--help" not in argv:
-            from mjspec.generate.modelgen import Models
-            from mjspec.worker import one_shot
+    if generating:
+        from mjspec.worker import one_shot
 
-            one_shot()
-            with Models() as models:  # closed whatever happens, an argument mistake included
-                code = main(argv, models=models)
-        else:
-            code = main(argv)
+        one_shot()
+    try:
+        code = main(argv)
     except BrokenPipeError:
         code = 1  # the reader is gone: nothing left to say
         with contextlib.suppress(OSError):  # and nothing more to flush at exit
