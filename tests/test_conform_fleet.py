@@ -29,6 +29,7 @@ from mjspec.conform.report import Report
 from mjspec.serve.refserver import serve_in_thread
 from tests.conform_servers import TASK_IDS, Reply, serve
 from tests.helpers_conform import SPEC_PATH, hang_guard, refusing_url, run_cli
+from tests.helpers_http import wait_until
 
 SECRET = "sk-fleet-7c1d9e0b3a"
 # One process: the worker processes are the mixed fleet's and the Ctrl-C test's to prove.
@@ -421,9 +422,11 @@ def test_ctrl_c_stops_every_run_and_returns_what_was_found() -> None:
     assert second.requests == 0
 
 
-def test_ctrl_c_stops_the_worker_processes_too() -> None:
-    """With the servers shared out over worker processes, Ctrl-C here (a KeyboardInterrupt
-    as the first outcome comes back) stops the other process's run at its next case."""
+@pytest.mark.parametrize("processes", [1, 2], ids=["threads", "worker processes"])
+def test_ctrl_c_stops_a_run_under_way(processes: int) -> None:
+    """On a pool of threads, or with the servers shared out over worker processes, Ctrl-C
+    here (a KeyboardInterrupt as the first outcome comes back) stops the other run, already
+    under way, at its next case: nothing else stops it."""
     contract = load_contract(SPEC_PATH, "all")
     with serve() as endless, refusing_url() as gone:
         servers = [
@@ -433,10 +436,12 @@ def test_ctrl_c_stops_the_worker_processes_too() -> None:
 
         def interrupt(outcome: Outcome, done: int, total: int) -> None:
             assert outcome.server.name == "gone"  # unreachable: the first to end
+            # the other run under way (a worker process may still be starting)
+            assert wait_until(lambda: endless.requests > 0, timeout=60)
             raise KeyboardInterrupt
 
-        options = FleetOptions(concurrency=2, processes=2, max_examples=100_000, seed=1)
-        with hang_guard(120, "a stopped fleet of processes"):
+        options = FleetOptions(concurrency=2, processes=processes, max_examples=100_000, seed=1)
+        with hang_guard(120, "a stopped fleet"):
             result = run_fleet(servers, {}, contract, options, done=interrupt)
         sent = endless.requests
     assert result.interrupted
