@@ -71,7 +71,11 @@ def test_ctrl_c_ends_the_run_with_130_and_an_interrupted_report(tmp_path: Path) 
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={
+                **{k: v for k, v in os.environ.items() if k != "HYPOTHESIS_STORAGE_DIRECTORY"},
+                "PYTHONUNBUFFERED": "1",
+            },
+            cwd=tmp_path,  # the user's directory: the run must leave nothing of its own there
         )
         try:
             assert process.stderr is not None
@@ -100,3 +104,5 @@ def test_ctrl_c_ends_the_run_with_130_and_an_interrupted_report(tmp_path: Path) 
     assert data["requests"] > 0
     assert data["tasks_checked"] > 0
     assert junit.read_text("utf-8").startswith("<?xml")
+    # Hypothesis' caches (`.hypothesis`) went to the kit's home, not the working directory.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junit.xml", "report.json"]

@@ -107,4 +107,3 @@ def test_the_fixture_in_a_pytest_run_that_enables_it(
     out = capsys.readouterr().out
     assert code == pytest.ExitCode.OK, out
     assert "1 passed" in out
-    assert not (tmp_path / ".hypothesis").exists()
