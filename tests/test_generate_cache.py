@@ -264,7 +264,7 @@ def test_the_command_into_a_closed_pipe_ends_without_a_traceback(
     )
     assert process.stdout is not None
     process.stdout.close()  # the reader has gone
-    _, stderr = process.communicate(timeout=120)
+    _, stderr = _ended(process)
     assert process.returncode == 1, stderr
     assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr
 
@@ -297,6 +297,16 @@ def test_a_command_other_than_generate_into_a_closed_pipe_ends_without_a_traceba
     )
     assert process.stdout is not None
     process.stdout.close()  # the reader has gone
-    _, stderr = process.communicate(timeout=60)
+    _, stderr = _ended(process)
     assert process.returncode == 1, stderr
     assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr
+
+
+def _ended(process: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
+    """The process's output once it has exited; killed (and the test failed) past a bound."""
+    try:
+        return process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate(timeout=30)
+        pytest.fail("the command had not exited after 120 s")

@@ -272,6 +272,7 @@ def test_an_unrelated_run_imports_nothing_of_the_kit_or_the_client(tmp_path: Pat
         "import sys\n\n"
         "def test_nothing_of_mjspec_beyond_the_options():\n"
         "    loaded = {m.split('.')[0] for m in sys.modules if m.startswith(('mjspec', 'mjapi'))}\n"
+        "    assert 'mjspec.suite.options' in sys.modules  # the entry point was loaded\n"
         "    assert loaded <= {'mjspec'}, loaded\n"
         "    assert not [m for m in sys.modules if m.startswith('mjspec.')\n"
         "                and m not in ('mjspec.errors', 'mjspec.arguments', 'mjspec.masking',\n"

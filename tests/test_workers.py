@@ -8,7 +8,6 @@ process behind it and behind `mjspec.validation`.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,9 @@ from mjspec.generate.pipeline import model_jobs
 from mjspec.generate.write import read_tree
 from mjspec.worker import Worker
 from tests.helpers_conform import checkout_profiles
+from tests.helpers_http import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "spec" / "openapi.yaml"
 JOBS = [(job.document, job.header) for job in model_jobs(checkout_profiles(), "spec/openapi.yaml")]
 # A schema datamodel-code-generator refuses: a model that inherits from itself.
 BROKEN = {
@@ -93,14 +92,15 @@ def _worker_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, c
 def test_a_worker_that_hangs_is_stopped_and_gives_no_answer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    module = _worker_module(tmp_path, monkeypatch, "hangs", "import time\ntime.sleep(120)\n")
+    started = tmp_path / "started"
+    code = f"import pathlib, time\npathlib.Path({str(started)!r}).touch()\ntime.sleep(120)\n"
+    module = _worker_module(tmp_path, monkeypatch, "hangs", code)
     with Worker(module) as worker:
         assert worker.send({"any": "request"})
+        assert wait_until(started.exists, timeout=30)  # it runs, into its sleep
         assert worker.answer(timeout=0.5) is None
-        deadline = time.monotonic() + 10  # a kill takes effect at once; far from a clock
-        while not worker.ended and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert worker.ended  # stopped: its two minutes of sleep were not waited for
+        # stopped: its two minutes of sleep were not waited for (a kill is at once)
+        assert wait_until(lambda: worker.ended, timeout=10)
 
 
 @pytest.mark.parametrize(
