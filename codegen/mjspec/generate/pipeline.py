@@ -83,7 +83,6 @@ def model_jobs(profiles: Mapping[str, Profile], source: str) -> list[ModelJob]:
 def _render(
     jobs: Sequence[ModelJob],
     sources: Sequence[str],
-    source: str,
     *,
     package: str,
     default_profile: str,
@@ -94,6 +93,7 @@ def _render(
     from mjspec.generate.render import render
 
     doc, *others = jobs
+    source = doc.label  # the spec's path as given
     models = index_models(sources[0])
     inputs = [_profile_input(doc.profile, doc.document, models, source)]
     profile_models: dict[str, str] = {}
@@ -167,11 +167,7 @@ def render_spec(
                     _raise_problems(validation)
                     compile_templates()
                 files = _render(
-                    jobs,
-                    models.results(),
-                    source,
-                    package=package,
-                    default_profile=default_profile,
+                    jobs, models.results(), package=package, default_profile=default_profile
                 )
             except Exception:
                 # an invalid document: that is the error, not what rendering made of it
