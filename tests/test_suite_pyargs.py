@@ -23,6 +23,7 @@ from mjspec.conform.severity import CHECKS
 from mjspec.profiles import DOC, load_profiles, packaged_spec_path
 from tests.conform_servers import TASKS, Reply, serve
 from tests.helpers_http import refusing_url
+from tests.helpers_pytest import Run, run_pytest
 
 TOKEN = "tok-3d1f6c0a-never-shown"
 SUITE = ("--pyargs", "mjspec.suite")
@@ -57,26 +58,6 @@ def _style_null(reply: Reply) -> Reply:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Run:
-    ret: int
-    out: str
-    err: str
-
-    @property
-    def output(self) -> str:
-        return self.out + self.err
-
-    def outcomes(self) -> dict[str, int]:
-        """The counts of pytest's last line (`1 failed, 55 passed in 1.2s`)."""
-        last = self.out.strip().splitlines()[-1].strip("= ")
-        counts = {}
-        for part in last.split(" in ")[0].split(", "):
-            number, _, word = part.partition(" ")
-            counts[word] = int(number)
-        return counts
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
 class Project:
     """A user's project (its own configuration and conftest), the working directory."""
 
@@ -84,22 +65,8 @@ class Project:
     capsys: pytest.CaptureFixture[str]
 
     def run(self, *args: str) -> Run:
-        """One pytest run in this process, as `python -m pytest ARGS` in the project.
-
-        pytest marks the modules of a distribution with a pytest entry point for assertion
-        rewriting, and warns about those already imported: in a run of its own nothing of
-        mjspec is imported yet, in this process the suite around it has imported them.
-        """
-        paths = list(sys.path)
-        try:
-            ret = pytest.main([*args, "-W", "ignore::pytest.PytestAssertRewriteWarning"])
-        finally:
-            sys.path[:] = paths
-            for name, module in list(sys.modules.items()):  # the project's conftest, tests
-                if str(getattr(module, "__file__", "") or "").startswith(str(self.path)):
-                    del sys.modules[name]
-        out, err = self.capsys.readouterr()
-        return Run(int(ret), out, err)
+        """One pytest run in this process, as `python -m pytest ARGS` in the project."""
+        return run_pytest(self.path, self.capsys, *args)
 
 
 @pytest.fixture

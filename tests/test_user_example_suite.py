@@ -7,7 +7,6 @@ plugin's `mjspec_conform` fixture works in a pytest run that enables it (`-p`).
 from __future__ import annotations
 
 import importlib.metadata
-import sys
 import textwrap
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from mjspec.conform import ConformError
 from mjspec.serve.refserver import serve_in_thread
 from mjspec.testing import mjspec_conform
 from tests.conform_servers import Reply, serve
+from tests.helpers_pytest import run_pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FEW = 2
@@ -97,13 +97,6 @@ def test_the_fixture_in_a_pytest_run_that_enables_it(
     # The user's server: the suite's standard-library one (quicker to start than FastAPI);
     # this process has imported the plugin's modules, which pytest would rewrite in theirs.
     arguments = ["-p", "mjspec.pytest_plugin", "-p", "no:cacheprovider", "-q", "test_mine.py"]
-    arguments += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    paths = list(sys.path)
-    try:
-        code = pytest.main(arguments)
-    finally:
-        sys.path[:] = paths
-        sys.modules.pop("test_mine", None)
-    out = capsys.readouterr().out
-    assert code == pytest.ExitCode.OK, out
-    assert "1 passed" in out
+    run = run_pytest(tmp_path, capsys, *arguments)
+    assert run.ret == pytest.ExitCode.OK, run.output
+    assert "1 passed" in run.out
