@@ -15,17 +15,17 @@ read it from the server's own environment variable (`$UPSTREAM_A_TOKEN`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from mjspec.conform.fleet import Fleet, Outcome
-from mjspec.conform.html import HEAD, template
 from mjspec.conform.markdown import VERDICTS, escaped, finding_item, inline_code
 from mjspec.conform.output import VERDICT_STYLE, print_finding
 from mjspec.conform.report import (
@@ -37,6 +37,9 @@ from mjspec.conform.report import (
     write_atomically,
     write_xml,
 )
+
+if TYPE_CHECKING:
+    import jinja2
 
 DECLARED = "*"
 """Marks the declared profile's cell in the terminal table."""
@@ -278,7 +281,7 @@ def write_markdown(fleet: Fleet, path: Path) -> None:
 
 
 def html(fleet: Fleet) -> str:
-    return _TEMPLATE.render(
+    return _template().render(
         matrix=build(fleet),
         fleet=fleet,
         version=tool_version(),
@@ -290,9 +293,7 @@ def write_html(fleet: Fleet, path: Path) -> None:
     write_atomically(path, html(fleet).encode("utf-8"))
 
 
-_SOURCE = (
-    HEAD
-    + """\
+_BODY = """\
 <title>mjspec conform --fleet</title>
 <style>
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -350,6 +351,12 @@ thead th { background: #f6f8fa; }
 </body>
 </html>
 """
-)
 
-_TEMPLATE = template(_SOURCE)
+
+@functools.cache
+def _template() -> jinja2.Template:
+    """The page's template, compiled when a page is first asked for (Jinja2 is imported then,
+    as for the single run's page: a fleet without `--report-html` does without it)."""
+    from mjspec.conform.html import HEAD, template
+
+    return template(HEAD + _BODY)
