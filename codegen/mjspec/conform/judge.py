@@ -22,7 +22,6 @@ does not (then a 4xx is the expected answer, and which tasks came back is not ju
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -353,10 +352,9 @@ class ProfileJudge:
         document), the status, the Content-Type and the body, which is the key; a check
         added there that reads the request, its headers or the case's metadata would make
         the key wrong. Keyed on a digest: the verdicts outlive the answers and must not keep
-        their bodies.
+        their bodies (`Exchange.digest`, one per answer for every profile).
         """
-        digest = hashlib.blake2b(exchange.content, digest_size=16).digest()
-        key = (exchange.status, exchange.content_type, digest)
+        key = (exchange.status, exchange.content_type, exchange.digest())
         found = self._verdicts.get(key)
         if found is None:
             found = self._validate(exchange, negative=False)

@@ -9,6 +9,7 @@ recorded exchanges, once per profile: one set of requests serves every profile.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
@@ -56,6 +57,7 @@ class Exchange:
     _render: Any = None
     _json: Any = None
     _parsed: bool = False
+    _digest: bytes | None = None
     located: dict[Any, Any] = dataclasses.field(default_factory=dict)
     """Field walks over the decoded body, shared by the profiles (`checks.observe_task`)."""
     shared: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -80,6 +82,13 @@ class Exchange:
         if isinstance(self._json, ValueError):
             raise self._json
         return self._json
+
+    def digest(self) -> bytes:
+        """The body's digest, computed once for every profile (keys of what is kept about
+        answers across runs, which must not keep the bodies themselves)."""
+        if self._digest is None:
+            self._digest = hashlib.blake2b(self.content, digest_size=16).digest()
+        return self._digest
 
     @property
     def size(self) -> int:
