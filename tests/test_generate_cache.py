@@ -256,17 +256,7 @@ def test_the_command_into_a_closed_pipe_ends_without_a_traceback(
     shutil.copytree(miss.output, output)
     if not current:
         (output / "mjapi" / "client.py").write_text("# edited by hand\n", encoding="utf-8")
-    command = [sys.executable, "-m", "mjspec.cli", "generate", "--check"]
-    process = subprocess.Popen(
-        [*command, "--spec", str(spec), "--output", str(output)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert process.stdout is not None
-    process.stdout.close()  # the reader has gone
-    _, stderr = _ended(process)
-    assert process.returncode == 1, stderr
-    assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr
+    _into_a_closed_pipe("generate", "--check", "--spec", str(spec), "--output", str(output))
 
 
 @pytest.mark.parametrize("command", ["generate --check", "profiles"])
@@ -277,7 +267,7 @@ def test_ctrl_c_in_a_command_is_one_line_and_exit_130(command: str) -> None:
     program = (
         "import sys\n"
         "import mjspec.cli as cli\n"
-        "def interrupted(argv, models=None):\n"
+        "def interrupted(argv=None):\n"
         "    raise KeyboardInterrupt\n"
         "cli.main = interrupted\n"
         f"sys.argv = ['mjspec', *{command.split()!r}]\n"
@@ -290,23 +280,22 @@ def test_ctrl_c_in_a_command_is_one_line_and_exit_130(command: str) -> None:
 
 
 def test_a_command_other_than_generate_into_a_closed_pipe_ends_without_a_traceback() -> None:
+    _into_a_closed_pipe("profiles")
+
+
+def _into_a_closed_pipe(*argv: str) -> None:
+    """`mjspec ARGV | head -0`: exit 1 and no traceback (the command killed, and the test
+    failed, past a bound)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "mjspec.cli", "profiles"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        [sys.executable, "-m", "mjspec.cli", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     assert process.stdout is not None
     process.stdout.close()  # the reader has gone
-    _, stderr = _ended(process)
-    assert process.returncode == 1, stderr
-    assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr
-
-
-def _ended(process: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
-    """The process's output once it has exited; killed (and the test failed) past a bound."""
     try:
-        return process.communicate(timeout=120)
+        _, stderr = process.communicate(timeout=120)
     except subprocess.TimeoutExpired:
         process.kill()
         process.communicate(timeout=30)
-        pytest.fail("the command had not exited after 120 s")
+        pytest.fail(f"mjspec {' '.join(argv)} had not exited after 120 s")
+    assert process.returncode == 1, stderr
+    assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr
