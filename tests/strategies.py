@@ -7,7 +7,6 @@ round-tripped, and broken in every way below.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from mjspec.profiles import copy_tree
 from mjspec.spec import load_spec, resolve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -208,7 +208,7 @@ def broken_bodies(field: FieldPath, defect: str) -> Iterator[tuple[str, Broken]]
     for name, task in VALID_TASKS.items():
         for index in (0, 1, 2):
             for replacement in replacements:
-                body = [dict(copy.deepcopy(task), id=f"task-{n}") for n in range(3)]
+                body = [dict(copy_tree(task), id=f"task-{n}") for n in range(3)]
                 break_field(body[index], field, defect, replacement)
                 label = f"{name}, task {index}, {replacement!r}"
                 yield label, Broken(body=body, index=index, path=field.concrete(0), defect=defect)

@@ -44,6 +44,8 @@ CASES = [
     (["conform", "--report-json", "/nonexistent/dir/r.json"], "no such directory"),
     (["generate", "--spec", "{bad}", "--check"], BAD_POINTER),
     (["generate", "--spec", "no/such.yaml"], "no such file"),
+    (["generate", "--spec", "{loop}"], "#/info/x-self/0: a YAML alias inside the node it names"),
+    (["conform", "--spec", "{deep}", "--base-url", "{refused}"], "nested more than 200 levels"),
     (["profiles", "--spec", "{bad}"], BAD_POINTER),
     (["serve", "--port", "99999"], "--port must be from 0 to 65535"),
     (["serve", "--tasks", "{notjson}", "--port", "0"], "not JSON at line 1, column 2"),
@@ -92,7 +94,12 @@ def _argv(argv: list[str], tmp_path: Path, refused: str) -> list[str]:
     bad.write_text(BAD_TYPE, "utf-8")
     not_json = tmp_path / "tasks.json"
     not_json.write_text("{not json", "utf-8")
+    loop = tmp_path / "loop.yaml"  # an alias inside the node it names: an infinite value
+    loop.write_text('openapi: 3.1.0\ninfo: {title: t, version: "1", x-self: &a [*a]}\n', "utf-8")
+    deep = tmp_path / "deep.json"  # valid JSON no walk of ours could finish
+    deep.write_text('{"openapi": "3.1.0", "x": ' + "[" * 500 + "]" * 500 + "}", "utf-8")
     values = {"{bad}": str(bad), "{notjson}": str(not_json), "{refused}": refused}
+    values |= {"{loop}": str(loop), "{deep}": str(deep)}
     values["{port}"] = refused.rsplit(":", 1)[1]
     for placeholder, value in values.items():
         argv = [arg.replace(placeholder, value) for arg in argv]
@@ -124,7 +131,12 @@ def test_a_mistake_is_one_line_and_exit_2(
         outcome = run_cli(capsys, _argv(argv, tmp_path, refused))
     _assert_one_clear_line(outcome.code, outcome.out, outcome.err, said)
     # Nothing is left behind in the working directory: no half-written output.
-    assert {p.name for p in tmp_path.iterdir()} == {"bad.yaml", "tasks.json"}
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "bad.yaml",
+        "tasks.json",
+        "loop.yaml",
+        "deep.json",
+    }
 
 
 @pytest.mark.parametrize(

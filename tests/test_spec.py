@@ -123,7 +123,51 @@ def test_values_kept_by_content_are_shared_by_equal_documents_and_bounded() -> N
     for _ in range(2):
         kept_none.get({"b": 1}, lambda doc: nones.append(1))  # a None value is a value
     assert nones == [1]
-    unpicklable = {"f": lambda: None}  # no digest: made every time, never shared
-    value(unpicklable)
-    value(unpicklable)
-    assert len(made) == 6
+    too_deep: dict[str, object] = {}
+    inner = too_deep
+    for _ in range(100_000):
+        inner["a"] = inner = {}
+    memo.get(too_deep, lambda doc: made.append("deep"))  # no digest: made every time
+    memo.get(too_deep, lambda doc: made.append("deep"))
+    assert made[4:] == ["deep", "deep"]
+
+
+def test_equal_values_of_other_types_or_order_get_other_digests() -> None:
+    import datetime
+
+    from mjspec.spec import content_digest
+
+    digests = {
+        content_digest(doc)
+        for doc in (
+            {"a": 1},
+            {"a": "1"},
+            {"a": True},
+            {"a": 1.0},
+            {1: 1},
+            {"a": datetime.date(2024, 1, 1)},
+            {"a": "2024-01-01"},
+            {"a": 1, "b": 2},
+            {"b": 2, "a": 1},
+        )
+    }
+    assert len(digests) == 9
+
+
+def test_a_text_read_again_gives_new_equal_objects_with_the_same_digest() -> None:
+    from mjspec.spec import content_digest, parse_document
+
+    # An anchor makes the first parse share one object in two places, the JSON rebuild
+    # of a text read again does not: the digest must not see the difference.
+    text = "a: &shared {k: [1, 2]}\nb: *shared\nc: 2024-01-01\n"
+    first, second = parse_document(text, "t.yaml"), parse_document(text, "t.yaml")
+    assert first == second and first is not second
+    assert content_digest(first) == content_digest(second)
+    json_text = '{"a": {"k": [1, 2]}, "b": {"k": [1, 2]}}'
+    one, two = parse_document(json_text, "t.json"), parse_document(json_text, "t.json")
+    assert one == two and one["a"] is not two["a"]
+    one["a"]["k"].append(3)  # a caller changing its copy changes no later read
+    assert parse_document(json_text, "t.json")["a"]["k"] == [1, 2]
+    assert content_digest(parse_document(text.split("c:")[0], "t.yaml")) == content_digest(
+        parse_document(json_text, "t.json")
+    )

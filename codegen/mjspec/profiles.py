@@ -16,17 +16,25 @@ the family's stand-in server fills a task (`mjspec serve --profile`).
 
 from __future__ import annotations
 
-import copy
 import dataclasses
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from mjspec.errors import SpecError, SpecProblem, UsageError
-from mjspec.spec import SAFE_LOADER, check_spec, deref, describe, load_spec, pointer_join
+from mjspec.spec import (
+    check_spec,
+    deref,
+    describe,
+    load_spec,
+    parse_document,
+    pointer_join,
+)
+
+if TYPE_CHECKING:
+    from jsonpath_rfc9535 import JSONPathQuery
 
 DOC = "doc"
 OPERATION_PATH = "/mj/task/list-by-condition"
@@ -95,7 +103,7 @@ def _merge(target: dict[str, Any], update: Mapping[str, Any]) -> None:
         if isinstance(value, Mapping) and isinstance(target.get(key), dict):
             _merge(target[key], value)
         else:
-            target[key] = copy.deepcopy(value)
+            target[key] = copy_tree(value)
 
 
 def _check_overlay_shape(overlay: Any, source: str) -> list[SpecProblem]:
@@ -148,11 +156,11 @@ def apply_overlay(document: Mapping[str, Any], overlay: Any, source: str) -> dic
     problems = _check_overlay_shape(overlay, source)
     if problems:
         raise SpecError(problems)
-    result = copy.deepcopy(dict(document))
+    result: dict[str, Any] = copy_tree(dict(document))
     for index, action in enumerate(overlay["actions"]):
         where = pointer_join("/actions", index)
         try:
-            nodes = jsonpath.find(action["target"], result)
+            nodes = _query(action["target"]).find(result)
         except jsonpath.JSONPathError as exc:
             message = f"not a valid RFC 9535 JSONPath: {str(exc).splitlines()[0]}"
             raise SpecError([_problem(source, f"{where}/target", message)]) from None
@@ -164,6 +172,24 @@ def apply_overlay(document: Mapping[str, Any], overlay: Any, source: str) -> dic
         for location in locations:
             _apply_action(result, location, action, source, where)
     return result
+
+
+@functools.lru_cache(maxsize=256)
+def _query(target: str) -> JSONPathQuery:
+    """A target compiled once: every run's profiles apply the same few overlays."""
+    import jsonpath_rfc9535 as jsonpath
+
+    return jsonpath.compile(target)
+
+
+def copy_tree(value: Any) -> Any:
+    """A copy of a tree of dicts and lists (a parsed document, checked by `tree_problem`),
+    sharing only the immutable leaves: several times faster than `copy.deepcopy`."""
+    if isinstance(value, dict):
+        return {key: copy_tree(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [copy_tree(item) for item in value]
+    return value
 
 
 def _location_order(location: tuple[str | int, ...]) -> tuple[int, tuple[str, ...]]:
@@ -189,7 +215,7 @@ def _apply_action(
     update = action["update"]
     if isinstance(node, list):
         # An array target grows: by each item of an array update, or by the update itself.
-        node.extend(copy.deepcopy(update) if isinstance(update, list) else [copy.deepcopy(update)])
+        node.extend(copy_tree(update) if isinstance(update, list) else [copy_tree(update)])
     elif isinstance(node, dict) and isinstance(update, Mapping):
         _merge(node, update)
     else:
@@ -217,12 +243,7 @@ def _read_overlay(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError([_problem(source, "", f"cannot read the overlay: {exc}")]) from None
-    try:
-        overlay = yaml.load(text, Loader=SAFE_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise SpecError([_problem(source, "", f"not valid YAML or JSON{at}")]) from None
+    overlay = parse_document(text, source)
     problems = _check_overlay_shape(overlay, source)
     if problems:
         raise SpecError(problems)

@@ -6,6 +6,7 @@ returns every problem it finds, each with the file and JSON pointer of its place
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -89,6 +90,31 @@ def parse_spec(
     text: str, source: str, *, check: bool = True, validate: bool = True
 ) -> dict[str, Any]:
     """Parse spec text (YAML or JSON) and check it; pure."""
+    doc = parse_document(text, source)
+    if not isinstance(doc, dict):
+        msg = f"expected an OpenAPI document (a mapping), found {describe(doc)}"
+        raise SpecError([SpecProblem(source=source, pointer="", message=msg)])
+    problems = check_spec(doc, source, validate=validate) if check else []
+    if problems:
+        raise SpecError(problems)
+    return doc
+
+
+# The deepest nesting a document may have: far beyond any real spec, well within the
+# recursion that walking it takes.
+MAX_DEPTH = 200
+
+
+def parse_document(text: str, source: str) -> Any:
+    """YAML or JSON text as a tree of plain values; SpecError naming the file and place.
+
+    A YAML alias inside the node it names (`&a [*a]`) makes a value that contains itself,
+    and very deep nesting one no walk can finish: both are refused here, once, for every
+    stage after. Texts parsed before are not parsed again (`_PARSED`).
+    """
+    kept = _PARSED.get(text)
+    if kept is not None:
+        return json.loads(kept)
     try:
         doc = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
@@ -97,13 +123,63 @@ def parse_spec(
         problem = getattr(exc, "problem", None) or str(exc)
         msg = f"not valid YAML or JSON{where}: {problem}"
         raise SpecError([SpecProblem(source=source, pointer="", message=msg)]) from None
-    if not isinstance(doc, dict):
-        msg = f"expected an OpenAPI document (a mapping), found {describe(doc)}"
-        raise SpecError([SpecProblem(source=source, pointer="", message=msg)])
-    problems = check_spec(doc, source, validate=validate) if check else []
-    if problems:
-        raise SpecError(problems)
+    found = tree_problem(doc)
+    if found is not None:
+        raise SpecError([SpecProblem(source=source, pointer=found[0], message=found[1])])
+    _PARSED.put(text, doc)
     return doc
+
+
+def tree_problem(value: Any) -> tuple[str, str] | None:
+    """(pointer, message) where `value` is not a finite tree of bounded depth, or None."""
+    # depth first without recursion: (node, pointer, depth), and a container's id on
+    # leaving it
+    open_ids: set[int] = set()
+    stack: list[tuple[Any, str, int] | int] = [(value, "", 0)]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, int):
+            open_ids.discard(item)
+            continue
+        node, pointer, depth = item
+        if not isinstance(node, dict | list):
+            continue
+        if id(node) in open_ids:
+            return pointer, "a YAML alias inside the node it names: the value would be infinite"
+        if depth >= MAX_DEPTH:
+            return pointer, f"nested more than {MAX_DEPTH} levels deep"
+        open_ids.add(id(node))
+        stack.append(id(node))
+        children = node.items() if isinstance(node, dict) else enumerate(node)
+        stack.extend((child, pointer_join(pointer, key), depth + 1) for key, child in children)
+    return None
+
+
+class _ParsedTexts:
+    """Parsed texts kept as JSON: a file read again (each run's profiles, a fleet, a test
+    suite) is rebuilt by `json.loads`, several times faster than parsing YAML, into new
+    objects each time. A value JSON would change (a date, an integer key) is not kept."""
+
+    def __init__(self, kept: int = 64) -> None:
+        self._kept = kept
+        self._texts: dict[str, str] = {}
+
+    def get(self, text: str) -> str | None:
+        return self._texts.get(text)
+
+    def put(self, text: str, value: Any) -> None:
+        try:
+            dumped = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError):
+            return
+        if json.loads(dumped) != value:
+            return
+        if len(self._texts) >= self._kept:
+            self._texts.clear()
+        self._texts[text] = dumped
+
+
+_PARSED = _ParsedTexts()
 
 
 def check_spec(doc: Mapping[str, Any], source: str, *, validate: bool = True) -> list[SpecProblem]:
@@ -119,7 +195,7 @@ def check_spec(doc: Mapping[str, Any], source: str, *, validate: bool = True) ->
         return [SpecProblem(source=source, pointer="/openapi", message=msg)]
     problems = [
         SpecProblem(source=source, pointer=pointer, message=message)
-        for pointer, message in _structural_problems(doc)
+        for pointer, message in _STRUCTURE.get(doc, _structure)
     ]
     if problems or not validate:
         # The validator cannot resolve a broken reference and locates nested schema
@@ -156,16 +232,24 @@ class ByContent(Generic[T]):
 
 
 def content_digest(doc: Mapping[str, Any]) -> bytes | None:
-    """The document's content digest; None when it does not pickle (never from YAML or JSON)."""
+    """The document's content digest; None when it nests too deeply to print.
+
+    Taken over `repr`, which tells `1` from `"1"` and `True`, a date from its text, and
+    depends only on the values and their order: a pickle would also record which equal
+    values are one object (a YAML anchor, a string the JSON decoder reused), so the same
+    document parsed twice could get two digests.
+    """
     import hashlib
-    import pickle
 
     try:
-        return hashlib.blake2b(pickle.dumps(doc, protocol=5), digest_size=20).digest()
-    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        text = repr(doc)
+    except RecursionError:
         return None
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).digest()
 
 
+_STRUCTURE: ByContent[list[tuple[str, str]]] = ByContent()
+"""Our own checks' findings (pointer, message), for the documents met again."""
 _VERDICTS: ByContent[list[tuple[str, str]]] = ByContent()
 """openapi-spec-validator's findings (pointer, message): the slowest of the checks."""
 
@@ -244,6 +328,10 @@ def fold_all_of(
     if properties:
         folded["properties"] = properties
     return folded
+
+
+def _structure(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return list(_structural_problems(doc))
 
 
 def _structural_problems(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
