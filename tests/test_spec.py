@@ -127,9 +127,15 @@ def test_values_kept_by_content_are_shared_by_equal_documents_and_bounded() -> N
     inner = too_deep
     for _ in range(100_000):
         inner["a"] = inner = {}
-    memo.get(too_deep, lambda doc: made.append("deep"))  # no digest: made every time
-    memo.get(too_deep, lambda doc: made.append("deep"))
-    assert made[4:] == ["deep", "deep"]
+    deep: list[int] = []
+
+    def make_deep(doc: Mapping[str, object]) -> str:
+        deep.append(1)
+        return "deep"
+
+    memo.get(too_deep, make_deep)  # no digest: made every time, never shared
+    memo.get(too_deep, make_deep)
+    assert deep == [1, 1]
 
 
 def test_equal_values_of_other_types_or_order_get_other_digests() -> None:

@@ -231,7 +231,7 @@ class ByContent(Generic[T]):
         return found
 
 
-def content_digest(doc: Mapping[str, Any]) -> bytes | None:
+def content_digest(doc: Mapping[Any, Any]) -> bytes | None:
     """The document's content digest; None when it nests too deeply to print.
 
     Taken over `repr`, which tells `1` from `"1"` and `True`, a date from its text, and
