@@ -96,11 +96,17 @@ def _types(schema: Mapping[str, Any]) -> list[str]:
     return types
 
 
+def _not_in(values: tuple[Any, ...], value: Any) -> bool:
+    return value not in values
+
+
 def _open_enum(known: list[Any], other: JsonStrategy, *, kind: type) -> JsonStrategy:
     values = [v for v in known if isinstance(v, kind) and not isinstance(v, bool)]
     if not values:
         return other
-    outside = other.filter(lambda v: v not in values)
+    # A partial, not a lambda: Hypothesis reads a lambda's source code (to look for numeric
+    # bounds) each time a strategy filtered by it is built, that is, every run.
+    outside = other.filter(functools.partial(_not_in, tuple(values)))
     # Mostly known values, as servers send them; sometimes one nobody listed yet.
     return st.one_of(st.sampled_from(values), st.sampled_from(values), outside)
 

@@ -365,7 +365,7 @@ class ProfileJudge:
 
     def _validate(self, exchange: Exchange, *, negative: bool) -> list[tuple[str, str, str]]:
         """(check, code, summary) of each schemathesis check that failed."""
-        from schemathesis.core.failures import FailureGroup
+        from schemathesis.core.failures import Failure, FailureGroup
 
         assert exchange.case is not None and exchange.response is not None
         spec_checks = [*self._spec_checks, self._negative_check] if negative else self._spec_checks
@@ -381,18 +381,29 @@ class ProfileJudge:
             media_type=exchange.case.media_type,
             meta=exchange.case.meta,
         )
-        try:
-            case.validate_response(exchange.response, checks=spec_checks, headers=self._headers)
-        except FailureGroup as group:
-            return [
-                (
-                    failure.checks[0] if failure.checks else failure.code,
-                    failure.code,
-                    _summary(failure.title, failure.message),
-                )
-                for failure in group.exceptions
-            ]
-        return []
+        found: list[Failure] = []
+
+        def each_check(ctx: Any, response: Any, case: Any) -> None:
+            # One check that runs the others and keeps their failures, in order: schemathesis
+            # itself sees none, or it would build a curl command and a report for them that
+            # nobody reads (most of the time a failing answer takes).
+            for check in spec_checks:
+                try:
+                    check(ctx, response, case)
+                except Failure as failure:
+                    found.append(failure)
+                except FailureGroup as group:
+                    found.extend(group.exceptions)
+
+        case.validate_response(exchange.response, checks=[each_check], headers=self._headers)
+        return [
+            (
+                failure.checks[0] if failure.checks else failure.code,
+                failure.code,
+                _summary(failure.title, failure.message),
+            )
+            for failure in dict.fromkeys(found)  # each distinct failure once
+        ]
 
     def refused(self, check: str, message: str, reproduce: str) -> None:
         """An answer that broke a bound (the deadline, the size limit)."""
