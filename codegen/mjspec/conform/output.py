@@ -32,8 +32,16 @@ VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "inconclusive": "bold
 def make_console(file: IO[str] | None = None) -> Console:
     stream = file or sys.stdout
     terminal = stream.isatty()
-    # Off a terminal, a wide fixed width keeps the table and curl lines unbroken.
-    return Console(file=stream, width=None if terminal else 160, highlight=False)
+    # Off a terminal, a wide fixed width keeps the table and curl lines unbroken. What is
+    # printed comes from servers too: no string is read as markup (`[/bold]` in a value
+    # would be a markup error) or emoji codes; styles are given as Text only.
+    return Console(
+        file=stream,
+        width=None if terminal else 160,
+        highlight=False,
+        markup=False,
+        emoji=False,
+    )
 
 
 class ConsoleProgress:
