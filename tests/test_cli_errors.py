@@ -46,6 +46,7 @@ CASES = [
     (["generate", "--spec", "no/such.yaml"], "no such file"),
     (["generate", "--spec", "{loop}"], "#/info/x-self/0: a YAML alias inside the node it names"),
     (["conform", "--spec", "{deep}", "--base-url", "{refused}"], "nested more than 200 levels"),
+    (["profiles", "--spec", "{laughs}"], "more than 1,000,000 values once its YAML aliases"),
     (["profiles", "--spec", "{bad}"], BAD_POINTER),
     (["serve", "--port", "99999"], "--port must be from 0 to 65535"),
     (["serve", "--tasks", "{notjson}", "--port", "0"], "not JSON at line 1, column 2"),
@@ -89,6 +90,10 @@ def refused() -> Iterator[str]:
         yield url
 
 
+INPUTS = ("bad.yaml", "tasks.json", "loop.yaml", "deep.json", "laughs.yaml")
+"""The files `_argv` writes for the cases to read."""
+
+
 def _argv(argv: list[str], tmp_path: Path, refused: str) -> list[str]:
     bad = tmp_path / "bad.yaml"
     bad.write_text(BAD_TYPE, "utf-8")
@@ -99,7 +104,11 @@ def _argv(argv: list[str], tmp_path: Path, refused: str) -> list[str]:
     deep = tmp_path / "deep.json"  # valid JSON no walk of ours could finish
     deep.write_text('{"openapi": "3.1.0", "x": ' + "[" * 500 + "]" * 500 + "}", "utf-8")
     values = {"{bad}": str(bad), "{notjson}": str(not_json), "{refused}": refused}
-    values |= {"{loop}": str(loop), "{deep}": str(deep)}
+    laughs = tmp_path / "laughs.yaml"  # aliases of aliases: a billion values, a few lines
+    rows = ['openapi: 3.1.0\ninfo: {title: t, version: "1"}\na0: &a0 [' + "1," * 8 + "1]"]
+    rows += [f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]" for n in range(1, 10)]
+    laughs.write_text("\n".join(rows) + "\n", "utf-8")
+    values |= {"{loop}": str(loop), "{deep}": str(deep), "{laughs}": str(laughs)}
     values["{port}"] = refused.rsplit(":", 1)[1]
     for placeholder, value in values.items():
         argv = [arg.replace(placeholder, value) for arg in argv]
@@ -131,12 +140,7 @@ def test_a_mistake_is_one_line_and_exit_2(
         outcome = run_cli(capsys, _argv(argv, tmp_path, refused))
     _assert_one_clear_line(outcome.code, outcome.out, outcome.err, said)
     # Nothing is left behind in the working directory: no half-written output.
-    assert {p.name for p in tmp_path.iterdir()} == {
-        "bad.yaml",
-        "tasks.json",
-        "loop.yaml",
-        "deep.json",
-    }
+    assert {p.name for p in tmp_path.iterdir()} == set(INPUTS)
 
 
 @pytest.mark.parametrize(

@@ -103,6 +103,9 @@ def parse_spec(
 # The deepest nesting a document may have: far beyond any real spec, well within the
 # recursion that walking it takes.
 MAX_DEPTH = 200
+# The most values a document may hold once its YAML aliases are expanded (a spec has a few
+# thousand): nine nested aliases of nine items each make a billion, which no walk ends.
+MAX_VALUES = 1_000_000
 
 
 def parse_document(text: str, source: str) -> Any:
@@ -131,17 +134,25 @@ def parse_document(text: str, source: str) -> Any:
 
 
 def tree_problem(value: Any) -> tuple[str, str] | None:
-    """(pointer, message) where `value` is not a finite tree of bounded depth, or None."""
+    """(pointer, message) where `value` is not a finite tree of bounded depth and size
+    (`MAX_DEPTH`, `MAX_VALUES`), or None."""
     # depth first without recursion: (node, pointer, depth), and a container's id on
     # leaving it
     open_ids: set[int] = set()
     stack: list[tuple[Any, str, int] | int] = [(value, "", 0)]
+    seen = 0
     while stack:
         item = stack.pop()
         if isinstance(item, int):
             open_ids.discard(item)
             continue
         node, pointer, depth = item
+        seen += 1
+        if seen > MAX_VALUES:
+            return pointer, (
+                f"more than {MAX_VALUES:,} values once its YAML aliases are expanded "
+                "(aliases inside aliases repeat the nodes they name)"
+            )
         if not isinstance(node, dict | list):
             continue
         if id(node) in open_ids:
