@@ -11,6 +11,8 @@ Each kind misbehaves in one way a server nobody vouches for can:
     html_500  answers `500 text/html` with a small error page
     huge      answers `200 application/json`, chunked, a valid JSON array of `size` bytes
               (default 300 MB) generated on the fly, never held in memory
+    deep      answers `200 application/json`, an array nested 100,000 deep (200 kB):
+              valid JSON that no recursive decoder reads to the end
     redirect  answers `307` (or `status`) with a `Location` on another origin: a second
               server on another port (`server.target`) that answers `200 []` and records
               every request, so a test can assert no credential reached it
@@ -51,7 +53,7 @@ __all__ = [
     "hostile",
 ]
 
-Kind = Literal["hang", "drip", "reset", "garbage", "html_500", "huge", "redirect"]
+Kind = Literal["hang", "drip", "reset", "garbage", "html_500", "huge", "deep", "redirect"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 """Every kind `hostile` serves."""
 
@@ -350,6 +352,16 @@ def _huge_body(size: int, block: int = 256 * 1024) -> Iterator[bytes]:
     yield b"]"
 
 
+DEEP = 100_000
+_DEEP_BODY = b"[" * DEEP + b"]" * DEEP
+
+
+def _deep(conn: _Conn, head: Received, options: _Options) -> None:
+    length = f"Content-Length: {len(_DEEP_BODY)}"
+    if conn.write(_head("200 OK", "Content-Type: application/json", length)):
+        conn.write(_DEEP_BODY, body=True)
+
+
 def _redirect(conn: _Conn, head: Received, options: _Options) -> None:
     assert options.target is not None
     location = options.target.base_url + head.target
@@ -375,6 +387,7 @@ _BEHAVIOURS = {
     "garbage": _garbage,
     "html_500": _html_500,
     "huge": _huge,
+    "deep": _deep,
     "redirect": _redirect,
     "target": _target,
 }

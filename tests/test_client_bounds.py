@@ -46,6 +46,7 @@ EXPECTED: dict[Kind, tuple[type[mjapi.ApiError], str]] = {
     "garbage": (mjapi.ConnectError, "did not answer valid HTTP"),
     "html_500": (mjapi.StatusError, "the server answered HTTP 500: <!DOCTYPE html>"),
     "huge": (mjapi.ResponseTooLarge, f"over the limit of {DEFAULT_MAX_RESPONSE_BYTES} bytes"),
+    "deep": (mjapi.ContractError, "breaks the contract of the task (item 0): Expected `object`"),
     "redirect": (mjapi.StatusError, "not followed (credentials are never sent to another origin)"),
 }
 

@@ -233,6 +233,8 @@ def test_id_with_surrounding_whitespace_is_not_a_known_id(http: httpx.Client) ->
         (b'{"ids": ["1", null]}', "`$.ids[1]`: Expected `str`, got `null`"),
         (b'{"ids": ["1", ["2"]]}', "`$.ids[1]`: Expected `str`, got `array`"),
         (b'{"ids": [true]}', "`$.ids[0]`: Expected `str`, got `bool`"),
+        # nested past any decoder's recursion, under a key nobody reads
+        (b'{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "not valid JSON: maximum recursion"),
     ],
 )
 def test_bad_json_body_gets_400_saying_what_is_wrong(

@@ -86,8 +86,9 @@ async def read_body(
             return msgspec.json.decode(raw, type=model)
         except msgspec.ValidationError as exc:
             raise Problem(400, "invalid_body", _located(exc, "body")) from None
-        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-            # msgspec raises UnicodeDecodeError for a string that is not UTF-8
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+            # msgspec raises UnicodeDecodeError for a string that is not UTF-8, and
+            # RecursionError for JSON nested deeper than it goes
             raise Problem(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
     if (multipart and kind == "multipart/form-data") or (
         urlencoded and kind == "application/x-www-form-urlencoded"

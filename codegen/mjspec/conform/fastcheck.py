@@ -76,8 +76,8 @@ class FastTasks:
             return None
         try:
             tasks: list[Any] = self._list.decode(content)
-        except (msgspec.ValidationError, msgspec.DecodeError):
-            return None
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+            return None  # the walk names what is wrong
         return tasks
 
     def convert(self, task: dict[str, Any]) -> Any:

@@ -33,6 +33,9 @@ class ServerGone(RunEnded):
     """The server stopped answering (refused connection or timeout)."""
 
 
+DEEP_JSON = "it nests deeper than a JSON decoder goes (a recursion limit)"
+
+
 @dataclasses.dataclass(slots=True, kw_only=True, eq=False)
 class Exchange:
     """One request and its answer."""
@@ -78,6 +81,10 @@ class Exchange:
                     self._json = json.loads(self.content)
                 except ValueError as exc:
                     self._json = exc
+                except RecursionError:
+                    self._json = ValueError(DEEP_JSON)
+            except RecursionError:  # a hostile body: `[[[[...` a hundred thousand deep
+                self._json = ValueError(DEEP_JSON)
             self._parsed = True
         if isinstance(self._json, ValueError):
             raise self._json

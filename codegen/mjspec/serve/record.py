@@ -95,7 +95,7 @@ def record(
     content = _fetch(url, ids, headers, token, timeout, max_bytes, transport)
     try:
         answer: Any = msgspec.json.decode(content)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # or nested too deeply
         raise RecordError(f"{url}: the answer is not JSON: {_excerpt(content, token)}") from None
     if not isinstance(answer, list):
         kind = json_type(answer)

@@ -110,6 +110,8 @@ def load_tasks(path: Path, profile: Profile | None = None) -> list[dict[str, Any
         tasks: Any = msgspec.json.decode(content)
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: {_not_json(content, exc)}") from None
+    except RecursionError:
+        raise UsageError(f"{path}: not usable: the JSON nests deeper than it can be read") from None
     problems = task_problems(tasks, chosen.document)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -323,6 +325,8 @@ def _json_ids(raw: bytes, document: Mapping[str, Any], path: str) -> list[str] |
         message = f"invalid body at `{where.rstrip('`')}`: {reason}" if where else reason
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         message = f"the body is not valid JSON: {exc}"
+    except RecursionError:
+        message = "the body is not valid JSON: it nests deeper than the decoder goes"
     raise _Refused(bad_body_answer(document, message, path=path))
 
 

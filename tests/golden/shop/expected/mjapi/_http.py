@@ -155,7 +155,8 @@ class ResponseDecoder(Generic[T]):
             value = self._decoder.decode(content)
         except msgspec.ValidationError as exc:
             raise self._contract_error(str(exc), content, status_code) from None
-        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+            # RecursionError: JSON nested deeper than the decoder goes
             raise ContractError(
                 self._operation,
                 status_code=status_code,
@@ -200,7 +201,7 @@ def _item_id(content: bytes, index: int) -> str | None:
     """The `id` of item `index` of a JSON array body, read only when reporting an error."""
     try:
         items = msgspec.json.decode(content)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return None
     if isinstance(items, list) and index < len(items) and isinstance(items[index], dict):
         value = items[index].get("id")
