@@ -53,6 +53,25 @@ def test_a_correct_stdlib_server_passes_and_the_table_lists_every_field(
     assert {field["status"] for field in report["fields"].values()} == {"ok"}
 
 
+def test_a_value_that_reads_as_terminal_markup_is_printed_as_it_came(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A server's value is text, never markup for the terminal report: `[/bold]` was a
+    markup error (a traceback), `[red]` a style."""
+    value = "[/bold] [red]x :smile:"
+
+    def broken(reply: Reply) -> Reply:
+        for task in reply.body:
+            task["submitTime"] = value  # a string: shown in the table's example column
+        return reply
+
+    with serve(broken) as server:
+        code, out, err = conform(capsys, "--base-url", server.base_url, *KNOWN)
+    assert code == 1, err
+    assert "Traceback" not in out + err
+    assert f'submitTime = "{value}"' in out
+
+
 def test_the_json_report_has_the_documented_shape(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
