@@ -177,3 +177,24 @@ def test_a_text_read_again_gives_new_equal_objects_with_the_same_digest() -> Non
     assert content_digest(parse_document(text.split("c:")[0], "t.yaml")) == content_digest(
         parse_document(json_text, "t.json")
     )
+
+
+def test_a_shared_node_is_walked_once_and_judged_at_its_deepest_place() -> None:
+    from mjspec.spec import MAX_DEPTH, tree_problem
+
+    def nested(levels: int, inner: object = None) -> list[object]:
+        value: list[object] = [inner]
+        for _ in range(levels - 1):
+            value = [value]
+        return value
+
+    shared = nested(150)  # met first at depth 1: fine there
+    assert tree_problem({"a": shared}) is None
+    found = tree_problem({"a": shared, "b": nested(100, shared)})  # met again 100 deeper
+    assert found is not None
+    assert found[0] == "/b" + "/0" * 100 and f"more than {MAX_DEPTH} levels" in found[1]
+    laughs: list[object] = list(range(9))
+    for _ in range(9):  # nine aliases of nine aliases: 9**10 values, ten lists to walk
+        laughs = [laughs] * 9
+    found = tree_problem(laughs)
+    assert found is not None and "more than 1,000,000 values" in found[1]

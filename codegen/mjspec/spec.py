@@ -135,35 +135,58 @@ def parse_document(text: str, source: str) -> Any:
 
 def tree_problem(value: Any) -> tuple[str, str] | None:
     """(pointer, message) where `value` is not a finite tree of bounded depth and size
-    (`MAX_DEPTH`, `MAX_VALUES`), or None."""
-    # depth first without recursion: (node, pointer, depth), and a container's id on
-    # leaving it
-    open_ids: set[int] = set()
-    stack: list[tuple[Any, str, int] | int] = [(value, "", 0)]
-    seen = 0
-    while stack:
-        item = stack.pop()
-        if isinstance(item, int):
-            open_ids.discard(item)
-            continue
-        node, pointer, depth = item
-        seen += 1
-        if seen > MAX_VALUES:
-            return pointer, (
-                f"more than {MAX_VALUES:,} values once its YAML aliases are expanded "
-                "(aliases inside aliases repeat the nodes they name)"
-            )
+    (`MAX_DEPTH`, `MAX_VALUES`), or None.
+
+    A node that YAML aliases share is walked once: its size and height are kept by its
+    identity, so aliases of aliases (a billion values from a few lines) cost what their
+    text does. The recursion ends by `MAX_DEPTH`.
+    """
+    seen: dict[int, tuple[int, int]] = {}  # id -> (values, height) of a node walked
+    open_ids: set[int] = set()  # the containers on the current path
+    parts: list[str | int] = []
+
+    def problem(message: str) -> _TreeProblem:
+        return _TreeProblem(pointer_join("", *parts), message)
+
+    def walk(node: Any, depth: int) -> tuple[int, int]:
         if not isinstance(node, dict | list):
-            continue
-        if id(node) in open_ids:
-            return pointer, "a YAML alias inside the node it names: the value would be infinite"
-        if depth >= MAX_DEPTH:
-            return pointer, f"nested more than {MAX_DEPTH} levels deep"
-        open_ids.add(id(node))
-        stack.append(id(node))
-        children = node.items() if isinstance(node, dict) else enumerate(node)
-        stack.extend((child, pointer_join(pointer, key), depth + 1) for key, child in children)
+            return 1, 0
+        key = id(node)
+        if key in open_ids:
+            raise problem("a YAML alias inside the node it names: the value would be infinite")
+        values, height = seen.get(key) or (1, 1)
+        if key not in seen:
+            if depth >= MAX_DEPTH:
+                raise problem(f"nested more than {MAX_DEPTH} levels deep")
+            open_ids.add(key)
+            for part, child in node.items() if isinstance(node, dict) else enumerate(node):
+                parts.append(part)
+                child_values, child_height = walk(child, depth + 1)
+                values, height = values + child_values, max(height, child_height + 1)
+                if values > MAX_VALUES:
+                    raise problem(
+                        f"more than {MAX_VALUES:,} values once its YAML aliases are expanded "
+                        "(aliases inside aliases repeat the nodes they name)"
+                    )
+                parts.pop()
+            open_ids.discard(key)
+            seen[key] = values, height
+        elif depth + height > MAX_DEPTH:  # a shared node, deeper here than where first met
+            raise problem(f"nested more than {MAX_DEPTH} levels deep")
+        return values, height
+
+    try:
+        walk(value, 0)
+    except _TreeProblem as found:
+        return found.pointer, found.message
     return None
+
+
+class _TreeProblem(Exception):
+    def __init__(self, pointer: str, message: str) -> None:
+        super().__init__(message)
+        self.pointer = pointer
+        self.message = message
 
 
 class _ParsedTexts:
