@@ -40,7 +40,8 @@ def run_pytest(project: Path, capsys: pytest.CaptureFixture[str], *args: str) ->
     paths = list(sys.path)
     try:
         # `no:unraisableexception`: that plugin forces full garbage collections as the run
-        # ends, each a walk over everything this process holds (a fifth of a second).
+        # ends, each a walk over everything this process holds (a fifth of a second); the
+        # outer session's own plugin still reports what is raised in `__del__` here.
         ret = pytest.main(
             [
                 *args,

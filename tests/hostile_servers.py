@@ -11,8 +11,8 @@ Each kind misbehaves in one way a server nobody vouches for can:
     html_500  answers `500 text/html` with a small error page
     huge      answers `200 application/json`, chunked, a valid JSON array of `size` bytes
               (default 300 MB) generated on the fly, never held in memory
-    deep      answers `200 application/json`, an array nested 100,000 deep (200 kB):
-              valid JSON that no recursive decoder reads to the end
+    deep      answers `200 application/json`, one task whose extra field is an array
+              nested 100,000 deep (200 kB): valid JSON no recursive decoder reads to the end
     redirect  answers `307` (or `status`) with a `Location` on another origin: a second
               server on another port (`server.target`) that answers `200 []` and records
               every request, so a test can assert no credential reached it
@@ -353,7 +353,7 @@ def _huge_body(size: int, block: int = 256 * 1024) -> Iterator[bytes]:
 
 
 DEEP = 100_000
-_DEEP_BODY = b"[" * DEEP + b"]" * DEEP
+_DEEP_BODY = b'[{"id": "1730621826053455", "x": ' + b"[" * DEEP + b"]" * DEEP + b"}]"
 
 
 def _deep(conn: _Conn, head: Received, options: _Options) -> None:

@@ -14,8 +14,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from mjspec.profiles import copy_tree
-from mjspec.spec import load_spec, resolve
+from mjspec.spec import copy_tree, load_spec, resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = load_spec(ROOT / "spec" / "openapi.yaml", validate=False)  # test_spec validates it

@@ -46,7 +46,7 @@ EXPECTED: dict[Kind, tuple[type[mjapi.ApiError], str]] = {
     "garbage": (mjapi.ConnectError, "did not answer valid HTTP"),
     "html_500": (mjapi.StatusError, "the server answered HTTP 500: <!DOCTYPE html>"),
     "huge": (mjapi.ResponseTooLarge, f"over the limit of {DEFAULT_MAX_RESPONSE_BYTES} bytes"),
-    "deep": (mjapi.ContractError, "breaks the contract of the task (item 0): Expected `object`"),
+    "deep": (mjapi.ContractError, "the body is not valid JSON (maximum recursion depth"),
     "redirect": (mjapi.StatusError, "not followed (credentials are never sent to another origin)"),
 }
 

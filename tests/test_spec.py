@@ -158,6 +158,10 @@ def test_equal_values_of_other_types_or_order_get_other_digests() -> None:
         )
     }
     assert len(digests) == 9
+    cycle: list[object] = [1]
+    cycle.append(cycle)  # prints as [1, [...]], as would another cycle
+    assert content_digest({"a": cycle}) is None
+    assert content_digest({"a": object()}) is None  # its repr holds a reusable address
 
 
 def test_a_text_read_again_gives_new_equal_objects_with_the_same_digest() -> None:
@@ -165,10 +169,14 @@ def test_a_text_read_again_gives_new_equal_objects_with_the_same_digest() -> Non
 
     # An anchor makes the first parse share one object in two places, the JSON rebuild
     # of a text read again does not: the digest must not see the difference.
-    text = "a: &shared {k: [1, 2]}\nb: *shared\nc: 2024-01-01\n"
+    text = "a: &shared {k: [1, 2]}\nb: *shared\n"
     first, second = parse_document(text, "t.yaml"), parse_document(text, "t.yaml")
     assert first == second and first is not second
+    assert first["a"] is not first["b"]  # no YAML sharing, on the first read as on others
     assert content_digest(first) == content_digest(second)
+    dated = "c: 2024-01-01\nd: &x [1]\ne: *x\n"  # not kept as JSON: parsed on each read
+    once, again = parse_document(dated, "t.yaml"), parse_document(dated, "t.yaml")
+    assert once == again and once["d"] is not once["e"] and content_digest(once) is not None
     json_text = '{"a": {"k": [1, 2]}, "b": {"k": [1, 2]}}'
     one, two = parse_document(json_text, "t.json"), parse_document(json_text, "t.json")
     assert one == two and one["a"] is not two["a"]

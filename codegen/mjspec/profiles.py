@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from mjspec.errors import SpecError, SpecProblem, UsageError
 from mjspec.spec import (
     check_spec,
+    copy_tree,
     deref,
     describe,
     load_spec,
@@ -180,16 +181,6 @@ def _query(target: str) -> JSONPathQuery:
     import jsonpath_rfc9535 as jsonpath
 
     return jsonpath.compile(target)
-
-
-def copy_tree(value: Any) -> Any:
-    """A copy of a tree of dicts and lists (a parsed document, checked by `tree_problem`),
-    sharing only the immutable leaves: several times faster than `copy.deepcopy`."""
-    if isinstance(value, dict):
-        return {key: copy_tree(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [copy_tree(item) for item in value]
-    return value
 
 
 def _location_order(location: tuple[str | int, ...]) -> tuple[int, tuple[str, ...]]:

@@ -6,6 +6,7 @@ returns every problem it finds, each with the file and JSON pointer of its place
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -89,7 +90,8 @@ def load_spec(path: Path, *, check: bool = True, validate: bool = True) -> dict[
 def parse_spec(
     text: str, source: str, *, check: bool = True, validate: bool = True
 ) -> dict[str, Any]:
-    """Parse spec text (YAML or JSON) and check it; pure."""
+    """Parse spec text (YAML or JSON) and check it (what it finds is kept per text and per
+    content, see `parse_document` and `ByContent`)."""
     doc = parse_document(text, source)
     if not isinstance(doc, dict):
         msg = f"expected an OpenAPI document (a mapping), found {describe(doc)}"
@@ -113,7 +115,10 @@ def parse_document(text: str, source: str) -> Any:
 
     A YAML alias inside the node it names (`&a [*a]`) makes a value that contains itself,
     and very deep nesting one no walk can finish: both are refused here, once, for every
-    stage after. Texts parsed before are not parsed again (`_PARSED`).
+    stage after. The tree shares no node, as JSON cannot: YAML aliases are copied out, so
+    a stage that changes one place changes no other, and a text gives the same tree
+    however often it is read. A text JSON can hold is parsed once per process
+    (`_PARSED`).
     """
     kept = _PARSED.get(text)
     if kept is not None:
@@ -129,8 +134,19 @@ def parse_document(text: str, source: str) -> Any:
     found = tree_problem(doc)
     if found is not None:
         raise SpecError([SpecProblem(source=source, pointer=found[0], message=found[1])])
-    _PARSED.put(text, doc)
-    return doc
+    kept = _PARSED.put(text, doc)
+    return json.loads(kept) if kept is not None else copy_tree(doc)
+
+
+def copy_tree(value: Any) -> Any:
+    """A copy of a tree of dicts and lists (a parsed document, checked by `tree_problem`)
+    that shares no dict or list with it, nor any between two of its places; several times
+    faster than `copy.deepcopy`, which keeps YAML's sharing. Leaves are not copied."""
+    if isinstance(value, dict):
+        return {key: copy_tree(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [copy_tree(item) for item in value]
+    return value
 
 
 def tree_problem(value: Any) -> tuple[str, str] | None:
@@ -192,7 +208,8 @@ class _TreeProblem(Exception):
 class _ParsedTexts:
     """Parsed texts kept as JSON: a file read again (each run's profiles, a fleet, a test
     suite) is rebuilt by `json.loads`, several times faster than parsing YAML, into new
-    objects each time. A value JSON would change (a date, an integer key) is not kept."""
+    objects each time. A value JSON would change (a date, an integer key) is not kept: its
+    text is parsed on every read."""
 
     def __init__(self, kept: int = 64) -> None:
         self._kept = kept
@@ -201,16 +218,18 @@ class _ParsedTexts:
     def get(self, text: str) -> str | None:
         return self._texts.get(text)
 
-    def put(self, text: str, value: Any) -> None:
+    def put(self, text: str, value: Any) -> str | None:
+        """Keep `value` as JSON for `text`; that JSON, or None when JSON would change it."""
         try:
             dumped = json.dumps(value, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError):
-            return
+            return None
         if json.loads(dumped) != value:
-            return
+            return None
         if len(self._texts) >= self._kept:
             self._texts.clear()
         self._texts[text] = dumped
+        return dumped
 
 
 _PARSED = _ParsedTexts()
@@ -266,7 +285,8 @@ class ByContent(Generic[T]):
 
 
 def content_digest(doc: Mapping[Any, Any]) -> bytes | None:
-    """The document's content digest; None when it nests too deeply to print.
+    """The document's content digest; None for a value `repr` might not tell apart
+    (`_plain`) or that nests too deeply to print.
 
     Taken over `repr`, which tells `1` from `"1"` and `True`, a date from its text, and
     depends only on the values and their order: a pickle would also record which equal
@@ -275,11 +295,35 @@ def content_digest(doc: Mapping[Any, Any]) -> bytes | None:
     """
     import hashlib
 
+    if not _plain(doc):
+        return None
     try:
         text = repr(doc)
     except RecursionError:
         return None
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).digest()
+
+
+_PLAIN_LEAVES = (str, int, float, bool, type(None), datetime.date)
+
+
+def _plain(doc: Any) -> bool:
+    """Whether `repr` tells the value apart from every other: a finite tree (a cycle prints
+    as `[...]`) of plain leaves (a default repr holds a reusable memory address)."""
+    if tree_problem(doc) is not None:
+        return False
+    stack: list[Any] = [doc]
+    while stack:  # at most MAX_VALUES steps: `tree_problem` counted them
+        node = stack.pop()
+        if isinstance(node, dict):
+            if not all(isinstance(key, _PLAIN_LEAVES) for key in node):
+                return False
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+        elif not isinstance(node, _PLAIN_LEAVES):
+            return False
+    return True
 
 
 _STRUCTURE: ByContent[list[tuple[str, str]]] = ByContent()

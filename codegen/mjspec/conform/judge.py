@@ -365,7 +365,7 @@ class ProfileJudge:
 
     def _validate(self, exchange: Exchange, *, negative: bool) -> list[tuple[str, str, str]]:
         """(check, code, summary) of each schemathesis check that failed."""
-        from schemathesis.core.failures import Failure, FailureGroup
+        from schemathesis.core.failures import CustomFailure, Failure, FailureGroup
 
         assert exchange.case is not None and exchange.response is not None
         spec_checks = [*self._spec_checks, self._negative_check] if negative else self._spec_checks
@@ -391,9 +391,18 @@ class ProfileJudge:
                 try:
                     check(ctx, response, case)
                 except Failure as failure:
-                    found.append(failure)
+                    found.append(failure.with_traceback(None))  # no frames kept alive
                 except FailureGroup as group:
-                    found.extend(group.exceptions)
+                    found.extend(f.with_traceback(None) for f in group.exceptions)
+                except AssertionError as exc:  # as schemathesis' own runner takes it
+                    found.append(
+                        CustomFailure(
+                            operation=case.operation.label,
+                            title=f"Custom check failed: `{check.__name__}`",
+                            message=str(exc),
+                            exception=exc.with_traceback(None),
+                        )
+                    )
 
         case.validate_response(exchange.response, checks=[each_check], headers=self._headers)
         return [

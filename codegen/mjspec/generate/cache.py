@@ -104,7 +104,7 @@ def load(directory: Path, entry: str) -> dict[str, str] | None:
     """The file set kept under `entry`, or None: missing, unreadable or corrupted."""
     try:
         data = json.loads((directory / f"{entry}.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("format") != _FORMAT:
         return None

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import copy
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -146,8 +145,9 @@ def _answers(answer: Any, count: int) -> list[tuple[str, str]] | None:
 def without_untyped_schemas(doc: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of `doc` without the component schemas that have no type; refs to them become `{}`."""
     from mjspec.generate.normalize import SCHEMAS
+    from mjspec.spec import copy_tree  # here: the worker imports nothing of the spec stage
 
-    out = copy.deepcopy(dict(doc))
+    out: dict[str, Any] = copy_tree(dict(doc))
     schemas: dict[str, Any] = out.get("components", {}).get("schemas") or {}
     untyped = {
         name
@@ -176,7 +176,9 @@ def field_docs(doc: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, dict[s
     The text is `{class name: {JSON name: description}}`: each description, or title when
     there is none, followed by its examples; the class's own description is under "".
     """
-    out = copy.deepcopy(dict(doc))
+    from mjspec.spec import copy_tree
+
+    out: dict[str, Any] = copy_tree(dict(doc))
     docs: dict[str, dict[str, str]] = {}
     schemas = out.get("components", {}).get("schemas") or {}
     for name, schema in schemas.items():

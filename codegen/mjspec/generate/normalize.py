@@ -12,13 +12,12 @@ schema with a predictable Python class name:
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from typing import Any
 
 from mjspec.errors import SpecError, SpecProblem
 from mjspec.generate.names import pascal, snake
-from mjspec.spec import HTTP_METHODS, pointer_join, pointer_parts
+from mjspec.spec import HTTP_METHODS, copy_tree, pointer_join, pointer_parts
 
 SCHEMAS = "#/components/schemas/"
 _COMPOSITE = ("properties", "allOf", "anyOf", "oneOf", "additionalProperties")
@@ -26,7 +25,7 @@ _COMPOSITE = ("properties", "allOf", "anyOf", "oneOf", "additionalProperties")
 
 def normalize(doc: dict[str, Any], source: str) -> dict[str, Any]:
     """A copy of `doc` with component schemas renamed and inline body/response objects hoisted."""
-    out = copy.deepcopy(doc)
+    out: dict[str, Any] = copy_tree(doc)
     schemas: dict[str, Any] = out.setdefault("components", {}).setdefault("schemas", {})
     renames: dict[str, str] = {}
     problems: list[SpecProblem] = []

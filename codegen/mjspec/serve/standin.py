@@ -14,7 +14,6 @@ one line per problem: `task '1730621826053455' (item 3), field `buttons[3].style
 
 from __future__ import annotations
 
-import copy
 import functools
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -31,7 +30,7 @@ from mjspec.profiles import (
     served_rules,
 )
 from mjspec.serve.refdata import task_dicts
-from mjspec.spec import deref
+from mjspec.spec import copy_tree, deref
 
 _MAX_DEPTH = 16
 
@@ -90,12 +89,12 @@ def _apply(
                 if rule.absent:
                     served.pop(name, None)
                 else:
-                    served[name] = copy.deepcopy(rule.value)
+                    served[name] = copy_tree(rule.value)
                 break
         if name in served and depth < _MAX_DEPTH:
             served[name] = _nested(served[name], field_schema, document, status, depth + 1)
     for name, extra in (schema.get("x-mjspec-served-extra") or {}).items():
-        served.setdefault(name, copy.deepcopy(extra))
+        served.setdefault(name, copy_tree(extra))
     return served
 
 
