@@ -47,9 +47,16 @@ def _wait_for_exit(process: subprocess.Popen[str]) -> tuple[str, str]:
         return process.communicate(timeout=PRESS_AGAIN)
     except subprocess.TimeoutExpired as waited:
         if not _ignored(waited.stderr):
+            # where it is stuck: faulthandler (PYTHONFAULTHANDLER) prints every thread's
+            # stack on SIGABRT
+            process.send_signal(signal.SIGABRT)
+            try:
+                _, stacks = process.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                stacks = ""
             pytest.fail(
                 f"mjspec conform had not exited {PRESS_AGAIN:g} s after Ctrl-C; "
-                f"stderr ends: {_text(waited.stderr)[-1500:]!r}"
+                f"stderr ends: {_text(waited.stderr)[-1500:]!r}; its stacks: {stacks[-6000:]}"
             )
     process.send_signal(signal.SIGINT)
     try:
@@ -74,6 +81,7 @@ def test_ctrl_c_ends_the_run_with_130_and_an_interrupted_report(tmp_path: Path) 
             env={
                 **{k: v for k, v in os.environ.items() if k != "HYPOTHESIS_STORAGE_DIRECTORY"},
                 "PYTHONUNBUFFERED": "1",
+                "PYTHONFAULTHANDLER": "1",  # a hang shows where (`_wait_for_exit`)
             },
             cwd=tmp_path,  # the user's directory: the run must leave nothing of its own there
         )
