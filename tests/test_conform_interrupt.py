@@ -45,10 +45,10 @@ def _wait_for_exit(process: subprocess.Popen[str]) -> tuple[str, str]:
     the first did not end the run.
 
     Python reports a Ctrl-C it ignored (`_ignored`); on a fresh machine under load a first
-    Ctrl-C has also been lost without a word, the run going on judging answers (seen in two
-    of three first runs of a fresh clone's suite, never alone): a kit defect not mended yet,
-    said in the test's captured output. A second Ctrl-C that does not end the run fails the test, with
-    the stack of every thread (faulthandler, PYTHONFAULTHANDLER, on SIGABRT).
+    Ctrl-C has also been lost without a word, the run going on judging answers (seen in
+    first runs of a fresh clone's suite, never alone): a kit defect not mended yet, said in
+    the test's captured output. A second Ctrl-C that does not end the run fails the test,
+    with the stack of every thread (faulthandler, PYTHONFAULTHANDLER, on SIGABRT).
     """
     try:
         return process.communicate(timeout=PRESS_AGAIN)
