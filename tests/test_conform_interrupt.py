@@ -7,6 +7,7 @@ above the expected time fails a run that does not end, rather than timing it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -63,6 +64,7 @@ def _wait_for_exit(process: subprocess.Popen[str]) -> tuple[str, str]:
     try:
         return process.communicate(timeout=GUARD)
     except subprocess.TimeoutExpired:
+        masks = _signal_masks(process.pid)
         process.send_signal(signal.SIGABRT)
         try:
             _, stacks = process.communicate(timeout=30)
@@ -70,8 +72,23 @@ def _wait_for_exit(process: subprocess.Popen[str]) -> tuple[str, str]:
             stacks = ""
         pytest.fail(
             f"mjspec conform had not exited {GUARD:g} s after a second Ctrl-C: it hangs; "
+            f"this test's SIGINT handler {signal.getsignal(signal.SIGINT)!r}, its blocked "
+            f"signals {signal.pthread_sigmask(signal.SIG_BLOCK, [])}; the process's {masks}; "
             f"its stacks: {stacks[-6000:]}"
         )
+
+
+def _signal_masks(pid: int) -> str:
+    """Each thread's blocked, ignored and caught signals, as Linux shows them."""
+    found = []
+    for status in sorted(Path(f"/proc/{pid}/task").glob("*/status")):
+        with contextlib.suppress(OSError):
+            lines = status.read_text().splitlines()
+            wanted = [
+                line for line in lines if line.startswith(("Name", "SigBlk", "SigIgn", "SigCgt"))
+            ]
+            found.append(" ".join(wanted))
+    return "; ".join(found) or "(no /proc)"
 
 
 def test_ctrl_c_ends_the_run_with_130_and_an_interrupted_report(tmp_path: Path) -> None:
