@@ -68,7 +68,7 @@ KINDS: list[tuple[Kind, str, int, str]] = [
     ("garbage", "5", 2, "not HTTP"),
     ("html_500", "5", 1, "server_error"),
     ("huge", "5", 1, "too_large"),
-    ("deep", "5", 1, "the 200 body is not JSON"),
+    ("deep", "5", 1, "the 200 body is not usable JSON: it nests deeper than a JSON decoder"),
     ("redirect", "5", 1, "redirect"),
 ]
 
