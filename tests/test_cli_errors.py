@@ -50,6 +50,7 @@ CASES = [
     (["profiles", "--spec", "{bad}"], BAD_POINTER),
     (["serve", "--port", "99999"], "--port must be from 0 to 65535"),
     (["serve", "--tasks", "{notjson}", "--port", "0"], "not JSON at line 1, column 2"),
+    (["serve", "--tasks", "{deeper}", "--port", "0"], "the JSON nests deeper than it can be read"),
     (["serve", "--profile", "nope"], "unknown profile"),
     (
         [
@@ -90,7 +91,7 @@ def refused() -> Iterator[str]:
         yield url
 
 
-INPUTS = ("bad.yaml", "tasks.json", "loop.yaml", "deep.json", "laughs.yaml")
+INPUTS = ("bad.yaml", "tasks.json", "loop.yaml", "deep.json", "laughs.yaml", "deeper.json")
 """The files `_argv` writes for the cases to read."""
 
 
@@ -108,7 +109,10 @@ def _argv(argv: list[str], tmp_path: Path, refused: str) -> list[str]:
     rows = ['openapi: 3.1.0\ninfo: {title: t, version: "1"}\na0: &a0 [' + "1," * 8 + "1]"]
     rows += [f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]" for n in range(1, 10)]
     laughs.write_text("\n".join(rows) + "\n", "utf-8")
+    deeper = tmp_path / "deeper.json"  # past any decoder's recursion
+    deeper.write_text("[" * 100_000 + "]" * 100_000, "utf-8")
     values |= {"{loop}": str(loop), "{deep}": str(deep), "{laughs}": str(laughs)}
+    values["{deeper}"] = str(deeper)
     values["{port}"] = refused.rsplit(":", 1)[1]
     for placeholder, value in values.items():
         argv = [arg.replace(placeholder, value) for arg in argv]
