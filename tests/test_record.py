@@ -179,8 +179,9 @@ def output(tmp_path: Path) -> Iterator[Path]:
         ),
         (Reply(body=b"[{"), "the answer is not JSON: [{"),
         (Reply(body=b'[{"id": "1"}, "2"]'), "item 1 of the answer is a JSON string"),
+        (Reply(body=b"[" * 100_000 + b"]" * 100_000), "the answer is not JSON: [[[["),
     ],
-    ids=["401", "500", "object", "not-json", "not-a-task"],
+    ids=["401", "500", "object", "not-json", "not-a-task", "nested-past-the-decoder"],
 )
 def test_a_bad_answer_is_one_line_and_nothing_is_written(
     output: Path, answering: Callable[[Reply], StubServer], reply: Reply, says: str
