@@ -378,6 +378,7 @@ BAD_BODIES = [
     b'{"ids": "1"}',
     b'{"ids": [1]}',
     b'{"ids": ["1", null]}',
+    b'{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",  # past any decoder's recursion
 ]
 
 
