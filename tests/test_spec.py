@@ -162,6 +162,9 @@ def test_equal_values_of_other_types_or_order_get_other_digests() -> None:
     cycle.append(cycle)  # prints as [1, [...]], as would another cycle
     assert content_digest({"a": cycle}) is None
     assert content_digest({"a": object()}) is None  # its repr holds a reusable address
+    inner: list[object] = []
+    inner.append((inner,))  # a cycle through a tuple, which no document has
+    assert content_digest({"a": inner}) is None
 
 
 def test_a_text_read_again_gives_new_equal_objects_with_the_same_digest() -> None:

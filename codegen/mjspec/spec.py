@@ -319,7 +319,7 @@ def _plain(doc: Any) -> bool:
             if not all(isinstance(key, _PLAIN_LEAVES) for key in node):
                 return False
             stack.extend(node.values())
-        elif isinstance(node, list | tuple):
+        elif isinstance(node, list):  # a tuple is not plain: `tree_problem` does not walk it
             stack.extend(node)
         elif not isinstance(node, _PLAIN_LEAVES):
             return False
