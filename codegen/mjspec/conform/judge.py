@@ -32,7 +32,7 @@ from mjspec.conform.fastcheck import FastTasks
 from mjspec.conform.fields import FieldSpec, derive_fields, error_answer_schemas
 from mjspec.conform.invariants import Broken, judge_task
 from mjspec.conform.ledger import Ledger
-from mjspec.conform.session import DEEP_JSON, Exchange, Masker
+from mjspec.conform.session import Exchange, Masker, TooDeep
 from mjspec.conform.severity import overrides
 from mjspec.profiles import Profile
 from mjspec.spec import ByContent
@@ -212,8 +212,8 @@ class ProfileJudge:
                 body = exchange.json()
             except ValueError as exc:
                 message = f"the 200 body is not JSON (Content-Type {content_type or '(none)'!r})"
-                if str(exc) == DEEP_JSON:  # JSON, but past what a decoder reads
-                    message = f"the 200 body is not usable JSON: {DEEP_JSON}"
+                if isinstance(exc, TooDeep):  # JSON, but past what a decoder reads
+                    message = f"the 200 body is not usable JSON: {exc}"
                 return True, self._record(NOT_JSON, message, exchange), False
             verdict = checks.check_ok_answer(
                 content_type=content_type,

@@ -33,7 +33,11 @@ class ServerGone(RunEnded):
     """The server stopped answering (refused connection or timeout)."""
 
 
-DEEP_JSON = "it nests deeper than a JSON decoder goes (a recursion limit)"
+class TooDeep(ValueError):
+    """A body that is JSON but nests past what a decoder reads (a recursion limit)."""
+
+    def __init__(self) -> None:
+        super().__init__("it nests deeper than a JSON decoder goes (a recursion limit)")
 
 
 @dataclasses.dataclass(slots=True, kw_only=True, eq=False)
@@ -72,19 +76,17 @@ class Exchange:
             import msgspec
 
             try:
-                # msgspec either decodes what `json` decodes to the same values, or refuses
-                # (NaN, a lone surrogate, an overflowing float): then `json` says what it makes
-                # of it. Several times faster on a large answer.
-                self._json = msgspec.json.decode(self.content)
-            except (msgspec.DecodeError, ValueError):  # ValueError: bytes that are not UTF-8
                 try:
+                    # msgspec either decodes what `json` decodes to the same values, or
+                    # refuses (NaN, a lone surrogate, an overflowing float): then `json` says
+                    # what it makes of it. Several times faster on a large answer.
+                    self._json = msgspec.json.decode(self.content)
+                except (msgspec.DecodeError, ValueError):  # ValueError: not UTF-8
                     self._json = json.loads(self.content)
-                except ValueError as exc:
-                    self._json = exc
-                except RecursionError:
-                    self._json = ValueError(DEEP_JSON)
+            except ValueError as exc:
+                self._json = exc
             except RecursionError:  # a hostile body: `[[[[...` a hundred thousand deep
-                self._json = ValueError(DEEP_JSON)
+                self._json = TooDeep()
             self._parsed = True
         if isinstance(self._json, ValueError):
             raise self._json
