@@ -47,7 +47,7 @@ def _mjspec() -> list[str]:
 
 def _timed(command: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)
     return time.perf_counter() - start
 
 

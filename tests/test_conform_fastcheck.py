@@ -95,7 +95,9 @@ def test_a_broken_task_is_walked_and_named_while_the_others_are_only_counted(
     """Every field broken every way: the same findings and counts as the walk, and only
     the broken task walked."""
     fields = FIELDS["doc"]
-    for label, broken in broken_bodies(field, defect):
+    bodies = list(broken_bodies(field, defect))
+    assert bodies, f"no way to break {field} with {defect}"
+    for label, broken in bodies:
         content = json.dumps(broken.body).encode()
         json_ = "application/json"
         fast = check_fast(
@@ -116,4 +118,5 @@ def test_a_broken_task_is_walked_and_named_while_the_others_are_only_counted(
         assert tallies(mixed) == tallies(slow), label
         # only the broken task was walked (with its id broken, it has none to name)
         broken_id = broken.body[broken.index].get("id")
+        assert mixed.observations, label  # the broken task was walked
         assert all(o.task_id == broken_id for o in mixed.observations), label

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -55,10 +56,9 @@ def _wait_for_exit(process: subprocess.Popen[str]) -> tuple[str, str]:
         return process.communicate(timeout=GUARD)
     except subprocess.TimeoutExpired:
         _fail_hung(process, f"had not exited {GUARD:g} s after a second Ctrl-C: it hangs")
-    raise AssertionError("unreachable")
 
 
-def _fail_hung(process: subprocess.Popen[str], what: str) -> None:
+def _fail_hung(process: subprocess.Popen[str], what: str) -> NoReturn:
     masks = _signal_masks(process.pid)
     process.send_signal(signal.SIGABRT)
     try:

@@ -531,15 +531,19 @@ def test_a_bad_spec_leaves_the_previous_output_untouched(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(
-    ("failure", "raised"),
+    ("failure", "raised", "said"),
     [
-        (OSError(28, "No space left on device"), GenerateError),
-        (KeyboardInterrupt(), KeyboardInterrupt),
+        (OSError(28, "No space left on device"), GenerateError, "No space left"),
+        (KeyboardInterrupt(), KeyboardInterrupt, None),
     ],
     ids=["disk full", "ctrl-c between two renames"],
 )
 def test_a_failed_write_leaves_the_previous_output_untouched(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException, raised: type
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: BaseException,
+    raised: type[BaseException],
+    said: str | None,
 ) -> None:
     """The package is swapped in first; a failure on the next entry, or Ctrl-C there (the
     old entries then sit in a directory that is deleted on the way out), puts it back."""
@@ -554,7 +558,7 @@ def test_a_failed_write_leaves_the_previous_output_untouched(
         real_replace(src, dst)
 
     monkeypatch.setattr("mjspec.generate.write.os.replace", failing_replace)
-    with pytest.raises(raised):
+    with pytest.raises(raised, match=said):
         write_tree({"pkg/a.py": "new\n", "pkg/b.py": "b\n", "pyproject.toml": "new\n"}, root)
     assert read_tree(root) == {"pkg/a.py": b"old\n", "pyproject.toml": b"old\n"}
     assert sorted(p.name for p in root.iterdir()) == ["dist", "pkg", "pyproject.toml"]

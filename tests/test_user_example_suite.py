@@ -99,4 +99,4 @@ def test_the_fixture_in_a_pytest_run_that_enables_it(
     arguments = ["-p", "mjspec.pytest_plugin", "-p", "no:cacheprovider", "-q", "test_mine.py"]
     run = run_pytest(tmp_path, capsys, *arguments)
     assert run.ret == pytest.ExitCode.OK, run.output
-    assert "1 passed" in run.out
+    assert run.outcomes() == {"passed": 1}, run.output
