@@ -45,12 +45,14 @@ from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 __all__ = [
+    "DEEP",
     "HUGE_BYTES",
     "KINDS",
     "HostileServer",
     "Kind",
     "Received",
     "hostile",
+    "nested_json",
 ]
 
 Kind = Literal["hang", "drip", "reset", "garbage", "html_500", "huge", "deep", "redirect"]
@@ -353,7 +355,15 @@ def _huge_body(size: int, block: int = 256 * 1024) -> Iterator[bytes]:
 
 
 DEEP = 100_000
-_DEEP_BODY = b'[{"id": "1730621826053455", "x": ' + b"[" * DEEP + b"]" * DEEP + b"}]"
+"""How deep `nested_json` nests by default: past any recursive decoder."""
+
+
+def nested_json(levels: int = DEEP) -> bytes:
+    """An empty JSON array inside `levels` arrays: valid JSON, past a decoder's recursion."""
+    return b"[" * levels + b"]" * levels
+
+
+_DEEP_BODY = b'[{"id": "1730621826053455", "x": ' + nested_json() + b"}]"
 
 
 def _deep(conn: _Conn, head: Received, options: _Options) -> None:

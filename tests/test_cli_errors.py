@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers_conform import hang_guard, refusing_url, run_cli
+from tests.hostile_servers import nested_json
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "spec" / "openapi.yaml"
@@ -91,29 +92,38 @@ def refused() -> Iterator[str]:
         yield url
 
 
-INPUTS = ("bad.yaml", "tasks.json", "loop.yaml", "deep.json", "laughs.yaml", "deeper.json")
-"""The files `_argv` writes for the cases to read."""
+def _laughs() -> str:
+    """Aliases of aliases: a billion values from a few lines."""
+    rows = ['openapi: 3.1.0\ninfo: {title: t, version: "1"}\na0: &a0 [' + "1," * 8 + "1]"]
+    rows += [f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]" for n in range(1, 10)]
+    return "\n".join(rows) + "\n"
+
+
+# The files the cases read, by their placeholder in a case's arguments: (name, content).
+FILES = {
+    "{bad}": ("bad.yaml", BAD_TYPE),
+    "{notjson}": ("tasks.json", "{not json"),
+    # an alias inside the node it names: an infinite value
+    "{loop}": ("loop.yaml", 'openapi: 3.1.0\ninfo: {title: t, version: "1", x-self: &a [*a]}\n'),
+    # valid JSON nested deeper than any walk of ours goes
+    "{deep}": ("deep.json", '{"openapi": "3.1.0", "x": ' + nested_json(500).decode() + "}"),
+    "{laughs}": ("laughs.yaml", _laughs()),
+    "{deeper}": ("deeper.json", nested_json().decode()),  # past any decoder's recursion
+}
+
+
+def _inputs(argv: list[str]) -> set[str]:
+    """The names of the files a case reads."""
+    return {name for key, (name, _) in FILES.items() if any(key in arg for arg in argv)}
 
 
 def _argv(argv: list[str], tmp_path: Path, refused: str) -> list[str]:
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(BAD_TYPE, "utf-8")
-    not_json = tmp_path / "tasks.json"
-    not_json.write_text("{not json", "utf-8")
-    loop = tmp_path / "loop.yaml"  # an alias inside the node it names: an infinite value
-    loop.write_text('openapi: 3.1.0\ninfo: {title: t, version: "1", x-self: &a [*a]}\n', "utf-8")
-    deep = tmp_path / "deep.json"  # valid JSON no walk of ours could finish
-    deep.write_text('{"openapi": "3.1.0", "x": ' + "[" * 500 + "]" * 500 + "}", "utf-8")
-    values = {"{bad}": str(bad), "{notjson}": str(not_json), "{refused}": refused}
-    laughs = tmp_path / "laughs.yaml"  # aliases of aliases: a billion values, a few lines
-    rows = ['openapi: 3.1.0\ninfo: {title: t, version: "1"}\na0: &a0 [' + "1," * 8 + "1]"]
-    rows += [f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]" for n in range(1, 10)]
-    laughs.write_text("\n".join(rows) + "\n", "utf-8")
-    deeper = tmp_path / "deeper.json"  # past any decoder's recursion
-    deeper.write_text("[" * 100_000 + "]" * 100_000, "utf-8")
-    values |= {"{loop}": str(loop), "{deep}": str(deep), "{laughs}": str(laughs)}
-    values["{deeper}"] = str(deeper)
-    values["{port}"] = refused.rsplit(":", 1)[1]
+    """`argv` with its placeholders filled in, writing the files it names into `tmp_path`."""
+    values = {"{refused}": refused, "{port}": refused.rsplit(":", 1)[1]}
+    for key, (name, text) in FILES.items():
+        if any(key in arg for arg in argv):
+            (tmp_path / name).write_text(text, "utf-8")
+            values[key] = str(tmp_path / name)
     for placeholder, value in values.items():
         argv = [arg.replace(placeholder, value) for arg in argv]
     return argv
@@ -144,7 +154,7 @@ def test_a_mistake_is_one_line_and_exit_2(
         outcome = run_cli(capsys, _argv(argv, tmp_path, refused))
     _assert_one_clear_line(outcome.code, outcome.out, outcome.err, said)
     # Nothing is left behind in the working directory: no half-written output.
-    assert {p.name for p in tmp_path.iterdir()} == set(INPUTS)
+    assert {p.name for p in tmp_path.iterdir()} == _inputs(argv)
 
 
 @pytest.mark.parametrize(

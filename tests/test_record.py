@@ -22,6 +22,7 @@ from mjspec.serve.refserver import RunningServer, serve_in_thread
 from tests.helpers_conform import checkout_profiles
 from tests.helpers_http import Reply, StubServer, refusing_url, stub_server
 from tests.helpers_serve import serve_profiles
+from tests.hostile_servers import nested_json
 
 PATH = "/mj/task/list-by-condition"
 TOKEN = "record-s3cret-token"
@@ -179,7 +180,7 @@ def output(tmp_path: Path) -> Iterator[Path]:
         ),
         (Reply(body=b"[{"), "the answer is not JSON: [{"),
         (Reply(body=b'[{"id": "1"}, "2"]'), "item 1 of the answer is a JSON string"),
-        (Reply(body=b"[" * 100_000 + b"]" * 100_000), "the answer is not JSON: [[[["),
+        (Reply(body=nested_json()), "the answer is not JSON: [[[["),
     ],
     ids=["401", "500", "object", "not-json", "not-a-task", "nested-past-the-decoder"],
 )

@@ -26,6 +26,7 @@ from mjspec.serve.refdata import default_tasks
 from mjspec.serve.refserver import RunningServer, load_tasks, serve_in_thread
 from mjspec.spec import default_spec_path, load_spec
 from tests.helpers_conform import hang_guard
+from tests.hostile_servers import nested_json
 from tests.strategies import set_at_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -234,7 +235,7 @@ def test_id_with_surrounding_whitespace_is_not_a_known_id(http: httpx.Client) ->
         (b'{"ids": ["1", ["2"]]}', "`$.ids[1]`: Expected `str`, got `array`"),
         (b'{"ids": [true]}', "`$.ids[0]`: Expected `str`, got `bool`"),
         # nested past any decoder's recursion, under a key nobody reads
-        (b'{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "not valid JSON: maximum recursion"),
+        (b'{"x": ' + nested_json() + b"}", "not valid JSON: maximum recursion"),
     ],
 )
 def test_bad_json_body_gets_400_saying_what_is_wrong(

@@ -31,6 +31,7 @@ from mjspec.serve.standin import served_tasks
 from mjspec.spec import default_spec_path, resolve
 from tests.helpers_conform import checkout_profiles
 from tests.helpers_serve import serve_profiles
+from tests.hostile_servers import nested_json
 
 PATH = "/mj/task/list-by-condition"
 TOKEN = "standin-s3cret-token"
@@ -378,7 +379,7 @@ BAD_BODIES = [
     b'{"ids": "1"}',
     b'{"ids": [1]}',
     b'{"ids": ["1", null]}',
-    b'{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",  # past any decoder's recursion
+    b'{"x": ' + nested_json() + b"}",  # past any decoder's recursion
 ]
 
 
