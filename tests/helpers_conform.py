@@ -16,9 +16,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import pytest
 
+from mjspec.conform.report import Report
 from mjspec.profiles import Profile, load_profiles
 from tests.helpers_http import refusing_url
 
@@ -96,3 +98,21 @@ def hang_guard(seconds: float, what: str) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def bare_report(**changes: Any) -> Report:
+    """A report as a run makes one, of placeholder values (a pass over one task, one
+    request, nothing found); `changes` set what a test reads."""
+    values: dict[str, Any] = {
+        "verdict": "pass",
+        "reason": "",
+        "base_url": "http://127.0.0.1:1",
+        "tasks_checked": 1,
+        "requests": 1,
+        "seed": 1,
+        "duration": 0.0,
+        "fields": [],
+        "failures": [],
+        "warnings": [],
+    }
+    return Report(**(values | changes))

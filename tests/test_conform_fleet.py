@@ -25,10 +25,9 @@ from mjspec.conform.fleet import (
     run_fleet,
 )
 from mjspec.conform.fleet_report import build, render
-from mjspec.conform.report import Report
 from mjspec.serve.refserver import serve_in_thread
 from tests.conform_servers import TASK_IDS, Reply, serve
-from tests.helpers_conform import SPEC_PATH, hang_guard, refusing_url, run_cli
+from tests.helpers_conform import SPEC_PATH, bare_report, hang_guard, refusing_url, run_cli
 from tests.helpers_http import wait_until
 
 SECRET = "sk-fleet-7c1d9e0b3a"
@@ -183,18 +182,7 @@ def _outcome(name: str, verdict: str | None) -> Outcome:
     server = FleetServer(name=name, base_url="http://127.0.0.1:1")
     if verdict is None:
         return Outcome(server=server, error="cannot reach it")
-    report = Report(
-        verdict="pass",
-        reason="",
-        base_url=server.base_url,
-        tasks_checked=1,
-        requests=1,
-        seed=1,
-        duration=0.0,
-        fields=[],
-        failures=[],
-        warnings=[],
-    )
+    report = bare_report(base_url=server.base_url)
     from mjspec.conform.report import ProfileResult
 
     report.profiles = {

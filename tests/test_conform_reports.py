@@ -28,7 +28,7 @@ from mjspec.conform import html as html_report
 from mjspec.conform import markdown as markdown_report
 from mjspec.profiles import Profile
 from tests.conform_servers import TASKS, Reply, RunningServer, serve
-from tests.helpers_conform import SPEC_PATH, checkout_profiles
+from tests.helpers_conform import SPEC_PATH, bare_report, checkout_profiles
 
 TOKEN = "sk-reports-5e4d3c2b1a"
 EVIL = "<script>alert(1)</script>"
@@ -251,17 +251,13 @@ def test_every_profile_has_a_verdict_badge_with_its_reason(mixed: Report) -> Non
 
 
 def test_a_report_judged_under_no_profile_still_shows_its_verdict() -> None:
-    report = Report(
+    report = bare_report(
         verdict="inconclusive",
         reason="no task was ever returned, so no field was checked",
-        base_url="http://127.0.0.1:9",
         tasks_checked=0,
         requests=3,
         seed=None,
         duration=0.5,
-        fields=[],
-        failures=[],
-        warnings=[],
     )
     document = parse(html_report.render(report)).document
     verdicts = next(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mjspec.conform.report import FieldResult, ProfileResult, Report
 from mjspec.suite.outcomes import Plan, check_outcome
+from tests.helpers_conform import bare_report
 
 PLAN = Plan(profile="doc", fields=(), checks=(), severities={})
 
@@ -23,17 +24,10 @@ def _report(judged: dict[str, int]) -> tuple[Report, ProfileResult]:
         warnings=[],
         judged=judged,
     )
-    report = Report(
-        verdict="fail",
-        reason="",
-        base_url="http://127.0.0.1:1",
-        tasks_checked=5,
-        requests=1,
-        seed=1,
-        duration=0.0,
-        fields=[finish],
-        failures=[],
-        warnings=[],
+    report = bare_report(
+        verdict=result.verdict,
+        tasks_checked=result.tasks_checked,
+        fields=result.fields,
         profiles={"doc": result},
     )
     return report, result
