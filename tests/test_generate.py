@@ -89,7 +89,9 @@ def _a_cache_of_the_modules_own(
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MJSPEC_CACHE_DIR", str(directory))
         patch.delenv("MJSPEC_NO_CACHE", raising=False)
-        cache.store(directory, cache.key(SPEC_PATH, "spec/openapi.yaml"), rendered_all)
+        renders = cache.cache_dir()
+        assert renders is not None
+        cache.store(renders, cache.key(SPEC_PATH, "spec/openapi.yaml"), rendered_all)
         yield
 
 

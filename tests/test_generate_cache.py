@@ -63,9 +63,9 @@ def miss(tmp_path_factory: pytest.TempPathFactory) -> Miss:
     base = tmp_path_factory.mktemp("miss")
     shutil.copytree(ROOT / "spec", base / "spec")
     modules = _generate_in_a_fresh_interpreter(base, base / "out", base / "cache")
-    entries = {path.name: path.read_bytes() for path in (base / "cache").iterdir()}
+    entries = {path.name: path.read_bytes() for path in (base / "cache" / "renders").iterdir()}
     (entry,) = [data for name, data in entries.items() if name.endswith(".json")]
-    files: dict[str, str] = json.loads(entry)["files"]
+    files: dict[str, str] = json.loads(entry)["value"]
     return Miss(files=files, output=base / "out", entries=entries, modules=modules)
 
 
@@ -81,10 +81,10 @@ def spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _warm(tmp_path: Path, miss: Miss) -> Path:
     """The test's cache holds what the miss left; its entry's path."""
-    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "renders").mkdir(parents=True)
     for name, data in miss.entries.items():
-        (tmp_path / "cache" / name).write_bytes(data)
-    (entry,) = (tmp_path / "cache").glob("*.json")
+        (tmp_path / "cache" / "renders" / name).write_bytes(data)
+    (entry,) = (tmp_path / "cache" / "renders").glob("*.json")
     return entry
 
 
@@ -164,7 +164,7 @@ def test_a_changed_spec_misses_and_renders_again(
     assert second.files == changed
     assert [diff.startswith("--- ") for diff in second.diffs] == [True]
     assert (tmp_path / "out" / "README.md").read_text() == changed["README.md"]
-    assert len(list((tmp_path / "cache").glob("*.json"))) == 2
+    assert len(list((tmp_path / "cache" / "renders").glob("*.json"))) == 2
     # and the changed spec's entry is what a run asks for now: a hit
     assert generate(spec, tmp_path / "out", check=True).files == changed
     assert renders == [1]
@@ -175,7 +175,7 @@ def test_a_corrupted_entry_is_recomputed_not_trusted(
 ) -> None:
     entry = _warm(tmp_path, miss)
     data = json.loads(entry.read_text(encoding="utf-8"))
-    data["files"]["mjapi/client.py"] += "# tampered\n"
+    data["value"]["mjapi/client.py"] += "# tampered\n"
     entry.write_text(json.dumps(data), encoding="utf-8")
     renders = _renders(monkeypatch, miss.files)
     again = generate(spec, tmp_path / "out", check=False)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,11 +12,13 @@ from typing import Any
 import pytest
 import yaml
 
+import mjspec.validation
 from mjspec.cli import main
 from mjspec.errors import SpecError
 from mjspec.generate import render_spec
-from mjspec.spec import check_spec, load_spec, validator_problems
-from mjspec.validation import Validation
+from mjspec.profiles import load_profiles
+from mjspec.spec import ByContent, check_spec, default_spec_path, load_spec
+from mjspec.validation import Validation, validator_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = load_spec(ROOT / "spec" / "openapi.yaml", validate=False)  # test_spec validates it
@@ -122,17 +126,8 @@ def test_an_overlay_that_breaks_the_document_is_named_as_applied_to_the_spec(
 def test_the_validators_verdict_is_kept_per_content_and_a_changed_document_is_validated_anew(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import mjspec.spec
-
-    validated: list[str] = []
-    real = mjspec.spec._validate
-
-    def counting(doc: dict[str, Any]) -> list[tuple[str, str]]:
-        validated.append(str(doc["info"].get("termsOfService")))
-        return real(doc)
-
-    monkeypatch.setattr(mjspec.spec, "_VERDICTS", mjspec.spec.ByContent())
-    monkeypatch.setattr(mjspec.spec, "_validate", counting)
+    validated = _counting_validations(monkeypatch)
+    monkeypatch.setattr(mjspec.validation, "_VERDICTS", ByContent())  # this process only
     doc = _invalid()
     first = validator_problems(doc, "a.yaml")
     again = validator_problems(copy.deepcopy(doc), "b.yaml")  # equal content, another source
@@ -148,3 +143,89 @@ def test_the_validators_verdict_is_kept_per_content_and_a_changed_document_is_va
     doc["info"] = {"title": "t", "version": "1"}
     assert validator_problems(doc, "a.yaml") == []
     assert validated == ["5", "6", "None"]
+
+
+def _counting_validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each validation that runs from here on, named by the document's termsOfService."""
+    validated: list[str] = []
+    real = mjspec.validation._validate
+
+    def counting(doc: dict[str, Any]) -> list[tuple[str, str]]:
+        validated.append(str(doc["info"].get("termsOfService")))
+        return real(doc)
+
+    monkeypatch.setattr(mjspec.validation, "_validate", counting)
+    return validated
+
+
+def _a_new_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the next process starts with: no verdict of its own, the disk's."""
+    on_disk = ByContent(beyond=mjspec.validation._OnDisk())
+    monkeypatch.setattr(mjspec.validation, "_VERDICTS", on_disk)
+
+
+def test_a_verdict_is_kept_on_disk_for_the_next_process_and_a_damaged_one_is_found_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MJSPEC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("MJSPEC_NO_CACHE", raising=False)
+    validated = _counting_validations(monkeypatch)
+    _a_new_process(monkeypatch)
+    first = validator_problems(_invalid(), "a.yaml")
+    assert validated == ["5"]
+    (entry,) = (tmp_path / "cache" / "verdicts").glob("*.json")
+    _a_new_process(monkeypatch)
+    assert validator_problems(_invalid(), "a.yaml") == first
+    assert Validation([("a.yaml", _invalid())]).problems() == first  # and no worker for it
+    assert validated == ["5"]  # neither ran the validator
+    # a damaged entry is not believed: the document is validated again, with its verdict
+    entry.write_text(entry.read_text("utf-8").replace("termsOfService", "termsOfSorrow"))
+    _a_new_process(monkeypatch)
+    assert validator_problems(_invalid(), "a.yaml") == first
+    assert validated == ["5", "5"]
+    # another document, or the same under other tool versions, is another entry
+    valid = copy.deepcopy(SPEC)
+    assert validator_problems(valid, "v.yaml") == []
+    monkeypatch.setattr(mjspec.validation, "_code_key", lambda: b"openapi-spec-validator 99")
+    _a_new_process(monkeypatch)
+    assert validator_problems(_invalid(), "a.yaml") == first
+    assert validated == ["5", "5", "None", "5"]
+    assert len(list((tmp_path / "cache" / "verdicts").glob("*.json"))) == 3
+
+
+def test_without_the_disk_cache_every_process_validates_and_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MJSPEC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("MJSPEC_NO_CACHE", "1")
+    validated = _counting_validations(monkeypatch)
+    for _ in range(2):
+        _a_new_process(monkeypatch)
+        assert [p.pointer for p in validator_problems(_invalid(), "a.yaml")] == [
+            "/info",
+            "/info/termsOfService",
+        ]
+    assert validated == ["5", "5"]
+    assert not (tmp_path / "cache").exists()
+
+
+def test_a_command_on_kept_verdicts_imports_no_validator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`mjspec profiles` in a fresh interpreter, once another process has validated the
+    package's documents: it lists them without importing openapi-spec-validator."""
+    env = {**os.environ, "MJSPEC_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("MJSPEC_NO_CACHE", None)
+    monkeypatch.setenv("MJSPEC_CACHE_DIR", env["MJSPEC_CACHE_DIR"])
+    monkeypatch.delenv("MJSPEC_NO_CACHE", raising=False)
+    _a_new_process(monkeypatch)
+    load_profiles(default_spec_path())  # validates, and keeps the verdicts
+    script = (
+        "import sys\nfrom mjspec.cli import main\ncode = main(['profiles'])\n"
+        "print(code, 'openapi_spec_validator' in sys.modules, file=sys.stderr)"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert ran.stderr.splitlines()[-1] == "0 False", ran.stderr
+    assert "midjourney-proxy-java" in ran.stdout

@@ -10,7 +10,7 @@ import datetime
 import json
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import yaml
 
@@ -254,7 +254,18 @@ def check_spec(doc: Mapping[str, Any], source: str, *, validate: bool = True) ->
         # The validator cannot resolve a broken reference and locates nested schema
         # errors relative to the schema, so our own, precise findings come first.
         return problems
+    from mjspec.validation import validator_problems
+
     return validator_problems(doc, source)
+
+
+class Kept(Protocol[T]):
+    """Where a `ByContent` keeps values beyond its process (`mjspec.validation`'s verdicts
+    on disk): `load` gives None for a value it does not have."""
+
+    def load(self, digest: bytes) -> T | None: ...
+
+    def store(self, digest: bytes, value: T) -> None: ...
 
 
 class ByContent(Generic[T]):
@@ -263,11 +274,12 @@ class ByContent(Generic[T]):
     For pure functions of a document that one process computes many times over (a fleet,
     the profiles of every run, a test suite): equal documents share one value, a changed
     one gets its own. Values are shared, so callers only read them. At most `kept`
-    documents are remembered.
+    documents are remembered; `beyond` also keeps them for the next process.
     """
 
-    def __init__(self, kept: int = 64) -> None:
+    def __init__(self, kept: int = 64, *, beyond: Kept[T] | None = None) -> None:
         self._kept = kept
+        self._beyond = beyond
         self._values: dict[bytes, T] = {}
 
     def get(self, doc: D, make: Callable[[D], T]) -> T:
@@ -277,11 +289,31 @@ class ByContent(Generic[T]):
             return make(doc)
         if key in self._values:
             return self._values[key]
-        found = make(doc)
+        found = None if self._beyond is None else self._beyond.load(key)
+        if found is None:
+            found = make(doc)
+            if self._beyond is not None:
+                self._beyond.store(key, found)
+        self._remember(key, found)
+        return found
+
+    def recall(self, doc: Mapping[Any, Any]) -> T | None:
+        """The value kept for `doc`'s content, here or beyond, or None: none is kept (or
+        the value is None: `get` tells them apart)."""
+        key = content_digest(doc)
+        if key is None:
+            return None
+        if key in self._values:
+            return self._values[key]
+        found = None if self._beyond is None else self._beyond.load(key)
+        if found is not None:
+            self._remember(key, found)
+        return found
+
+    def _remember(self, key: bytes, value: T) -> None:
         if len(self._values) >= self._kept:
             self._values.clear()  # the simplest bound: a process meets few documents
-        self._values[key] = found
-        return found
+        self._values[key] = value
 
 
 def content_digest(doc: Mapping[Any, Any]) -> bytes | None:
@@ -328,28 +360,6 @@ def _plain(doc: Any) -> bool:
 
 _STRUCTURE: ByContent[list[tuple[str, str]]] = ByContent()
 """Our own checks' findings (pointer, message), for the documents met again."""
-_VERDICTS: ByContent[list[tuple[str, str]]] = ByContent()
-"""openapi-spec-validator's findings (pointer, message): the slowest of the checks."""
-
-
-def validator_problems(doc: Mapping[str, Any], source: str) -> list[SpecProblem]:
-    """What openapi-spec-validator finds in a document that passed our own checks."""
-    found = _VERDICTS.get(doc, _validate)
-    problems = {SpecProblem(source=source, pointer=p, message=m) for p, m in found}
-    return sorted(problems, key=lambda p: (p.pointer, p.message))
-
-
-def _validate(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
-    # Imported here: it takes a third of a second, and `mjspec conform` does not need it.
-    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
-
-    version = str(doc.get("openapi", ""))
-    validator = OpenAPIV30SpecValidator if version.startswith("3.0.") else OpenAPIV31SpecValidator
-    found = []
-    for error in validator(dict(doc)).iter_errors():
-        pointer = pointer_join("", *getattr(error, "absolute_path", ()))
-        found.append((pointer, str(getattr(error, "message", error)).splitlines()[0]))
-    return found
 
 
 def resolve(doc: Mapping[str, Any], ref: str) -> Any:

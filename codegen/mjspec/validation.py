@@ -1,5 +1,14 @@
-"""openapi-spec-validator, in a second process when nothing else is (or here), beside the
-work that does not need its verdict.
+"""openapi-spec-validator: its verdict on a document, kept on disk for the next process, and
+found in a second process when nothing else is (or here), beside the work that does not
+need it.
+
+`validator_problems` gives the verdict. It is a pure function of the document's content
+and of the validator's code, so it is kept by content digest in this process and, in
+the `verdicts` folder of `mjspec.diskcache`'s, for the next: under a key that also hashes
+the versions of openapi-spec-validator and the packages it validates with, and the
+modules of mjspec that read its findings. A command that loads the package's own spec
+(`mjspec conform`, `serve`, `profiles`) then imports no validator once any process on the
+machine has validated the same documents; `MJSPEC_NO_CACHE=1` turns the disk off.
 
 Importing openapi-spec-validator and running it over a spec and its profiles costs about as
 much as rendering them. `render_spec` runs our own checks first (`check_spec(...,
@@ -19,26 +28,130 @@ instead: slower, never different.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
+from mjspec import diskcache
 from mjspec.errors import SpecProblem
-from mjspec.spec import validator_problems
+from mjspec.spec import ByContent, pointer_join
 from mjspec.worker import Closing, Worker, one_shot, serve
 
 Document = tuple[str, dict[str, Any]]
 """A document to validate and the label its problems carry."""
+Verdict = list[tuple[str, str]]
+"""openapi-spec-validator's findings in a document: (pointer, message), in its order."""
+
+# bumped when an entry's format changes
+_FORMAT = "mjspec-validator-verdict/1"
+# what the verdict depends on beyond the document: the validator and what it validates with
+_TOOLS = (
+    "openapi-spec-validator", "openapi-schema-validator", "jsonschema", "jsonschema-path",
+    "jsonschema-specifications", "referencing",
+)  # fmt: skip
+# mjspec's modules that turn its errors into findings (this one, and `spec` for pointers)
+_MODULES = (Path(__file__), Path(__file__).with_name("spec.py"))
+# verdicts kept on disk; the oldest go first
+KEEP = 256
+
+
+def validator_problems(doc: Mapping[str, Any], source: str) -> list[SpecProblem]:
+    """What openapi-spec-validator finds in a document that passed our own checks."""
+    found = _VERDICTS.get(doc, _validate)
+    problems = {SpecProblem(source=source, pointer=p, message=m) for p, m in found}
+    return sorted(problems, key=lambda p: (p.pointer, p.message))
+
+
+def _validate(doc: Mapping[str, Any]) -> Verdict:
+    # Imported here: it takes a third of a second, and a kept verdict does not need it.
+    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+
+    version = str(doc.get("openapi", ""))
+    validator = OpenAPIV30SpecValidator if version.startswith("3.0.") else OpenAPIV31SpecValidator
+    found = []
+    for error in validator(dict(doc)).iter_errors():
+        pointer = pointer_join("", *getattr(error, "absolute_path", ()))
+        found.append((pointer, str(getattr(error, "message", error)).splitlines()[0]))
+    return found
+
+
+class _OnDisk:
+    """Verdicts in the `verdicts` folder of the disk cache (see `mjspec.diskcache`)."""
+
+    def load(self, digest: bytes) -> Verdict | None:
+        directory = _directory()
+        if directory is None:
+            return None
+        value = diskcache.load(directory, _entry(digest), _FORMAT)
+        if not isinstance(value, list) or not all(
+            isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)
+            for item in value
+        ):
+            return None
+        return [(pointer, message) for pointer, message in value]
+
+    def store(self, digest: bytes, value: Verdict) -> None:
+        directory = _directory()
+        if directory is not None:
+            entry = [[pointer, message] for pointer, message in value]
+            diskcache.store(directory, _entry(digest), _FORMAT, entry, keep=KEEP)
+
+
+def _directory() -> Path | None:
+    base = diskcache.cache_dir()
+    return None if base is None else base / "verdicts"
+
+
+def _entry(digest: bytes) -> str:
+    return hashlib.sha256(_code_key() + digest).hexdigest()
+
+
+@functools.cache
+def _code_key() -> bytes:
+    """What the verdict depends on besides the document, hashed once per process."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    key = hashlib.sha256(f"{_FORMAT}\0{sys.version}\0".encode())
+    for name in _TOOLS:
+        try:
+            key.update(f"{name}=={version(name)}\0".encode())
+        except PackageNotFoundError:
+            key.update(f"{name} missing\0".encode())
+    for module in _MODULES:
+        try:
+            key.update(module.read_bytes())
+        except OSError:  # a zipped install: the disk is not used (a fresh key each time)
+            key.update(repr(id(key)).encode())
+    return key.digest()
+
+
+_VERDICTS: ByContent[Verdict] = ByContent(beyond=_OnDisk())
+"""openapi-spec-validator's findings: the slowest of the checks, kept here and on disk."""
+
+
+def recalled(documents: Sequence[Document]) -> list[list[SpecProblem]] | None:
+    """Each document's problems when every verdict is kept already, else None."""
+    found = []
+    for label, doc in documents:
+        verdict = _VERDICTS.recall(doc)
+        if verdict is None:
+            return None
+        problems = {SpecProblem(source=label, pointer=p, message=m) for p, m in verdict}
+        found.append(sorted(problems, key=lambda p: (p.pointer, p.message)))
+    return found
 
 
 class Validation(Closing):
     """openapi-spec-validator over `documents`, started on construction.
 
     `worker=None` (the default) uses a worker unless openapi-spec-validator is already
-    imported in this process (then its cost is paid and a worker would only add its own);
-    `True` always tries one, `False` never does (the documents are validated here, when
-    `problems()` is first asked).
+    imported in this process (then its cost is paid and a worker would only add its own)
+    or every verdict is kept already (`recalled`); `True` always tries one, `False` never
+    does (the documents are validated here, when `problems()` is first asked).
     """
 
     def __init__(self, documents: Sequence[Document], *, worker: bool | None = None) -> None:
@@ -49,6 +162,11 @@ class Validation(Closing):
         self._worker: Worker | None = None
         if worker is None:
             worker = "openapi_spec_validator" not in sys.modules
+            if worker:
+                kept = recalled(self._documents)
+                if kept is not None:
+                    self._found = next((problems for problems in kept if problems), [])
+                    worker = False
         payload = _payload(self._documents) if worker else None
         if payload is not None:
             self._worker = Worker("mjspec.validation")
@@ -102,7 +220,8 @@ def _parse(answer: Any, documents: Sequence[Document]) -> list[list[SpecProblem]
     return found
 
 
-def _validate(documents: list[dict[str, Any]]) -> list[list[list[str]]]:
+def _answer(documents: list[dict[str, Any]]) -> list[list[list[str]]]:
+    """The worker's answer: each document's problems, as [pointer, message] pairs."""
     return [
         [[problem.pointer, problem.message] for problem in validator_problems(doc, "")]
         for doc in documents
@@ -112,7 +231,7 @@ def _validate(documents: list[dict[str, Any]]) -> list[list[list[str]]]:
 def main() -> NoReturn:
     """The worker: documents (a JSON array) on stdin, [[pointer, message], ...] per document."""
     one_shot()
-    serve(_validate)
+    serve(_answer)
 
 
 if __name__ == "__main__":

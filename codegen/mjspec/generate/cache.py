@@ -8,28 +8,26 @@ of mjspec, the pinned tools and Python. On a hit `generate` (and `generate --che
 compares or writes the kept files without importing any of those tools; the drift check
 still reads the output directory, so a hand edit is caught either way.
 
-The cache lives outside the working tree: `$MJSPEC_CACHE_DIR`, else
-`$XDG_CACHE_HOME/mjspec`, else `~/.cache/mjspec`; `MJSPEC_NO_CACHE=1` turns it off. Each
-entry carries a checksum of its content: an entry that does not match it, or cannot be
-read, is a miss. A cache that cannot be written is skipped, never an error.
+The cache lives outside the working tree, in the `renders` folder of `mjspec.diskcache`'s
+(`$MJSPEC_CACHE_DIR`, else `$XDG_CACHE_HOME/mjspec`, else `~/.cache/mjspec`);
+`MJSPEC_NO_CACHE=1` turns it off. An entry that does not match its checksum, or cannot be
+read, is a miss; a cache that cannot be written is skipped, never an error.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from mjspec import diskcache
 from mjspec.generate.names import DEFAULT_PACKAGE
 
 # what the key's tool versions name: the pinned tools whose output is committed
 _TOOLS = ("datamodel-code-generator", "ruff", "jinja2", "openapi-spec-validator", "pyyaml")
 # bumped when the entry format changes
-_FORMAT = "mjspec-render-cache/1"
+_FORMAT = "mjspec-render-cache/2"
 # entries kept; older ones are removed when a new one is stored
 KEEP = 64
 
@@ -38,15 +36,10 @@ _PACKAGE_DIR = _GENERATE_DIR.parent
 
 
 def cache_dir() -> Path | None:
-    """Where entries go, or None when caching is turned off."""
-    if os.environ.get("MJSPEC_NO_CACHE", "") not in ("", "0"):
-        return None
-    explicit = os.environ.get("MJSPEC_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "mjspec"
+    """The render cache's folder (`renders` in `mjspec.diskcache`'s), or None when caching
+    is turned off."""
+    base = diskcache.cache_dir()
+    return None if base is None else base / "renders"
 
 
 def _versions() -> list[str]:
@@ -95,48 +88,17 @@ def key(
     return digest.hexdigest()
 
 
-def _checksum(files: Mapping[str, str]) -> str:
-    text = json.dumps(dict(files), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def load(directory: Path, entry: str) -> dict[str, str] | None:
-    """The file set kept under `entry`, or None: missing, unreadable or corrupted."""
-    try:
-        data = json.loads((directory / f"{entry}.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
-        return None
-    if not isinstance(data, dict) or data.get("format") != _FORMAT:
-        return None
-    files = data.get("files")
+    """The file set kept under `entry` in the cache `directory` (`cache_dir`), or None:
+    missing, unreadable or corrupted."""
+    files = diskcache.load(directory, entry, _FORMAT)
     if not isinstance(files, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in files.items()
     ):
-        return None
-    if data.get("checksum") != _checksum(files):
         return None
     return files
 
 
 def store(directory: Path, entry: str, files: Mapping[str, str]) -> None:
     """Keep `files` under `entry` (atomically); any failure to write is ignored."""
-    payload = {"format": _FORMAT, "checksum": _checksum(files), "files": dict(files)}
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(payload, out, ensure_ascii=False)
-            os.replace(name, directory / f"{entry}.json")
-        except BaseException:
-            Path(name).unlink(missing_ok=True)
-            raise
-        _prune(directory)
-    except OSError:
-        pass
-
-
-def _prune(directory: Path) -> None:
-    entries = sorted(directory.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in entries[KEEP:]:
-        old.unlink(missing_ok=True)
+    diskcache.store(directory, entry, _FORMAT, dict(files), keep=KEEP)

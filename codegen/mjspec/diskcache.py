@@ -1,0 +1,88 @@
+"""Values kept on disk from one process to the next: the render cache's file sets
+(`mjspec.generate.cache`) and openapi-spec-validator's verdicts (`mjspec.spec`).
+
+Both are pure functions of inputs that a key hashes, so a value kept under a key is the
+value a new computation would give. The caches live outside the working tree:
+`$MJSPEC_CACHE_DIR`, else `$XDG_CACHE_HOME/mjspec`, else `~/.cache/mjspec`, each kind of
+value in a folder of its own; `MJSPEC_NO_CACHE=1` turns them all off.
+
+An entry is one JSON file, written atomically, that carries its format and a checksum of
+its value: an entry that does not match them, or cannot be read, is a miss. A cache that
+cannot be written is skipped, never an error. At most `keep` entries are kept per folder;
+the oldest go when a new one is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def cache_dir() -> Path | None:
+    """Where the caches go, or None when caching is turned off."""
+    if os.environ.get("MJSPEC_NO_CACHE", "") not in ("", "0"):
+        return None
+    explicit = os.environ.get("MJSPEC_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "mjspec"
+
+
+def _checksum(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load(directory: Path, entry: str, kind: str) -> Any:
+    """The value kept under `entry` in the format `kind`, or None: missing, unreadable,
+    of another format or corrupted."""
+    try:
+        data = json.loads((directory / f"{entry}.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != kind or "value" not in data:
+        return None
+    value = data["value"]
+    try:
+        if data.get("checksum") != _checksum(value):
+            return None
+    except RecursionError:
+        return None
+    return value
+
+
+def store(directory: Path, entry: str, kind: str, value: Any, *, keep: int) -> None:
+    """Keep `value` (JSON) under `entry` atomically, and at most `keep` entries in all;
+    any failure to write is ignored."""
+    payload = {"format": kind, "checksum": _checksum(value), "value": value}
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(payload, out, ensure_ascii=False)
+            os.replace(name, directory / f"{entry}.json")
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
+        _prune(directory, keep)
+    except OSError:
+        pass
+
+
+def _prune(directory: Path, keep: int) -> None:
+    entries = []
+    for path in directory.glob("*.json"):
+        try:
+            entries.append((path.stat().st_mtime, path))
+        except OSError:  # removed by another process meanwhile
+            continue
+    entries.sort(reverse=True)
+    for _, old in entries[keep:]:
+        old.unlink(missing_ok=True)
