@@ -259,32 +259,21 @@ def run(
     clock: Callable[[], float] = time.perf_counter,
 ) -> Report:
     """Check the server at `settings.base_url` under each profile of `settings`."""
-    import schemathesis
-
     started = clock()
     progress = progress or _NoProgress()
     seed = settings.seed if settings.seed is not None else random.getrandbits(32)
     profiles = settings.judged_profiles()
     generating = _generating_profile(profiles)
-    operations = {
-        p.name: schemathesis.openapi.from_dict(dict(p.document))[OPERATION_PATH]["POST"]
-        for p in profiles
-    }
-    operation = operations[generating.name]
     masker = Masker(settings.token)
     way = chosen_way(settings)
     headers = _headers(way, settings.token)
     judges = [
         ProfileJudge(
-            p,
-            operations[p.name],
-            known=settings.task_ids,
-            masker=masker,
-            headers=headers,
-            compare=settings.consistency,
+            p, known=settings.task_ids, masker=masker, headers=headers, compare=settings.consistency
         )
         for p in profiles
     ]
+    operation = next(j.operation for j in judges if j.profile is generating)
     base_url = settings.base_url.rstrip("/")
     auth: list[AuthProbe] = []
     refused = interrupted = False

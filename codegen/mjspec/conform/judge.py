@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from mjspec.conform import checks
 from mjspec.conform.consistency import ABSENT, Difference, Duplicate, Tracker
 from mjspec.conform.fastcheck import FastTasks
-from mjspec.conform.fields import FieldSpec, derive_fields, error_answer_schemas
+from mjspec.conform.fields import OPERATION_PATH, FieldSpec, derive_fields, error_answer_schemas
 from mjspec.conform.invariants import Broken, judge_task
 from mjspec.conform.ledger import Ledger
 from mjspec.conform.session import Exchange, Masker, TooDeep
@@ -64,10 +64,11 @@ summaries: a few lines of each failed check's message at most)."""
 
 @dataclasses.dataclass(frozen=True)
 class _Reading:
-    """What a judge reads from a profile's document: its field specs, the decoder types
-    built from them, the error answers' schemas, and schemathesis' verdict on each answer
-    seen so far (by status, Content-Type and the body's digest)."""
+    """What a judge reads from a profile's document: schemathesis' operation, the field
+    specs, the decoder types built from them, the error answers' schemas, and schemathesis'
+    verdict on each answer seen so far (by status, Content-Type and the body's digest)."""
 
+    operation: Operation
     fields: tuple[FieldSpec, ...]
     fast: FastTasks
     error_schemas: list[dict[str, Any]]
@@ -77,13 +78,18 @@ class _Reading:
 _READINGS: ByContent[_Reading] = ByContent()
 """Readings by document: built once per process instead of once per run and profile. The
 verdicts are pure functions of the document and the answer, so runs share them (servers
-repeat answers, and a fleet's servers of one family answer alike); runs in several threads
-only read the rest, and at worst compute a verdict twice."""
+repeat answers, and a fleet's servers of one family answer alike). Runs in several threads
+share the operation as schemathesis' own workers share one (its response validators are
+compiled on first use, a tenth of a short run), only read the rest, and at worst compute a
+verdict twice."""
 
 
 def _read(document: dict[str, Any]) -> _Reading:
+    import schemathesis
+
+    operation = schemathesis.openapi.from_dict(dict(document))[OPERATION_PATH]["POST"]
     fields = derive_fields(document, optional=True)
-    return _Reading(fields, FastTasks(fields), error_answer_schemas(document), {})
+    return _Reading(operation, fields, FastTasks(fields), error_answer_schemas(document), {})
 
 
 class ProfileJudge:
@@ -92,7 +98,6 @@ class ProfileJudge:
     def __init__(
         self,
         profile: Profile,
-        operation: Operation,
         *,
         known: Sequence[str],
         masker: Masker,
@@ -102,10 +107,11 @@ class ProfileJudge:
         from schemathesis.specs.openapi import checks as st_checks
 
         self.profile = profile
-        self._operation = operation
         self._known = tuple(known)
         self._headers = headers
         reading = _READINGS.get(profile.document, _read)
+        self.operation = reading.operation
+        """Schemathesis' operation under this profile's document (shared: only read)."""
         self.fields = reading.fields
         self._fast = reading.fast
         self._error_schemas = reading.error_schemas
@@ -376,7 +382,7 @@ class ProfileJudge:
         from schemathesis.generation.case import Case
 
         case = Case(
-            self._operation,
+            self.operation,
             method=exchange.case.method,
             path=exchange.case.path,
             body=exchange.body,
