@@ -183,6 +183,9 @@ def _hypothesis_phase(
         if run_.exchange(case, negative=negative):
             raise _Falsified
 
+    # No example database, so no key for one: as schemathesis' own runner does, which spares
+    # Hypothesis reading and tokenizing this function's source on every phase of every run.
+    test._hypothesis_internal_database_key = None  # type: ignore[attr-defined]
     # The findings are recorded as they come; the exception only made Hypothesis shrink.
     with contextlib.suppress(_Falsified, ServerGone, Flaky, Unsatisfiable):
         test()
