@@ -1,10 +1,13 @@
 """Hypothesis profiles (`ci` is derandomized; pick one with HYPOTHESIS_PROFILE) and home
-(the kit's), and the collected session kept out of the garbage collector's walks."""
+(the kit's), mjspec's disk caches in a folder of the run's own, and the collected session
+kept out of the garbage collector's walks."""
 
 from __future__ import annotations
 
 import gc
 import os
+import shutil
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -18,6 +21,26 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, max_examples=100)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """mjspec's disk caches (rendered files, validator verdicts) go to a folder of this run's
+    own, never the user's: made by the controller before its workers start, so that they
+    and every command they run inherit it, and removed when the run ends."""
+    if hasattr(config, "workerinput"):
+        return
+    directory = tempfile.mkdtemp(prefix="mjspec-test-cache-")
+    previous = os.environ.get("MJSPEC_CACHE_DIR")
+    os.environ["MJSPEC_CACHE_DIR"] = directory
+
+    def restore() -> None:
+        if previous is None:
+            os.environ.pop("MJSPEC_CACHE_DIR", None)
+        else:
+            os.environ["MJSPEC_CACHE_DIR"] = previous
+        shutil.rmtree(directory, ignore_errors=True)
+
+    config.add_cleanup(restore)
 
 
 def pytest_collection_finish(session: object) -> None:

@@ -299,3 +299,18 @@ def _into_a_closed_pipe(*argv: str) -> None:
         pytest.fail(f"mjspec {' '.join(argv)} had not exited after 120 s")
     assert process.returncode == 1, stderr
     assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr
+
+
+def test_storing_removes_the_entries_earlier_versions_kept_beside_renders(
+    tmp_path: Path,
+) -> None:
+    base = tmp_path / "cache"
+    base.mkdir()
+    earlier = base / f"{'ab' * 32}.json"  # an entry of mjspec-render-cache/1: its sha256 key
+    earlier.write_text("{}", encoding="utf-8")
+    other = base / "notes.json"  # anything else in the folder is the user's
+    other.write_text("{}", encoding="utf-8")
+    cache.store(base / "renders", "c" * 64, {"mjapi/__init__.py": ""})
+    assert cache.load(base / "renders", "c" * 64) == {"mjapi/__init__.py": ""}
+    assert not earlier.exists()
+    assert other.exists()

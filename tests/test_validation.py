@@ -176,8 +176,15 @@ def test_a_verdict_is_kept_on_disk_for_the_next_process_and_a_damaged_one_is_fou
     (entry,) = (tmp_path / "cache" / "verdicts").glob("*.json")
     _a_new_process(monkeypatch)
     assert validator_problems(_invalid(), "a.yaml") == first
-    assert Validation([("a.yaml", _invalid())]).problems() == first  # and no worker for it
-    assert validated == ["5"]  # neither ran the validator
+    # nor does a process without the validator start a worker for a kept verdict
+    _a_new_process(monkeypatch)
+    monkeypatch.delitem(sys.modules, "openapi_spec_validator", raising=False)
+    started: list[object] = []
+    monkeypatch.setattr("subprocess.Popen", lambda *a, **k: started.append(a))
+    validation = Validation([("a.yaml", _invalid())])
+    assert validation.problems() == first
+    assert started == [] and not validation.answered_by_worker
+    assert validated == ["5"]  # none of them ran the validator
     # a damaged entry is not believed: the document is validated again, with its verdict
     entry.write_text(entry.read_text("utf-8").replace("termsOfService", "termsOfSorrow"))
     _a_new_process(monkeypatch)
@@ -229,3 +236,16 @@ def test_a_command_on_kept_verdicts_imports_no_validator(
     )
     assert ran.stderr.splitlines()[-1] == "0 False", ran.stderr
     assert "midjourney-proxy-java" in ran.stdout
+
+
+def test_a_verdict_naming_a_lone_surrogate_is_kept_and_read_back_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A path such as `/\\ud800` passes our own checks; the validator's finding in it
+    must survive the disk (JSON in UTF-8 cannot hold it unescaped)."""
+    monkeypatch.setenv("MJSPEC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("MJSPEC_NO_CACHE", raising=False)
+    verdict = [("/paths/\ud800", "'get' is not valid under any of the given schemas")]
+    mjspec.validation._OnDisk().store(b"digest", verdict)
+    assert mjspec.validation._OnDisk().load(b"digest") == verdict
+    assert mjspec.validation._OnDisk().load(b"another digest") is None

@@ -1,14 +1,15 @@
 """Values kept on disk from one process to the next: the render cache's file sets
-(`mjspec.generate.cache`) and openapi-spec-validator's verdicts (`mjspec.spec`).
+(`mjspec.generate.cache`) and openapi-spec-validator's verdicts (`mjspec.validation`).
 
 Both are pure functions of inputs that a key hashes, so a value kept under a key is the
 value a new computation would give. The caches live outside the working tree:
 `$MJSPEC_CACHE_DIR`, else `$XDG_CACHE_HOME/mjspec`, else `~/.cache/mjspec`, each kind of
 value in a folder of its own; `MJSPEC_NO_CACHE=1` turns them all off.
 
-An entry is one JSON file, written atomically, that carries its format and a checksum of
-its value: an entry that does not match them, or cannot be read, is a miss. A cache that
-cannot be written is skipped, never an error. At most `keep` entries are kept per folder;
+An entry is one JSON file (ASCII: any string survives, a lone surrogate included), written
+atomically, that carries its format and a checksum of its value: an entry that does not
+match them, or cannot be read, is a miss. A value that cannot be kept, or a cache that
+cannot be written, is skipped, never an error. At most `keep` entries are kept per folder;
 the oldest go when a new one is stored.
 """
 
@@ -35,8 +36,8 @@ def cache_dir() -> Path | None:
 
 
 def _checksum(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    text = json.dumps(value, sort_keys=True)  # ASCII: a lone surrogate is escaped too
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 def load(directory: Path, entry: str, kind: str) -> Any:
@@ -52,7 +53,7 @@ def load(directory: Path, entry: str, kind: str) -> Any:
     try:
         if data.get("checksum") != _checksum(value):
             return None
-    except RecursionError:
+    except (ValueError, RecursionError):
         return None
     return value
 
@@ -60,13 +61,16 @@ def load(directory: Path, entry: str, kind: str) -> Any:
 def store(directory: Path, entry: str, kind: str, value: Any, *, keep: int) -> None:
     """Keep `value` (JSON) under `entry` atomically, and at most `keep` entries in all;
     any failure to write is ignored."""
-    payload = {"format": kind, "checksum": _checksum(value), "value": value}
+    try:
+        text = json.dumps({"format": kind, "checksum": _checksum(value), "value": value})
+    except (TypeError, ValueError, RecursionError):  # not JSON: nothing to keep
+        return
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(payload, out, ensure_ascii=False)
+            with os.fdopen(fd, "w", encoding="ascii") as out:
+                out.write(text)
             os.replace(name, directory / f"{entry}.json")
         except BaseException:
             Path(name).unlink(missing_ok=True)

@@ -259,6 +259,10 @@ def check_spec(doc: Mapping[str, Any], source: str, *, validate: bool = True) ->
     return validator_problems(doc, source)
 
 
+_NOTHING = object()
+"""What `ByContent` keeps under no key (a kept value may be None)."""
+
+
 class Kept(Protocol[T]):
     """Where a `ByContent` keeps values beyond its process (`mjspec.validation`'s verdicts
     on disk): `load` gives None for a value it does not have."""
@@ -287,27 +291,30 @@ class ByContent(Generic[T]):
         key = content_digest(doc)
         if key is None:
             return make(doc)
-        if key in self._values:
-            return self._values[key]
-        found = None if self._beyond is None else self._beyond.load(key)
-        if found is None:
+        found = self._kept_value(key)
+        if found is _NOTHING:
             found = make(doc)
             if self._beyond is not None:
                 self._beyond.store(key, found)
-        self._remember(key, found)
-        return found
+            self._remember(key, found)
+        return found  # type: ignore[return-value]  # not _NOTHING: a T
 
     def recall(self, doc: Mapping[Any, Any]) -> T | None:
         """The value kept for `doc`'s content, here or beyond, or None: none is kept (or
         the value is None: `get` tells them apart)."""
         key = content_digest(doc)
-        if key is None:
-            return None
-        if key in self._values:
-            return self._values[key]
-        found = None if self._beyond is None else self._beyond.load(key)
-        if found is not None:
-            self._remember(key, found)
+        found = _NOTHING if key is None else self._kept_value(key)
+        return None if found is _NOTHING else found  # type: ignore[return-value]
+
+    def _kept_value(self, key: bytes) -> T | object:
+        """The value kept under `key`, here or beyond, or `_NOTHING`. One lookup of the dict:
+        another thread may clear it meanwhile."""
+        found = self._values.get(key, _NOTHING)
+        if found is _NOTHING and self._beyond is not None:
+            beyond = self._beyond.load(key)
+            if beyond is not None:
+                self._remember(key, beyond)
+                found = beyond
         return found
 
     def _remember(self, key: bytes, value: T) -> None:

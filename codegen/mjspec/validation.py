@@ -5,10 +5,12 @@ need it.
 `validator_problems` gives the verdict. It is a pure function of the document's content
 and of the validator's code, so it is kept by content digest in this process and, in
 the `verdicts` folder of `mjspec.diskcache`'s, for the next: under a key that also hashes
-the versions of openapi-spec-validator and the packages it validates with, and the
-modules of mjspec that read its findings. A command that loads the package's own spec
-(`mjspec conform`, `serve`, `profiles`) then imports no validator once any process on the
-machine has validated the same documents; `MJSPEC_NO_CACHE=1` turns the disk off.
+what else decides it (every installed distribution and its version, since the validator's
+backend and the `format`s jsonschema checks depend on what can be imported; the
+validators' settings in the environment; the modules of mjspec that read its findings).
+A command that loads the package's own spec (`mjspec conform`, `serve`, `profiles`) then
+imports no validator once any process on the machine has validated the same documents;
+`MJSPEC_NO_CACHE=1` turns the disk off.
 
 Importing openapi-spec-validator and running it over a spec and its profiles costs about as
 much as rendering them. `render_spec` runs our own checks first (`check_spec(...,
@@ -28,6 +30,7 @@ instead: slower, never different.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -48,12 +51,12 @@ Verdict = list[tuple[str, str]]
 
 # bumped when an entry's format changes
 _FORMAT = "mjspec-validator-verdict/1"
-# what the verdict depends on beyond the document: the validator and what it validates with
-_TOOLS = (
-    "openapi-spec-validator", "openapi-schema-validator", "jsonschema", "jsonschema-path",
-    "jsonschema-specifications", "referencing",
-)  # fmt: skip
-# mjspec's modules that turn its errors into findings (this one, and `spec` for pointers)
+# What else the verdict depends on: every distribution installed (openapi-spec-validator,
+# the backend it picks, jsonschema-rs when importable, and the optional libraries that
+# decide which `format`s jsonschema checks), read off `sys.path`'s metadata folders; the
+# validators' settings from the environment; mjspec's modules that read its findings (this
+# one, and `spec` for pointers).
+_SETTINGS_PREFIXES = ("OPENAPI_SPEC_VALIDATOR_", "OPENAPI_SCHEMA_VALIDATOR_")
 _MODULES = (Path(__file__), Path(__file__).with_name("spec.py"))
 # verdicts kept on disk; the oldest go first
 KEEP = 256
@@ -83,10 +86,10 @@ class _OnDisk:
     """Verdicts in the `verdicts` folder of the disk cache (see `mjspec.diskcache`)."""
 
     def load(self, digest: bytes) -> Verdict | None:
-        directory = _directory()
-        if directory is None:
+        place = _place(digest)
+        if place is None:
             return None
-        value = diskcache.load(directory, _entry(digest), _FORMAT)
+        value = diskcache.load(*place, _FORMAT)
         if not isinstance(value, list) or not all(
             isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)
             for item in value
@@ -95,37 +98,46 @@ class _OnDisk:
         return [(pointer, message) for pointer, message in value]
 
     def store(self, digest: bytes, value: Verdict) -> None:
-        directory = _directory()
-        if directory is not None:
+        place = _place(digest)
+        if place is not None:
             entry = [[pointer, message] for pointer, message in value]
-            diskcache.store(directory, _entry(digest), _FORMAT, entry, keep=KEEP)
+            diskcache.store(*place, _FORMAT, entry, keep=KEEP)
 
 
-def _directory() -> Path | None:
+def _place(digest: bytes) -> tuple[Path, str] | None:
+    """The folder and entry name of a document's verdict; None when the disk is not used."""
     base = diskcache.cache_dir()
-    return None if base is None else base / "verdicts"
-
-
-def _entry(digest: bytes) -> str:
-    return hashlib.sha256(_code_key() + digest).hexdigest()
+    code = _code_key()
+    if base is None or code is None:
+        return None
+    return base / "verdicts", hashlib.sha256(code + digest).hexdigest()
 
 
 @functools.cache
-def _code_key() -> bytes:
-    """What the verdict depends on besides the document, hashed once per process."""
-    from importlib.metadata import PackageNotFoundError, version
+def _code_key() -> bytes | None:
+    """What the verdict depends on besides the document, hashed once per process; None when
+    it cannot be known (mjspec's modules cannot be read: a zipped install)."""
+    import os
 
     key = hashlib.sha256(f"{_FORMAT}\0{sys.version}\0".encode())
-    for name in _TOOLS:
-        try:
-            key.update(f"{name}=={version(name)}\0".encode())
-        except PackageNotFoundError:
-            key.update(f"{name} missing\0".encode())
+    installed: set[str] = set()  # `name-version.dist-info`: each distribution and version
+    for folder in sys.path:
+        with contextlib.suppress(OSError):
+            installed.update(
+                name
+                for name in os.listdir(folder or ".")
+                if name.endswith((".dist-info", ".egg-info"))
+            )
+    for name in sorted(installed):
+        key.update(f"{name}\0".encode("utf-8", "surrogatepass"))
+    for name, value in sorted(os.environ.items()):
+        if name.startswith(_SETTINGS_PREFIXES):
+            key.update(f"{name}={value}\0".encode("utf-8", "surrogatepass"))
     for module in _MODULES:
         try:
             key.update(module.read_bytes())
-        except OSError:  # a zipped install: the disk is not used (a fresh key each time)
-            key.update(repr(id(key)).encode())
+        except OSError:
+            return None
     return key.digest()
 
 

@@ -79,9 +79,10 @@ _READINGS: ByContent[_Reading] = ByContent()
 """Readings by document: built once per process instead of once per run and profile. The
 verdicts are pure functions of the document and the answer, so runs share them (servers
 repeat answers, and a fleet's servers of one family answer alike). Runs in several threads
-share the operation as schemathesis' own workers share one (its response validators are
-compiled on first use, a tenth of a short run), only read the rest, and at worst compute a
-verdict twice."""
+share the operation, whose calls and response checks take their headers and transport as
+arguments and change nothing in it (its response validators, compiled on first use in a
+tenth of a short run, are at worst compiled twice); they only read the rest, and at worst
+compute a verdict twice."""
 
 
 def _read(document: dict[str, Any]) -> _Reading:

@@ -102,3 +102,12 @@ def load(directory: Path, entry: str) -> dict[str, str] | None:
 def store(directory: Path, entry: str, files: Mapping[str, str]) -> None:
     """Keep `files` under `entry` (atomically); any failure to write is ignored."""
     diskcache.store(directory, entry, _FORMAT, dict(files), keep=KEEP)
+    _drop_earlier_entries(directory.parent)
+
+
+def _drop_earlier_entries(base: Path) -> None:
+    """Remove the entries earlier versions kept beside `renders/` (named by their sha256
+    key): nothing reads them now, and nothing else would prune them."""
+    for path in base.glob("*.json"):
+        if len(path.stem) == 64 and all(c in "0123456789abcdef" for c in path.stem):
+            path.unlink(missing_ok=True)
