@@ -8,9 +8,6 @@ import gc
 import os
 import shutil
 import tempfile
-import threading
-import time
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -46,63 +43,30 @@ def pytest_configure(config: pytest.Config) -> None:
     config.add_cleanup(restore)
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
+def pytest_collection_finish(session: object) -> None:
     """Move what importing and collecting made (the kit, Hypothesis, schemathesis, FastAPI,
     pytest's own items) out of the collector's reach: it lives for the whole session, and
     every full collection would otherwise walk it again (pytest's own unraisable-exception
-    check forces one after each in-process pytest run). A worker then waits for the
-    controller's Hypothesis caches (`pytest_sessionstart`) before its first test."""
+    check forces one after each in-process pytest run)."""
     gc.collect()  # what is garbage already is collected (and any warning it raises, raised)
     gc.freeze()
-    if hasattr(session.config, "workerinput"):
-        ready = _tables_ready()
-        deadline = time.monotonic() + TABLES_WAIT
-        while not ready.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)  # past the deadline: the worker fills its own, as it would
-
-
-TABLES_WAIT = 120.0
-"""Seconds a worker waits for the controller's Hypothesis caches at most."""
-
-
-def _tables_ready() -> Path:
-    """A file in the run's cache folder: the controller has filled Hypothesis' caches."""
-    return Path(os.environ["MJSPEC_CACHE_DIR"]) / "hypothesis-tables-ready"
-
-
-def _fill_hypothesis_tables() -> None:
-    from hypothesis import find
-    from hypothesis import strategies as st
-
-    try:
-        find(st.text(min_size=1), lambda _: True, settings=settings(database=None, max_examples=1))
-    finally:
-        _tables_ready().touch()
 
 
 @pytest.hookimpl(trylast=True)  # after Hypothesis' plugin ends its initialization
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Hypothesis' caches where the kit keeps them, filled once while the workers start.
+    """Hypothesis' caches where the kit keeps them, filled once before any worker starts.
 
     The first use of a text strategy in a process computes Hypothesis' table of Unicode
     characters (about 2 s of CPU) unless its home holds it. Every process of a run (the
     xdist workers, `mjspec conform` in subprocesses, a fleet's worker processes) would
     compute its own on a fresh machine: here the tests share the kit's home, and the
-    controller fills it (a no-op once it is there) in a thread while its workers start and
-    collect, which wait for it before their first test (`pytest_collection_finish`). This
-    hook runs before xdist's, which starts the workers.
+    controller fills it while the workers start (a no-op once it is there).
     """
-    from hypothesis import configuration
+    from hypothesis import configuration, find
+    from hypothesis import strategies as st
 
     from mjspec.conform.command import hypothesis_home
 
     configuration.set_hypothesis_home_dir(hypothesis_home())
-    config = session.config
-    if hasattr(config, "workerinput"):
-        return
-    if not config.pluginmanager.has_plugin("dsession"):  # a run without workers
-        _fill_hypothesis_tables()
-        return
-    filling = threading.Thread(target=_fill_hypothesis_tables, name="hypothesis-tables")
-    filling.start()
-    config.add_cleanup(lambda: filling.join(TABLES_WAIT))
+    if not hasattr(session.config, "workerinput"):  # the controller, or a run without workers
+        find(st.text(min_size=1), lambda _: True, settings=settings(database=None, max_examples=1))
