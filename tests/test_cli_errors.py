@@ -112,18 +112,22 @@ FILES = {
 }
 
 
+def _named(argv: list[str]) -> dict[str, tuple[str, str]]:
+    """The files a case reads, by their placeholder: (name, content)."""
+    return {key: file for key, file in FILES.items() if any(key in arg for arg in argv)}
+
+
 def _inputs(argv: list[str]) -> set[str]:
     """The names of the files a case reads."""
-    return {name for key, (name, _) in FILES.items() if any(key in arg for arg in argv)}
+    return {name for name, _ in _named(argv).values()}
 
 
 def _argv(argv: list[str], tmp_path: Path, refused: str) -> list[str]:
     """`argv` with its placeholders filled in, writing the files it names into `tmp_path`."""
     values = {"{refused}": refused, "{port}": refused.rsplit(":", 1)[1]}
-    for key, (name, text) in FILES.items():
-        if any(key in arg for arg in argv):
-            (tmp_path / name).write_text(text, "utf-8")
-            values[key] = str(tmp_path / name)
+    for key, (name, text) in _named(argv).items():
+        (tmp_path / name).write_text(text, "utf-8")
+        values[key] = str(tmp_path / name)
     for placeholder, value in values.items():
         argv = [arg.replace(placeholder, value) for arg in argv]
     return argv

@@ -65,7 +65,7 @@ def miss(tmp_path_factory: pytest.TempPathFactory) -> Miss:
     modules = _generate_in_a_fresh_interpreter(base, base / "out", base / "cache")
     entries = {path.name: path.read_bytes() for path in (base / "cache" / "renders").iterdir()}
     (entry,) = [data for name, data in entries.items() if name.endswith(".json")]
-    files: dict[str, str] = json.loads(entry)["value"]
+    files: dict[str, str] = json.loads(entry.partition(b"\n")[2])  # under its header line
     return Miss(files=files, output=base / "out", entries=entries, modules=modules)
 
 
@@ -174,9 +174,10 @@ def test_a_corrupted_entry_is_recomputed_not_trusted(
     spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, miss: Miss
 ) -> None:
     entry = _warm(tmp_path, miss)
-    data = json.loads(entry.read_text(encoding="utf-8"))
-    data["value"]["mjapi/client.py"] += "# tampered\n"
-    entry.write_text(json.dumps(data), encoding="utf-8")
+    header, _, body = entry.read_bytes().partition(b"\n")  # the header keeps its checksum
+    files = json.loads(body)
+    files["mjapi/client.py"] += "# tampered\n"
+    entry.write_bytes(header + b"\n" + json.dumps(files).encode())
     renders = _renders(monkeypatch, miss.files)
     again = generate(spec, tmp_path / "out", check=False)
     assert renders == [1]

@@ -6,9 +6,10 @@ value a new computation would give. The caches live outside the working tree:
 `$MJSPEC_CACHE_DIR`, else `$XDG_CACHE_HOME/mjspec`, else `~/.cache/mjspec`, each kind of
 value in a folder of its own; `MJSPEC_NO_CACHE=1` turns them all off.
 
-An entry is one JSON file (ASCII: any string survives, a lone surrogate included), written
-atomically, that carries its format and a checksum of its value: an entry that does not
-match them, or cannot be read, is a miss. A value that cannot be kept, or a cache that
+An entry is one file, written atomically: a line of JSON with its format and the checksum
+of the value, then the value as JSON (ASCII: any string survives, a lone surrogate
+included), serialized once and parsed once. An entry that does not match its format or
+checksum, or cannot be read, is a miss. A value that cannot be kept, or a cache that
 cannot be written, is skipped, never an error. At most `keep` entries are kept per folder;
 the oldest go when a new one is stored.
 """
@@ -35,42 +36,39 @@ def cache_dir() -> Path | None:
     return base / "mjspec"
 
 
-def _checksum(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True)  # ASCII: a lone surrogate is escaped too
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
+def _checksum(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
 
 
 def load(directory: Path, entry: str, kind: str) -> Any:
     """The value kept under `entry` in the format `kind`, or None: missing, unreadable,
     of another format or corrupted."""
     try:
-        data = json.loads((directory / f"{entry}.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
-        return None
-    if not isinstance(data, dict) or data.get("format") != kind or "value" not in data:
-        return None
-    value = data["value"]
-    try:
-        if data.get("checksum") != _checksum(value):
+        head, _, body = (directory / f"{entry}.json").read_bytes().partition(b"\n")
+        header = json.loads(head)
+        if not isinstance(header, dict) or header.get("format") != kind:
             return None
-    except (ValueError, RecursionError):
+        if header.get("checksum") != _checksum(body):
+            return None
+        return json.loads(body)
+    except (OSError, ValueError, RecursionError):  # ValueError: not JSON, or not UTF-8
         return None
-    return value
 
 
 def store(directory: Path, entry: str, kind: str, value: Any, *, keep: int) -> None:
     """Keep `value` (JSON) under `entry` atomically, and at most `keep` entries in all;
     any failure to write is ignored."""
     try:
-        text = json.dumps({"format": kind, "checksum": _checksum(value), "value": value})
+        body = json.dumps(value).encode("ascii")
     except (TypeError, ValueError, RecursionError):  # not JSON: nothing to keep
         return
+    header = json.dumps({"format": kind, "checksum": _checksum(body)}).encode("ascii")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
         try:
-            with os.fdopen(fd, "w", encoding="ascii") as out:
-                out.write(text)
+            with os.fdopen(fd, "wb") as out:
+                out.write(header + b"\n" + body)
             os.replace(name, directory / f"{entry}.json")
         except BaseException:
             Path(name).unlink(missing_ok=True)

@@ -105,6 +105,9 @@ def parse_spec(
 # The deepest nesting a document may have: far beyond any real spec, well within the
 # recursion that walking it takes.
 MAX_DEPTH = 200
+# Leaves whose `repr` tells each from every other value: a default repr holds a reusable
+# memory address, and a cycle prints as `[...]` (`tree_problem` refuses cycles).
+_PLAIN_LEAVES = (str, int, float, bool, type(None), datetime.date)
 # The most values a document may hold once its YAML aliases are expanded (a spec has a few
 # thousand): nine nested aliases of nine items each make a billion, which no walk ends.
 MAX_VALUES = 1_000_000
@@ -134,8 +137,8 @@ def parse_document(text: str, source: str) -> Any:
     found = tree_problem(doc)
     if found is not None:
         raise SpecError([SpecProblem(source=source, pointer=found[0], message=found[1])])
-    kept = _PARSED.put(text, doc)
-    return json.loads(kept) if kept is not None else copy_tree(doc)
+    rebuilt = _PARSED.put(text, doc)
+    return rebuilt if rebuilt is not None else copy_tree(doc)
 
 
 def copy_tree(value: Any) -> Any:
@@ -149,9 +152,11 @@ def copy_tree(value: Any) -> Any:
     return value
 
 
-def tree_problem(value: Any) -> tuple[str, str] | None:
+def tree_problem(value: Any, *, plain: bool = False) -> tuple[str, str] | None:
     """(pointer, message) where `value` is not a finite tree of bounded depth and size
-    (`MAX_DEPTH`, `MAX_VALUES`), or None.
+    (`MAX_DEPTH`, `MAX_VALUES`), or None; with `plain`, also where a leaf or a key is not a
+    plain value (`_PLAIN_LEAVES`: a tuple is not one, nor anything whose default repr holds
+    a memory address).
 
     A node that YAML aliases share is walked once: its size and height are kept by its
     identity, so aliases of aliases (a billion values from a few lines) cost what their
@@ -166,6 +171,8 @@ def tree_problem(value: Any) -> tuple[str, str] | None:
 
     def walk(node: Any, depth: int) -> tuple[int, int]:
         if not isinstance(node, dict | list):
+            if plain and not isinstance(node, _PLAIN_LEAVES):
+                raise problem(f"not a plain value: {type(node).__name__}")
             return 1, 0
         key = id(node)
         if key in open_ids:
@@ -175,6 +182,10 @@ def tree_problem(value: Any) -> tuple[str, str] | None:
             if depth >= MAX_DEPTH:
                 raise problem(f"nested more than {MAX_DEPTH} levels deep")
             open_ids.add(key)
+            if plain and isinstance(node, dict):
+                odd = next((k for k in node if not isinstance(k, _PLAIN_LEAVES)), None)
+                if odd is not None:
+                    raise problem(f"a key that is not a plain value: {type(odd).__name__}")
             for part, child in node.items() if isinstance(node, dict) else enumerate(node):
                 parts.append(part)
                 child_values, child_height = walk(child, depth + 1)
@@ -218,18 +229,20 @@ class _ParsedTexts:
     def get(self, text: str) -> str | None:
         return self._texts.get(text)
 
-    def put(self, text: str, value: Any) -> str | None:
-        """Keep `value` as JSON for `text`; that JSON, or None when JSON would change it."""
+    def put(self, text: str, value: Any) -> Any:
+        """Keep `value` as JSON for `text`; a new tree rebuilt from that JSON (it is how the
+        JSON is checked), or None when JSON would change the value."""
         try:
             dumped = json.dumps(value, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError):
             return None
-        if json.loads(dumped) != value:
+        rebuilt = json.loads(dumped)
+        if rebuilt != value:
             return None
         if len(self._texts) >= self._kept:
             self._texts.clear()
         self._texts[text] = dumped
-        return dumped
+        return rebuilt
 
 
 _PARSED = _ParsedTexts()
@@ -324,8 +337,8 @@ class ByContent(Generic[T]):
 
 
 def content_digest(doc: Mapping[Any, Any]) -> bytes | None:
-    """The document's content digest; None for a value `repr` might not tell apart
-    (`_plain`) or that nests too deeply to print.
+    """The document's content digest; None for a value `repr` might not tell apart (one
+    `tree_problem(..., plain=True)` finds) or that nests too deeply to print.
 
     Taken over `repr`, which tells `1` from `"1"` and `True`, a date from its text, and
     depends only on the values and their order: a pickle would also record which equal
@@ -334,35 +347,13 @@ def content_digest(doc: Mapping[Any, Any]) -> bytes | None:
     """
     import hashlib
 
-    if not _plain(doc):
+    if tree_problem(doc, plain=True) is not None:  # `repr` might not tell it apart
         return None
     try:
         text = repr(doc)
     except RecursionError:
         return None
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).digest()
-
-
-_PLAIN_LEAVES = (str, int, float, bool, type(None), datetime.date)
-
-
-def _plain(doc: Any) -> bool:
-    """Whether `repr` tells the value apart from every other: a finite tree (a cycle prints
-    as `[...]`) of plain leaves (a default repr holds a reusable memory address)."""
-    if tree_problem(doc) is not None:
-        return False
-    stack: list[Any] = [doc]
-    while stack:  # at most MAX_VALUES steps: `tree_problem` counted them
-        node = stack.pop()
-        if isinstance(node, dict):
-            if not all(isinstance(key, _PLAIN_LEAVES) for key in node):
-                return False
-            stack.extend(node.values())
-        elif isinstance(node, list):  # a tuple is not plain: `tree_problem` does not walk it
-            stack.extend(node)
-        elif not isinstance(node, _PLAIN_LEAVES):
-            return False
-    return True
 
 
 _STRUCTURE: ByContent[list[tuple[str, str]]] = ByContent()

@@ -34,6 +34,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -50,7 +51,7 @@ Verdict = list[tuple[str, str]]
 """openapi-spec-validator's findings in a document: (pointer, message), in its order."""
 
 # bumped when an entry's format changes
-_FORMAT = "mjspec-validator-verdict/1"
+_FORMAT = "mjspec-validator-verdict/2"
 # What else the verdict depends on: every distribution installed (openapi-spec-validator,
 # the backend it picks, jsonschema-rs when importable, and the optional libraries that
 # decide which `format`s jsonschema checks), read off `sys.path`'s metadata folders; the
@@ -64,8 +65,12 @@ KEEP = 256
 
 def validator_problems(doc: Mapping[str, Any], source: str) -> list[SpecProblem]:
     """What openapi-spec-validator finds in a document that passed our own checks."""
-    found = _VERDICTS.get(doc, _validate)
-    problems = {SpecProblem(source=source, pointer=p, message=m) for p, m in found}
+    return _problems(_VERDICTS.get(doc, _validate), source)
+
+
+def _problems(verdict: Verdict, source: str) -> list[SpecProblem]:
+    """A verdict's findings as problems of `source`: each once, in pointer order."""
+    problems = {SpecProblem(source=source, pointer=p, message=m) for p, m in verdict}
     return sorted(problems, key=lambda p: (p.pointer, p.message))
 
 
@@ -117,8 +122,6 @@ def _place(digest: bytes) -> tuple[Path, str] | None:
 def _code_key() -> bytes | None:
     """What the verdict depends on besides the document, hashed once per process; None when
     it cannot be known (mjspec's modules cannot be read: a zipped install)."""
-    import os
-
     key = hashlib.sha256(f"{_FORMAT}\0{sys.version}\0".encode())
     installed: set[str] = set()  # `name-version.dist-info`: each distribution and version
     for folder in sys.path:
@@ -152,8 +155,7 @@ def recalled(documents: Sequence[Document]) -> list[list[SpecProblem]] | None:
         verdict = _VERDICTS.recall(doc)
         if verdict is None:
             return None
-        problems = {SpecProblem(source=label, pointer=p, message=m) for p, m in verdict}
-        found.append(sorted(problems, key=lambda p: (p.pointer, p.message)))
+        found.append(_problems(verdict, label))
     return found
 
 

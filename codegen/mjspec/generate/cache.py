@@ -27,7 +27,7 @@ from mjspec.generate.names import DEFAULT_PACKAGE
 # what the key's tool versions name: the pinned tools whose output is committed
 _TOOLS = ("datamodel-code-generator", "ruff", "jinja2", "openapi-spec-validator", "pyyaml")
 # bumped when the entry format changes
-_FORMAT = "mjspec-render-cache/2"
+_FORMAT = "mjspec-render-cache/3"
 # entries kept; older ones are removed when a new one is stored
 KEEP = 64
 
