@@ -56,19 +56,20 @@ def pytest_collection_finish(session: object) -> None:
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Hypothesis' caches where the kit keeps them, filled once before any worker starts.
 
-    The first use of a text strategy in a process computes Hypothesis' table of Unicode
-    characters (about 2 s of CPU) unless its home holds it. Every process of a run (the
-    xdist workers, `mjspec conform` in subprocesses, a fleet's worker processes) would
-    compute its own on a fresh machine: here the tests share the kit's home, and the
+    The first use of a text strategy in a process computes Hypothesis' Unicode tables
+    unless its home holds them: what UTF-8 encodes (about 3 s of CPU; the kit writes it,
+    `seed_utf8_table`) and the characters of each category (about 0.3 s). Every process of
+    a run (the xdist workers, `mjspec conform` in subprocesses, a fleet's worker processes)
+    would compute its own on a fresh machine: here the tests share the kit's home, and the
     controller fills it before it starts the workers (this hook runs before xdist's; a
-    no-op once the home holds it: filling it in a thread while they started measured no
-    faster).
+    no-op once the home holds them).
     """
     from hypothesis import configuration, find
     from hypothesis import strategies as st
 
-    from mjspec.conform.command import hypothesis_home
+    from mjspec.conform.command import hypothesis_home, seed_utf8_table
 
     configuration.set_hypothesis_home_dir(hypothesis_home())
     if not hasattr(session.config, "workerinput"):  # the controller, or a run without workers
+        seed_utf8_table()
         find(st.text(min_size=1), lambda _: True, settings=settings(database=None, max_examples=1))

@@ -373,12 +373,55 @@ def unwritable(path: Path | None) -> str:
 def hypothesis_home() -> Path:
     """Where the kit's runs keep Hypothesis' caches, shared by every run on the machine.
 
-    The first run computes Hypothesis' table of Unicode characters (about 2 s) and keeps it
-    here; later runs, worker processes and other commands read it instead.
+    The first run computes Hypothesis' table of Unicode categories (about 0.3 s) and keeps
+    it here, beside the table of what UTF-8 encodes (`seed_utf8_table`); later runs, worker
+    processes and other commands read them instead.
     """
     import tempfile
 
     return Path(tempfile.gettempdir()) / "mjspec-hypothesis"
+
+
+# What UTF-8 encodes, as Hypothesis keeps it: every code point but the surrogates, each of
+# which decodes back to itself (no code point encodes and comes back as another).
+UTF8_ENCODABLE = ((0, 0xD7FF), (0xE000, 0x10FFFF))
+UTF8_TABLE = "codec-v2-utf-8"
+"""The table's name in Hypothesis' home (`hypothesis.internal.charmap.intervals_from_codec`)."""
+
+
+def seed_utf8_table() -> None:
+    """Write Hypothesis' table of what UTF-8 encodes into its current home, where missing.
+
+    A text strategy's default alphabet is every character UTF-8 can encode: the first one
+    drawn with a new home makes Hypothesis encode and decode each of the 1,114,112 code
+    points in turn to find out (about 3 s of CPU), and keep the answer in its home. For
+    UTF-8 the answer is known in closed form (`UTF8_ENCODABLE`). The file is written
+    atomically, as Hypothesis writes it; a Hypothesis that names or lays the table out
+    otherwise never reads it (or, failing to, computes and rewrites it), and one whose
+    internals moved leaves the seeding a no-op: either way only the speed differs.
+    """
+    import gzip
+    import json
+    import tempfile
+
+    try:
+        from hypothesis.internal.charmap import charmap_file
+
+        path = Path(charmap_file(UTF8_TABLE))
+        if path.exists():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, staged = tempfile.mkstemp(dir=path.parent, prefix=f".{UTF8_TABLE}.")
+        try:
+            with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=1) as f:
+                f.write(json.dumps([UTF8_ENCODABLE, ()]).encode("ascii"))
+            os.replace(staged, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(staged)
+            raise
+    except (ImportError, AttributeError, TypeError, OSError):
+        return  # Hypothesis computes the table itself, as it would without the kit
 
 
 @contextlib.contextmanager
@@ -394,6 +437,7 @@ def hypothesis_home_outside_the_working_directory() -> Iterator[None]:
     previous = vars(configuration).get("__hypothesis_home_directory")
     configuration.set_hypothesis_home_dir(hypothesis_home())
     try:
+        seed_utf8_table()
         yield
     finally:
         configuration.set_hypothesis_home_dir(previous)
