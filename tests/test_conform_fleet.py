@@ -308,6 +308,39 @@ def test_a_toml_syntax_error_names_the_line_and_column(
     assert "line 3, column 12" in outcome.err_lines[0]
 
 
+def test_worker_processes_that_cannot_start_are_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second worker process cannot start (the machine's limit on processes): the first
+    is stopped and waited for, and the user reads one line, not a traceback."""
+    import multiprocessing.context
+
+    real = multiprocessing.context.SpawnProcess.start
+    starts: list[str] = []
+
+    def start(process: multiprocessing.context.SpawnProcess) -> None:
+        starts.append(process.name)
+        if len(starts) > 1:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        real(process)
+
+    monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", start)
+    with refusing_url() as gone:
+        servers = [{"name": name, "base_url": gone} for name in ("a", "b")]
+        path = _write(tmp_path, _toml(servers))
+        with hang_guard(60, "a fleet whose workers cannot start"):
+            outcome = run_cli(
+                capsys, ["conform", "--fleet", str(path), *FAST, "--fleet-processes", "2"]
+            )
+    assert starts == ["mjspec-fleet-0", "mjspec-fleet-1"]
+    assert outcome.code == 2
+    assert outcome.err_lines == [
+        "mjspec: error: cannot start the fleet's worker processes: "
+        "[Errno 11] Resource temporarily unavailable"
+    ], outcome.err
+    assert multiprocessing.active_children() == []  # the one that started was waited for
+
+
 def test_an_unset_token_variable_is_one_line_naming_the_server_before_any_request(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

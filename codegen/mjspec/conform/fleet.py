@@ -484,6 +484,7 @@ def _in_processes(
     ]  # fmt: skip
     outcomes: dict[str, Outcome] = {}
     interrupted = False
+    started: list[Any] = []  # the workers to stop and wait for, whatever ends this
     try:
         # The workers start with SIGINT blocked (a spawned process inherits the mask), so
         # that Ctrl-C while they import is this process's alone: `_share` ignores it.
@@ -493,6 +494,9 @@ def _in_processes(
         try:
             for worker in workers:
                 worker.start()
+                started.append(worker)
+        except OSError as exc:  # no process to be had (a limit on processes, memory)
+            raise ConformError(f"cannot start the fleet's worker processes: {exc}") from None
         finally:
             if blocking:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
@@ -511,12 +515,12 @@ def _in_processes(
         stop.set()
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second one: not yet
         try:
-            _drain(workers, results, outcomes, _DRAIN_TIME + options.request_timeout)
+            _drain(started, results, outcomes, _DRAIN_TIME + options.request_timeout)
         finally:
             signal.signal(signal.SIGINT, previous)
     finally:
         stop.set()  # whatever ends the wait (nothing, when every outcome is in)
-        for worker in workers:
+        for worker in started:
             worker.join(timeout=1 if interrupted else _DRAIN_TIME)
             if worker.is_alive():
                 worker.kill()
