@@ -232,6 +232,13 @@ def test_an_auth_header_without_a_token_is_one_usage_line(
     assert "Traceback" not in result.err
 
 
+def test_this_checkouts_pytest_knows_the_suites_options(pytestconfig: pytest.Config) -> None:
+    """`pytest --pyargs mjspec.suite --mjspec-base-url URL` run from this checkout reads its
+    `addopts`, which turn plugin autoloading off: mjspec's entry point must be among the
+    plugins they load, or pytest refuses the option."""
+    assert pytestconfig.getoption("--mjspec-base-url") is None  # declared, and not given
+
+
 def test_an_unrelated_run_imports_nothing_of_the_kit_or_the_client(tmp_path: Path) -> None:
     """In a process of its own (this one has imported everything): the entry point's
     options cost their declarations, not an import of the spec, the kit or mjapi.
@@ -246,10 +253,10 @@ def test_an_unrelated_run_imports_nothing_of_the_kit_or_the_client(tmp_path: Pat
         "    loaded = {m.split('.')[0] for m in sys.modules if m.startswith(('mjspec', 'mjapi'))}\n"
         "    assert 'mjspec.suite.options' in sys.modules  # the entry point was loaded\n"
         "    assert loaded <= {'mjspec'}, loaded\n"
-        "    assert not [m for m in sys.modules if m.startswith('mjspec.')\n"
-        "                and m not in ('mjspec.errors', 'mjspec.arguments', 'mjspec.masking',\n"
-        "                              'mjspec.suite',\n"
-        "                              'mjspec.suite.options')]\n"
+        "    more = [m for m in sys.modules if m.startswith('mjspec.')\n"
+        "            and m not in ('mjspec.errors', 'mjspec.arguments', 'mjspec.masking',\n"
+        "                          'mjspec.suite', 'mjspec.suite.options')]\n"
+        "    assert not more, more\n"
     )
     (tmp_path / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}

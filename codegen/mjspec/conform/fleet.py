@@ -465,8 +465,11 @@ def _in_processes(
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
-    stop = context.Event()
-    results: multiprocessing.queues.Queue[Outcome] = context.Queue()
+    try:
+        stop = context.Event()
+        results: multiprocessing.queues.Queue[Outcome] = context.Queue()
+    except OSError as exc:  # no semaphore or pipe to be had (a limit, no /dev/shm)
+        raise ConformError(f"cannot start the fleet's worker processes: {exc}") from None
     shares = [list(servers[n::processes]) for n in range(processes)]
     # `concurrency` runs at once in all: each worker its part (processes <= concurrency)
     threads = [options.concurrency // processes + (n < options.concurrency % processes)
@@ -496,6 +499,10 @@ def _in_processes(
                 worker.start()
                 started.append(worker)
         except OSError as exc:  # no process to be had (a limit on processes, memory)
+            for worker in started:  # stopped at once: nothing reads what it would send back
+                worker.kill()
+                worker.join(timeout=5)
+            started.clear()
             raise ConformError(f"cannot start the fleet's worker processes: {exc}") from None
         finally:
             if blocking:
