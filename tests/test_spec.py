@@ -185,7 +185,7 @@ def test_a_text_read_again_gives_new_equal_objects_with_the_same_digest() -> Non
     assert one == two and one["a"] is not two["a"]
     one["a"]["k"].append(3)  # a caller changing its copy changes no later read
     assert parse_document(json_text, "t.json")["a"]["k"] == [1, 2]
-    assert content_digest(parse_document(text.split("c:")[0], "t.yaml")) == content_digest(
+    assert content_digest(parse_document(text, "t.yaml")) == content_digest(
         parse_document(json_text, "t.json")
     )
 

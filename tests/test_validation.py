@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -221,9 +220,7 @@ def test_a_command_on_kept_verdicts_imports_no_validator(
 ) -> None:
     """`mjspec profiles` in a fresh interpreter, once another process has validated the
     package's documents: it lists them without importing openapi-spec-validator."""
-    env = {**os.environ, "MJSPEC_CACHE_DIR": str(tmp_path / "cache")}
-    env.pop("MJSPEC_NO_CACHE", None)
-    monkeypatch.setenv("MJSPEC_CACHE_DIR", env["MJSPEC_CACHE_DIR"])
+    monkeypatch.setenv("MJSPEC_CACHE_DIR", str(tmp_path / "cache"))  # here and the child's
     monkeypatch.delenv("MJSPEC_NO_CACHE", raising=False)
     _a_new_process(monkeypatch)
     load_profiles(default_spec_path())  # validates, and keeps the verdicts
@@ -232,7 +229,7 @@ def test_a_command_on_kept_verdicts_imports_no_validator(
         "print(code, 'openapi_spec_validator' in sys.modules, file=sys.stderr)"
     )
     ran = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
     )
     assert ran.stderr.splitlines()[-1] == "0 False", ran.stderr
     assert "midjourney-proxy-java" in ran.stdout

@@ -488,6 +488,7 @@ def _in_processes(
     outcomes: dict[str, Outcome] = {}
     interrupted = False
     started: list[Any] = []  # the workers to stop and wait for, whatever ends this
+    patience = _DRAIN_TIME  # how long a started worker may take to end before it is killed
     try:
         # The workers start with SIGINT blocked (a spawned process inherits the mask), so
         # that Ctrl-C while they import is this process's alone: `_share` ignores it.
@@ -499,10 +500,7 @@ def _in_processes(
                 worker.start()
                 started.append(worker)
         except OSError as exc:  # no process to be had (a limit on processes, memory)
-            for worker in started:  # stopped at once: nothing reads what it would send back
-                worker.kill()
-                worker.join(timeout=5)
-            started.clear()
+            patience = 0  # nothing will read what a started one sends back: it could not end
             raise ConformError(f"cannot start the fleet's worker processes: {exc}") from None
         finally:
             if blocking:
@@ -519,6 +517,7 @@ def _in_processes(
                 done(outcome, len(outcomes), len(servers))
     except KeyboardInterrupt:
         interrupted = True
+        patience = 1  # after `_drain`
         stop.set()
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second one: not yet
         try:
@@ -528,7 +527,7 @@ def _in_processes(
     finally:
         stop.set()  # whatever ends the wait (nothing, when every outcome is in)
         for worker in started:
-            worker.join(timeout=1 if interrupted else _DRAIN_TIME)
+            worker.join(timeout=patience)
             if worker.is_alive():
                 worker.kill()
                 worker.join(timeout=5)
