@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.needs_version = ">=2025.2.9"
@@ -113,6 +115,18 @@ def interop(session: nox.Session) -> None:
     install(session, "lint")  # openapi-python-client's post-hooks run ruff
     session.install("openapi-python-client==0.29.1", env=BYTECODE)
     session.run("python", "tools/interop.py", *session.posargs)
+
+
+@nox.session(default=False)
+def durations(session: nox.Session) -> None:
+    """Run the suite and rewrite tests/durations.json, its modules' seconds (not run by
+    default). Run it in a fresh clone, as CI runs: the file orders the modules, longest
+    first."""
+    install(session, "test")
+    report = Path(session.create_tmp()) / "junit.xml"
+    env = {"HYPOTHESIS_PROFILE": "ci", "PYTHONDONTWRITEBYTECODE": None}
+    session.run("pytest", f"--junitxml={report}", *session.posargs, env=env)
+    session.run("python", "tools/durations.py", str(report))
 
 
 @nox.session(default=False)

@@ -1,6 +1,6 @@
 """Hypothesis profiles (`ci` is derandomized; pick one with HYPOTHESIS_PROFILE) and home
-(the kit's), mjspec's disk caches in a folder of the run's own, and the collected session
-kept out of the garbage collector's walks."""
+(the kit's), mjspec's disk caches in a folder of the run's own, the longest modules first,
+and the collected session kept out of the garbage collector's walks."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import tempfile
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.helpers_schedule import known_durations, longest_first
 
 settings.register_profile(
     "ci",
@@ -41,6 +43,11 @@ def pytest_configure(config: pytest.Config) -> None:
         shutil.rmtree(directory, ignore_errors=True)
 
     config.add_cleanup(restore)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest modules first, so that no long module starts last (helpers_schedule)."""
+    longest_first(items, known_durations())
 
 
 def pytest_collection_finish(session: object) -> None:

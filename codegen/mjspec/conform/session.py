@@ -65,6 +65,7 @@ class Exchange:
     _json: Any = None
     _parsed: bool = False
     _digest: bytes | None = None
+    _size: int | None = None
     located: dict[Any, Any] = dataclasses.field(default_factory=dict)
     """Field walks over the decoded body, shared by the profiles (`checks.observe_task`)."""
     shared: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -101,8 +102,12 @@ class Exchange:
 
     @property
     def size(self) -> int:
-        """How big the request is: the smallest reproduction of a finding is kept."""
-        return len(repr(self.body)) + len(self.label)
+        """How big the request is: the smallest reproduction of a finding is kept. Measured
+        once: every finding of every profile on this exchange asks (a broken server gives
+        hundreds per answer, and a generated body's `repr` may be long)."""
+        if self._size is None:
+            self._size = len(repr(self.body)) + len(self.label)
+        return self._size
 
     def reproduce(self) -> str:
         """The curl line, rendered once and only when a finding keeps it."""
