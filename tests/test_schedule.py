@@ -70,8 +70,7 @@ def test_only_entries_that_are_seconds_are_kept(tmp_path: Path) -> None:
 
 def test_this_session_runs_its_modules_longest_first(request: pytest.FixtureRequest) -> None:
     known = known_durations()
-    assert known, f"{DURATIONS} lists no module"
-    assert all((DURATIONS.parent.parent / module).is_file() for module in known), sorted(known)
+    assert known, f"{DURATIONS} lists no module"  # an entry for a module gone is ignored
     modules = list(dict.fromkeys(module_of(item) for item in request.session.items))
     listed = [module for module in modules if module in known]
     assert len(listed) >= len(modules) // 2, "the file knows under half the modules"
