@@ -119,9 +119,9 @@ def interop(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def durations(session: nox.Session) -> None:
-    """Run the suite and rewrite tests/durations.json, its modules' seconds (not run by
-    default). Run it in a fresh clone, as CI runs: the file orders the modules, longest
-    first."""
+    """Run the suite (or the tests named after `--`) and update tests/durations.json, its
+    modules' seconds (not run by default). Run it in a fresh clone, as CI runs: the file
+    orders the modules, longest first."""
     install(session, "test")
     report = Path(session.create_tmp()) / "junit.xml"
     env = {"HYPOTHESIS_PROFILE": "ci", "PYTHONDONTWRITEBYTECODE": None}

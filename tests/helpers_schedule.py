@@ -1,11 +1,12 @@
 """The suite's modules in the order xdist should hand them out: the longest first.
 
-With `--dist loadscope` each worker takes whole modules; with `--no-loadscope-reorder` it
-takes them in collection order. xdist's own order (most tests first) left the modules of a
-few long tests (a wheel build, process fleets, mypy) for last, run by one worker while the
-others sat idle. `tests/durations.json` holds each module's seconds in a fresh clone's CI
-run (`nox -s durations` rewrites it); a missing or stale file only costs balance, never a
-test.
+With `--dist loadscope` each worker takes whole modules (a test class would be a unit of
+its own; the suite has none); with `--no-loadscope-reorder` it takes them in collection
+order. xdist's own order (most tests first) left the modules of a few long tests (a wheel
+build, process fleets, mypy) for last, run by one worker while the others sat idle.
+`tests/durations.json` holds each module's seconds in a fresh clone's CI run (`nox -s
+durations` updates it). A module it does not list is estimated by its number of tests: a
+stale file costs balance, and `test_schedule` asks that it know most of the modules.
 """
 
 from __future__ import annotations
@@ -42,11 +43,19 @@ def known_durations(path: Path = DURATIONS) -> dict[str, float]:
     if not isinstance(found, dict):
         return {}
     return {
-        str(module): float(seconds)
-        for module, seconds in found.items()
-        if isinstance(seconds, int | float) and not isinstance(seconds, bool)
-        if math.isfinite(seconds) and seconds >= 0
+        str(module): seconds for module, raw in found.items() if (seconds := _seconds(raw)) >= 0
     }
+
+
+def _seconds(value: object) -> float:
+    """`value` as a finite, non-negative number of seconds, or -1."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return -1.0
+    try:
+        seconds = float(value)  # OverflowError: an integer of hundreds of digits
+    except OverflowError:
+        return -1.0
+    return seconds if math.isfinite(seconds) and seconds >= 0 else -1.0
 
 
 def longest_first(items: list[N], known: dict[str, float]) -> None:

@@ -64,11 +64,13 @@ def test_only_entries_that_are_seconds_are_kept(tmp_path: Path) -> None:
     entries = {"a.py": 2, "b.py": 1.5, "c.py": -1, "d.py": True, "e.py": "3", "f.py": None}
     path.write_text(json.dumps(entries), encoding="utf-8")
     assert known_durations(path) == {"a.py": 2.0, "b.py": 1.5}
-    path.write_text('{"a.py": NaN, "b.py": Infinity, "c.py": 0}', encoding="utf-8")
+    path.write_text('{"a.py": NaN, "b.py": Infinity, "c.py": 0, "d.py": 1' + "0" * 400 + "}")
     assert known_durations(path) == {"c.py": 0.0}
 
 
 def test_this_session_runs_its_modules_longest_first(request: pytest.FixtureRequest) -> None:
+    if any(request.config.getoption(name, False) for name in ("lf", "failedfirst", "newfirst")):
+        pytest.skip("--lf, --ff and --nf put the tests in an order of their own")
     known = known_durations()
     assert known, f"{DURATIONS} lists no module"  # an entry for a module gone is ignored
     modules = list(dict.fromkeys(module_of(item) for item in request.session.items))
@@ -124,6 +126,36 @@ def test_the_script_writes_the_file_and_says_what_it_holds(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["durations.json", "junit.xml"]
 
 
+def test_a_report_of_part_of_the_suite_updates_that_part(tmp_path: Path) -> None:
+    out = tmp_path / "durations.json"
+    kept = {"tests/test_spec.py": 9.9, "tests/test_schedule.py": 5.0, "tests/test_gone.py": 1.0}
+    out.write_text(json.dumps(kept), encoding="utf-8")
+    report = tmp_path / "junit.xml"
+    report.write_text(JUNIT.replace("tests.test_b", "tests.test_schedule"), encoding="utf-8")
+    assert durations.main([str(report), str(out)]) == 0
+    # measured: replaced; not in the report: kept while its file exists, dropped once gone
+    assert json.loads(out.read_text("utf-8")) == {
+        "tests/test_schedule.py": 2.0,
+        "tests/test_spec.py": 9.9,
+    }
+
+
+@pytest.mark.parametrize("where", ["a folder", "a missing folder", "the current folder"])
+def test_a_file_that_cannot_be_written_is_one_line_and_exit_2_leaving_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    report = tmp_path / "junit.xml"
+    report.write_text(JUNIT, encoding="utf-8")
+    (tmp_path / "folder").mkdir()
+    monkeypatch.chdir(tmp_path)
+    out = {"a folder": "folder", "a missing folder": "none/durations.json"}.get(where, ".")
+    assert durations.main([str(report), out]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"durations: error: cannot write {out}: ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "junit.xml"]
+    assert list((tmp_path / "folder").iterdir()) == []
+
+
 @pytest.mark.parametrize(
     ("text", "says"),
     [
@@ -131,8 +163,10 @@ def test_the_script_writes_the_file_and_says_what_it_holds(
         ("<testsuites/>", "no <testcase> in it"),
         ('<testsuites><testcase classname="a"/></testsuites>', "without a classname and a time"),
         ('<testsuites><testcase classname="a" time="x"/></testsuites>', "without a classname"),
+        ('<testsuites><testcase classname="a" time="nan"/></testsuites>', "of nan seconds (a)"),
+        ('<testsuites><testcase classname="a" time="-1"/></testsuites>', "of -1.0 seconds (a)"),
     ],
-    ids=["cut short", "empty", "no time", "a time that is no number"],
+    ids=["cut short", "empty", "no time", "a time that is no number", "NaN", "negative"],
 )
 def test_a_bad_report_is_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, says: str

@@ -1,19 +1,25 @@
 """Each test module's seconds, from a JUnit XML report of the suite: `nox -s durations`
-runs the suite and this script, which rewrites `tests/durations.json`.
+runs the suite and this script, which updates `tests/durations.json`.
 
-The file only orders the suite's modules (tests/conftest.py hands the longest to the
-workers first): a stale one costs balance, never a test.
+The file only orders the suite's modules (tests/helpers_schedule.py hands the longest to the
+workers first). A module the report has is given its new seconds; one it lacks keeps its
+entry while its file exists (a run of part of the suite updates that part); an entry for a
+file gone is dropped.
 
 Usage: python tools/durations.py REPORT.xml [OUT.json]; exit 2 with one line when the
-report cannot be read.
+report cannot be read or the file cannot be written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
+import os
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +47,20 @@ def module_seconds(cases: Iterable[tuple[str, float]], root: Path = ROOT) -> dic
     return {module: round(totals[module], 1) for module in sorted(totals)}
 
 
+def updated(
+    kept: Mapping[str, object], measured: Mapping[str, float], root: Path = ROOT
+) -> dict[str, float]:
+    """The measured modules' seconds, and the kept entries of the others whose files exist."""
+    merged = {
+        module: float(seconds)
+        for module, seconds in kept.items()
+        if isinstance(seconds, int | float) and not isinstance(seconds, bool)
+        if (root / module).is_file()
+    }
+    merged.update(measured)
+    return {module: merged[module] for module in sorted(merged)}
+
+
 def read_cases(report: Path) -> list[tuple[str, float]]:
     """(classname, seconds) of every test case of a JUnit XML report; ValueError if it is
     not one."""
@@ -51,12 +71,40 @@ def read_cases(report: Path) -> list[tuple[str, float]]:
     cases = []
     for case in tree.iter("testcase"):
         try:
-            cases.append((case.attrib["classname"], float(case.attrib["time"])))
+            seconds = float(case.attrib["time"])
+            classname = case.attrib["classname"]
         except (KeyError, ValueError):
             raise ValueError(f"{report}: a <testcase> without a classname and a time") from None
+        if not (math.isfinite(seconds) and seconds >= 0):
+            raise ValueError(f"{report}: a <testcase> of {seconds} seconds ({classname})")
+        cases.append((classname, seconds))
     if not cases:
         raise ValueError(f"{report}: no <testcase> in it")
     return cases
+
+
+def _kept(out: Path) -> dict[str, object]:
+    """What `out` holds now; {} when it is missing or not a JSON object."""
+    try:
+        found = json.loads(out.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def write_atomically(out: Path, text: str) -> None:
+    """`text` in `out`, whole or not at all; OSError when it cannot be written there."""
+    handle, staged = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(staged, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(staged)
+        raise
 
 
 def main(argv: list[str]) -> int:
@@ -65,13 +113,14 @@ def main(argv: list[str]) -> int:
         return 2
     out = Path(argv[1]) if len(argv) == 2 else OUT
     try:
-        seconds = module_seconds(read_cases(Path(argv[0])))
+        seconds = updated(_kept(out), module_seconds(read_cases(Path(argv[0]))))
+        write_atomically(out, json.dumps(seconds, indent=2, allow_nan=False) + "\n")
     except ValueError as exc:
         print(f"durations: error: {exc}", file=sys.stderr)
         return 2
-    staged = out.with_name(out.name + ".tmp")
-    staged.write_text(json.dumps(seconds, indent=2) + "\n", encoding="utf-8")
-    staged.replace(out)
+    except OSError as exc:
+        print(f"durations: error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     print(f"{out}: {len(seconds)} modules, {sum(seconds.values()):.1f} s")
     return 0
 
