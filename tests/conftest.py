@@ -12,7 +12,8 @@ import tempfile
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.helpers_schedule import known_durations, longest_first
+from tests.helpers_schedule import longest_first
+from tools.durations import read_durations
 
 settings.register_profile(
     "ci",
@@ -47,7 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The longest modules first, so that no long module starts last (helpers_schedule)."""
-    longest_first(items, known_durations())
+    longest_first(items, read_durations())
 
 
 def pytest_collection_finish(session: object) -> None:

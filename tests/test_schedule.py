@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers_schedule import DURATIONS, known_durations, longest_first, module_of
+from tests.helpers_schedule import longest_first, module_of
 from tools import durations
 
 
@@ -55,24 +55,24 @@ def test_without_known_durations_the_modules_with_most_tests_come_first() -> Non
 def test_an_unreadable_durations_file_gives_none(tmp_path: Path, text: str) -> None:
     path = tmp_path / "durations.json"
     path.write_bytes(text.encode("utf-8", "surrogateescape"))
-    assert known_durations(path) == {}
-    assert known_durations(tmp_path / "missing.json") == {}
+    assert durations.read_durations(path) == {}
+    assert durations.read_durations(tmp_path / "missing.json") == {}
 
 
 def test_only_entries_that_are_seconds_are_kept(tmp_path: Path) -> None:
     path = tmp_path / "durations.json"
     entries = {"a.py": 2, "b.py": 1.5, "c.py": -1, "d.py": True, "e.py": "3", "f.py": None}
     path.write_text(json.dumps(entries), encoding="utf-8")
-    assert known_durations(path) == {"a.py": 2.0, "b.py": 1.5}
+    assert durations.read_durations(path) == {"a.py": 2.0, "b.py": 1.5}
     path.write_text('{"a.py": NaN, "b.py": Infinity, "c.py": 0, "d.py": 1' + "0" * 400 + "}")
-    assert known_durations(path) == {"c.py": 0.0}
+    assert durations.read_durations(path) == {"c.py": 0.0}
 
 
 def test_this_session_runs_its_modules_longest_first(request: pytest.FixtureRequest) -> None:
     if any(request.config.getoption(name, False) for name in ("lf", "failedfirst", "newfirst")):
         pytest.skip("--lf, --ff and --nf put the tests in an order of their own")
-    known = known_durations()
-    assert known, f"{DURATIONS} lists no module"  # an entry for a module gone is ignored
+    known = durations.read_durations()
+    assert known, f"{durations.OUT} lists no module"  # an entry for a module gone is ignored
     modules = list(dict.fromkeys(module_of(item) for item in request.session.items))
     listed = [module for module in modules if module in known]
     assert len(listed) >= len(modules) // 2, "the file knows under half the modules"

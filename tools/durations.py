@@ -1,26 +1,25 @@
-"""Each test module's seconds, from a JUnit XML report of the suite: `nox -s durations`
-runs the suite and this script, which updates `tests/durations.json`.
+"""Each test module's seconds, from a JUnit XML report of the suite: `nox -s durations` runs
+the suite and this script, which updates `tests/durations.json`.
 
 The file only orders the suite's modules (tests/helpers_schedule.py hands the longest to the
-workers first). A module the report has is given its new seconds; one it lacks keeps its
-entry while its file exists (a run of part of the suite updates that part); an entry for a
-file gone is dropped.
+workers first); `read_durations` reads it for both. A module the report has is given its new
+seconds; one it lacks keeps its entry while its file exists (a run of part of the suite
+updates that part); an entry for a file gone is dropped.
 
-Usage: python tools/durations.py REPORT.xml [OUT.json]; exit 2 with one line when the
-report cannot be read or the file cannot be written.
+Usage: python tools/durations.py REPORT.xml [OUT.json]; exit 2 with one line when the report
+cannot be read or the file cannot be written.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
 import sys
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from mjspec.files import write_atomically
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "tests" / "durations.json"
@@ -47,16 +46,36 @@ def module_seconds(cases: Iterable[tuple[str, float]], root: Path = ROOT) -> dic
     return {module: round(totals[module], 1) for module in sorted(totals)}
 
 
+def read_durations(path: Path = OUT) -> dict[str, float]:
+    """The seconds a durations file holds; {} when it is missing or unreadable, and an entry
+    that is not a finite, non-negative number of seconds is left out."""
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {
+        str(module): seconds for module, raw in found.items() if (seconds := _seconds(raw)) >= 0
+    }
+
+
+def _seconds(value: object) -> float:
+    """`value` as a finite, non-negative number of seconds, or -1."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return -1.0
+    try:
+        seconds = float(value)  # OverflowError: an integer of hundreds of digits
+    except OverflowError:
+        return -1.0
+    return seconds if math.isfinite(seconds) and seconds >= 0 else -1.0
+
+
 def updated(
-    kept: Mapping[str, object], measured: Mapping[str, float], root: Path = ROOT
+    kept: Mapping[str, float], measured: Mapping[str, float], root: Path = ROOT
 ) -> dict[str, float]:
     """The measured modules' seconds, and the kept entries of the others whose files exist."""
-    merged = {
-        module: float(seconds)
-        for module, seconds in kept.items()
-        if isinstance(seconds, int | float) and not isinstance(seconds, bool)
-        if (root / module).is_file()
-    }
+    merged = {module: seconds for module, seconds in kept.items() if (root / module).is_file()}
     merged.update(measured)
     return {module: merged[module] for module in sorted(merged)}
 
@@ -83,38 +102,15 @@ def read_cases(report: Path) -> list[tuple[str, float]]:
     return cases
 
 
-def _kept(out: Path) -> dict[str, object]:
-    """What `out` holds now; {} when it is missing or not a JSON object."""
-    try:
-        found = json.loads(out.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return found if isinstance(found, dict) else {}
-
-
-def write_atomically(out: Path, text: str) -> None:
-    """`text` in `out`, whole or not at all; OSError when it cannot be written there."""
-    handle, staged = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(staged, out)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(staged)
-        raise
-
-
 def main(argv: list[str]) -> int:
     if len(argv) not in (1, 2):
         print("usage: python tools/durations.py REPORT.xml [OUT.json]", file=sys.stderr)
         return 2
     out = Path(argv[1]) if len(argv) == 2 else OUT
     try:
-        seconds = updated(_kept(out), module_seconds(read_cases(Path(argv[0]))))
-        write_atomically(out, json.dumps(seconds, indent=2, allow_nan=False) + "\n")
+        seconds = updated(read_durations(out), module_seconds(read_cases(Path(argv[0]))))
+        text = json.dumps(seconds, indent=2, allow_nan=False) + "\n"
+        write_atomically(out, text.encode("utf-8"))
     except ValueError as exc:
         print(f"durations: error: {exc}", file=sys.stderr)
         return 2

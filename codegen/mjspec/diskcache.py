@@ -19,9 +19,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from mjspec.files import write_atomically
 
 
 def cache_dir() -> Path | None:
@@ -65,14 +66,7 @@ def store(directory: Path, entry: str, kind: str, value: Any, *, keep: int) -> N
     header = json.dumps({"format": kind, "checksum": _checksum(body)}).encode("ascii")
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(header + b"\n" + body)
-            os.replace(name, directory / f"{entry}.json")
-        except BaseException:
-            Path(name).unlink(missing_ok=True)
-            raise
+        write_atomically(directory / f"{entry}.json", header + b"\n" + body)
         _prune(directory, keep)
     except OSError:
         pass

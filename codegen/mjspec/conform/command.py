@@ -402,7 +402,8 @@ def seed_utf8_table() -> None:
     """
     import gzip
     import json
-    import tempfile
+
+    from mjspec.files import write_atomically
 
     try:
         from hypothesis.internal.charmap import charmap_file
@@ -411,15 +412,8 @@ def seed_utf8_table() -> None:
         if path.exists():
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, staged = tempfile.mkstemp(dir=path.parent, prefix=f".{UTF8_TABLE}.")
-        try:
-            with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=1) as f:
-                f.write(json.dumps([UTF8_ENCODABLE, ()]).encode("ascii"))
-            os.replace(staged, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(staged)
-            raise
+        table = json.dumps([UTF8_ENCODABLE, ()]).encode("ascii")
+        write_atomically(path, gzip.compress(table, mtime=1))
     except (ImportError, AttributeError, TypeError, OSError):
         return  # Hypothesis computes the table itself, as it would without the kit
 

@@ -34,9 +34,9 @@ from mjspec.conform.report import (
     junit_suite,
     junit_suites,
     tool_version,
-    write_atomically,
     write_xml,
 )
+from mjspec.files import write_atomically
 
 if TYPE_CHECKING:
     import jinja2

@@ -28,8 +28,8 @@ from mjspec.conform.report import (
     Finding,
     Report,
     consistency_line,
-    write_atomically,
 )
+from mjspec.files import write_atomically
 
 COUNTS = ("ok", "absent", "missing", "null", "wrong_type")
 KINDS: dict[str, str] = {

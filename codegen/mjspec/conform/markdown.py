@@ -15,7 +15,8 @@ import re
 from pathlib import Path
 
 from mjspec.conform import matrix
-from mjspec.conform.report import Finding, Report, consistency_line, write_atomically
+from mjspec.conform.report import Finding, Report, consistency_line
+from mjspec.files import write_atomically
 
 SYMBOLS = {"ok": "✅", "fail": "❌", "warn": "⚠️", "unseen": "❔", "na": "·"}
 VERDICTS = {"pass": "✅ pass", "fail": "❌ fail", "inconclusive": "⚠️ inconclusive"}

@@ -16,11 +16,12 @@ import dataclasses
 import functools
 import io
 import json
-import os
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+
+from mjspec.files import write_atomically
 
 Verdict = Literal["pass", "fail", "inconclusive"]
 Severity = Literal["failure", "warning"]
@@ -343,16 +344,6 @@ def decide(
         "pass",
         f"{tasks_checked} task(s) checked, every required field seen and conforming{suffix}",
     )
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write through a sibling temporary file, so a reader never sees half a report."""
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def write_json(report: Report, path: Path) -> None:

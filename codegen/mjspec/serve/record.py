@@ -9,12 +9,9 @@ server echoes it, it is masked. `mjspec serve --tasks FILE --profile NAME` repla
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import os
 import socket
 import ssl
-import tempfile
 import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +23,7 @@ import msgspec
 from mjapi._http import tls_context
 from mjspec.conform.fields import json_type
 from mjspec.errors import MjspecError
+from mjspec.files import write_atomically
 from mjspec.masking import MASK, Masker, token_problem
 from mjspec.profiles import DOC, OPERATION_PATH
 from mjspec.serve.standin import load_profile
@@ -106,7 +104,10 @@ def record(
         if not isinstance(task, dict):
             raise RecordError(f"{url}: item {index} of the answer is a JSON {json_type(task)}")
     tasks = Masker(token).value(answer)
-    _write_atomically(output, msgspec.json.encode(tasks) + b"\n")
+    try:
+        write_atomically(output, msgspec.json.encode(tasks) + b"\n")
+    except OSError as exc:
+        raise RecordError(f"cannot write {output}: {exc.strerror or exc}") from None
     returned = {task.get("id") for task in tasks}
     return Recorded(
         output=output,
@@ -190,22 +191,6 @@ def _excerpt(content: bytes, token: str | None) -> str:
         return "(empty body)"
     text = Masker(token).text(text)
     return text if len(text) <= _EXCERPT else text[: _EXCERPT - 3] + "..."
-
-
-def _write_atomically(output: Path, content: bytes) -> None:
-    temporary: str | None = None
-    try:
-        with tempfile.NamedTemporaryFile(
-            dir=output.parent, prefix=f".{output.name}.", suffix=".tmp", delete=False
-        ) as file:
-            temporary = file.name
-            file.write(content)
-        os.replace(temporary, output)
-    except OSError as exc:
-        if temporary is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-        raise RecordError(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
 __all__ = ["MAX_RESPONSE_BYTES", "RecordError", "Recorded", "check_base_url", "record"]
