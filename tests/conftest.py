@@ -1,6 +1,7 @@
 """Hypothesis profiles (`ci` is derandomized; pick one with HYPOTHESIS_PROFILE) and home
-(the kit's), mjspec's disk caches in a folder of the run's own, the longest modules first,
-and the collected session kept out of the garbage collector's walks."""
+(the kit's), mjspec's disk caches in a folder of the run's own, the test modules' asserts
+rewritten once for every worker, the longest modules first, and the collected session kept
+out of the garbage collector's walks."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import tempfile
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.helpers_rewrite import start_rewriting_ahead
 from tests.helpers_schedule import longest_first
 from tools.durations import read_durations
 
@@ -88,3 +90,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         charmap()
     except (ImportError, TypeError):  # moved or changed: drawing a text fills it too
         find(st.text(min_size=1), lambda _: True, settings=settings(database=None, max_examples=1))
+    # while the workers start: their test modules' asserts rewritten once (helpers_rewrite)
+    rewriting = start_rewriting_ahead(session.config)
+    if rewriting is not None:
+        session.config.add_cleanup(rewriting.join)
