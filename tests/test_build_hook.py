@@ -5,8 +5,9 @@ its own that uses the client) is built in a temporary directory with this enviro
 mjspec and hatchling, without build isolation, so without network: its wheel must hold
 `acme_mj` generated at build time, byte for byte what `mjspec generate --package-name
 acme_mj --default-profile new-api` writes, and working against the reference server.
-mypy --strict runs once over the CLI's output while the wheel builds (after another
-module's mypy run, when one is running: see `helpers_mypy.warm_cache`).
+While the wheel builds, mypy --strict checks a consumer's use of the CLI's output (the
+client's modules it imports, and the types the default profile gives); the server stub,
+the same template's output as generated/mjapi's, is checked in the typecheck session.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ class Built:
     cli_output: Path  # what `mjspec generate --package-name acme_mj ...` wrote
     wheel: Path
     env: dict[str, str]  # for builds: the test's own mjspec cache
-    mypy: subprocess.CompletedProcess[str]  # mypy --strict over the CLI's output
+    mypy: subprocess.CompletedProcess[str]  # mypy --strict over a use of the CLI's output
 
 
 def _project(where: Path) -> Path:
@@ -122,13 +123,26 @@ def _finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
     return process.returncode, stdout, stderr
 
 
+SERVER_SIDE = {"server", "_asgi"}  # FastAPI's and Starlette's side: the server extra
+
+
+def _client_modules(work: Path) -> list[str]:
+    """The generated package's modules a client user imports (not the server stub's)."""
+    root = work / "cli"
+    return sorted(
+        ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+        for path in (root / PACKAGE).rglob("*.py")
+        if path.stem not in SERVER_SIDE
+    )
+
+
 @pytest.fixture(scope="module")
 def built(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The CLI's render of the project's spec, then the project's wheel built from it.
 
     The wheel is built as every PEP 517 frontend (pip, build) builds it: the backend's
     `build_wheel`, in a process of its own started in the project's root. While it runs,
-    mypy checks the CLI's output.
+    mypy checks a use of the CLI's output.
     """
     work = tmp_path_factory.mktemp("consumer")
     project = _project(work)
@@ -148,7 +162,7 @@ def built(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory)
         with warm_cache(pytestconfig, tmp_path_factory) as cache:
             command = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache)]
             mypy = subprocess.run(
-                [*command, "-p", PACKAGE, "-m", "usage"],
+                [*command, "-m", "usage", *(f"-m{module}" for module in _client_modules(work))],
                 cwd=work / "cli",
                 capture_output=True,
                 text=True,
@@ -300,7 +314,7 @@ def test_a_bad_hook_table_is_one_line_too(
     assert expected in line
 
 
-def test_the_cli_output_for_another_package_name_passes_ruff_and_mypy_strict(
+def test_the_cli_output_for_another_package_name_passes_ruff_and_its_use_mypy_strict(
     built: Built,
 ) -> None:
     config = ["--config", str(ROOT / "pyproject.toml")]  # the repository's rules, E501 included
@@ -314,6 +328,9 @@ def test_the_cli_output_for_another_package_name_passes_ruff_and_mypy_strict(
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
     assert not (built.cli_output / "pyproject.toml").exists()  # --package-only
     assert built.mypy.returncode == 0, built.mypy.stdout + built.mypy.stderr
+    modules = _client_modules(built.cli_output.parent)
+    assert {PACKAGE, f"{PACKAGE}.client", f"{PACKAGE}.profiles.new_api"} <= set(modules)
+    assert f"no issues found in {len(modules) + 1} source files" in built.mypy.stdout
 
 
 @pytest.mark.parametrize(

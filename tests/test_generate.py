@@ -32,14 +32,23 @@ ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "spec" / "openapi.yaml"
 GENERATED = ROOT / "generated" / "mjapi"
 REGENERATE = "run `mjspec generate` from the repository root"
-# A second golden: a multi-operation spec (path, query and header parameters, an object
-# response, a 204, a `~` in a path), its output committed under expected/.
-GOLDEN = ROOT / "tests" / "golden" / "shop"
+# More goldens, each a spec under tests/golden/<name>/ and its output committed under
+# expected/ (which `nox -s typecheck` checks with mypy --strict, as part of tests/):
+# - shop: a multi-operation spec (path, query and header parameters, an object response, a
+#   204, a `~` in a path);
+# - items: inline object responses, array query parameters, a 201, a 4XX, a multipart body;
+# - single: OpenAPI 3.0 (`nullable`), one operation without an operationId, a hyphenated
+#   schema name.
+# test_generator_specs.py serves the items and single packages and calls them.
+GOLDENS = ROOT / "tests" / "golden"
+GOLDEN_NAMES = ["items", "shop", "single"]
+GOLDEN = GOLDENS / "shop"
 GOLDEN_SPEC = "tests/golden/shop/openapi.yaml"
-REGENERATE_GOLDEN = (
-    f"run `mjspec generate --spec {GOLDEN_SPEC} --output tests/golden/shop/expected` "
-    "from the repository root"
-)
+
+
+def _regenerate_golden(name: str) -> str:
+    spec, output = f"tests/golden/{name}/openapi.yaml", f"tests/golden/{name}/expected"
+    return f"run `mjspec generate --spec {spec} --output {output}` from the repository root"
 
 
 def _package(found: dict[str, str]) -> dict[str, str]:
@@ -119,12 +128,31 @@ def golden(golden_all: dict[str, str]) -> dict[str, str]:
     return _package(golden_all)
 
 
-def test_the_second_golden_matches_a_fresh_render_byte_for_byte(
-    golden_all: dict[str, str],
+@pytest.mark.parametrize("name", GOLDEN_NAMES)
+def test_each_golden_matches_a_fresh_render_byte_for_byte(
+    name: str, golden_all: dict[str, str]
 ) -> None:
-    committed = GOLDEN / "expected"
-    diffs = diff_tree(golden_all, committed, committed.relative_to(ROOT).as_posix())
-    assert not diffs, "\n".join([*diffs, REGENERATE_GOLDEN])
+    if name == "shop":
+        found = golden_all
+    else:
+        with _validating_in_this_process():
+            found = render_spec(
+                GOLDENS / name / "openapi.yaml", f"tests/golden/{name}/openapi.yaml"
+            )
+    committed = GOLDENS / name / "expected"
+    diffs = diff_tree(found, committed, committed.relative_to(ROOT).as_posix())
+    assert not diffs, "\n".join([*diffs, _regenerate_golden(name)])
+
+
+def test_every_golden_folder_is_tested_and_type_checked_as_a_package() -> None:
+    """A golden's expected/ is a package under tests/ (so mypy --strict checks it in the
+    typecheck session), and a folder not in GOLDEN_NAMES would be tested by nothing."""
+    folders = sorted(p.name for p in GOLDENS.iterdir() if (p / "openapi.yaml").is_file())
+    assert folders == GOLDEN_NAMES
+    for name in GOLDEN_NAMES:
+        for package in [GOLDENS, GOLDENS / name, GOLDENS / name / "expected"]:
+            assert (package / "__init__.py").is_file(), package
+        assert (GOLDENS / name / "expected" / "mjapi" / "py.typed").is_file()
 
 
 def test_a_path_with_a_tilde_keeps_it(golden: dict[str, str]) -> None:
@@ -143,12 +171,16 @@ def test_an_untyped_schema_makes_no_public_alias_of_any(
     assert '"Error"' not in rendered["__init__.py"]
 
 
-def test_the_second_golden_passes_ruff() -> None:
-    """(mypy --strict checks it in test_generator_specs.py, in one run with the other
-    small specs' output.)"""
-    committed = GOLDEN / "expected" / "mjapi"
+def test_the_goldens_pass_ruff() -> None:
+    """(mypy --strict checks them in the typecheck session: they are packages under tests/.)"""
+    committed = [(GOLDENS / name / "expected" / "mjapi") for name in GOLDEN_NAMES]
     ruff = subprocess.run(
-        [find_ruff_bin(), "check", "--no-cache", committed.relative_to(ROOT).as_posix()],
+        [
+            find_ruff_bin(),
+            "check",
+            "--no-cache",
+            *(p.relative_to(ROOT).as_posix() for p in committed),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

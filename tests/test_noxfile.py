@@ -54,3 +54,19 @@ def test_the_conformance_session_hands_the_token_over_in_the_environment(
 def test_without_a_token_the_arguments_pass_unchanged() -> None:
     assert noxfile.without_token(["--seed", "1"]) == (["--seed", "1"], None)
     assert _conformance(["--seed", "1"]) == [(("mjspec", "conform", "--seed", "1"), {})]
+
+
+def test_the_typecheck_session_checks_the_typing_program_and_the_goldens() -> None:
+    """mypy --strict over tests/ is where the client's promised types (typing_client.py)
+    and the goldens' generated packages are checked: nothing in the suite runs mypy on them."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(noxfile.__file__).parent
+    assert "tests" in noxfile.TYPED
+    mypy = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+    assert mypy["strict"] is True
+    assert "exclude" not in mypy and "files" not in mypy
+    assert (root / "tests" / "typing_client.py").is_file()
+    goldens = sorted((root / "tests" / "golden").glob("*/expected/mjapi/client.py"))
+    assert len(goldens) == 3
