@@ -1,12 +1,13 @@
-"""One warm mypy cache for the suite's mypy runs.
+"""A warm mypy cache for the suite's mypy run (`test_build_hook.py`), kept between runs.
 
-A cold `mypy --strict` spends several seconds on the standard library and the client's
-dependencies (httpx, msgspec, FastAPI and pydantic for the server stub) before it reaches
-the code under test; from a warm cache the same run takes well under a second.
+A cold `mypy --strict` spends seconds on the standard library and the client's
+dependencies (httpx, msgspec, anyio) before it reaches the code under test; from a warm
+cache the same run takes well under a second.
 
 Each run gets a private cache directory seeded from a shared one; the first run publishes
-its cache as the shared one with one atomic rename, and runs that start meanwhile wait for
-it (a lock) rather than all paying the cold start at once. The shared cache lives in
+its cache as the shared one with one atomic rename, and runs that start meanwhile (another
+pytest run in the same checkout) wait for it (a lock) rather than all paying the cold start
+at once. The shared cache lives in
 pytest's cache directory (`.pytest_cache`, kept between runs, like pytest's own
 last-failed list; with `-p no:cacheprovider`, under the run's base temporary directory,
 which xdist's workers share), one per mypy and Python version. No run ever writes into a
