@@ -6,8 +6,8 @@ cache the same run takes well under a second.
 
 Each run gets a private cache directory seeded from a shared one; the first run publishes
 its cache as the shared one with one atomic rename, and runs that start meanwhile (another
-pytest run in the same checkout) wait for it (a lock) rather than all paying the cold start
-at once. The shared cache lives in
+pytest run in the same checkout, with pytest's cache on) wait for it (a lock) rather than
+all paying the cold start at once. The shared cache lives in
 pytest's cache directory (`.pytest_cache`, kept between runs, like pytest's own
 last-failed list; with `-p no:cacheprovider`, under the run's base temporary directory,
 which xdist's workers share), one per mypy and Python version. No run ever writes into a

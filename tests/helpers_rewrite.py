@@ -10,9 +10,10 @@ start, in the order they collect them, so that they find most of them ready.
 It calls the functions pytest's own import hook calls (`_rewrite_test`, `_write_pyc`,
 which writes a temporary file and renames it, so a worker reads a whole pyc or none), so
 the pyc is the one the hook would have written, validated by the source's hash like any
-other. They are private: should they move or change, nothing is written and each worker
-rewrites as before. Nothing is written where pytest would not write it either (bytecode
-off: `PYTHONDONTWRITEBYTECODE`, `-B`; asserts not rewritten: `--assert=plain`).
+other. They are private: should they move or change, what was written stays valid and
+the workers rewrite the rest as before. Nothing is written where pytest would not write
+it either (bytecode off: `PYTHONDONTWRITEBYTECODE`, `-B`; asserts not rewritten:
+`--assert=plain`).
 """
 
 from __future__ import annotations
@@ -26,22 +27,35 @@ import pytest
 
 
 def module_files(config: pytest.Config) -> list[Path]:
-    """The test modules the run's arguments name, in collection order (sorted paths)."""
+    """The test modules the run's arguments name, in collection order (sorted paths): a
+    file named outright, and in a folder those matching `python_files`, not descending
+    where pytest does not (`norecursedirs`, a virtual environment, `--ignore`)."""
     if config.option.pyargs:
         return []
     patterns = config.getini("python_files")
+    skipped_names = config.getini("norecursedirs")
+    ignored = {(config.invocation_params.dir / p).resolve() for p in config.option.ignore or []}
     found: set[Path] = set()
+
+    def walk(folder: Path) -> None:
+        for entry in sorted(folder.iterdir()):
+            if entry.resolve() in ignored:
+                continue
+            if entry.is_dir():
+                skipped = entry.name == "__pycache__" or any(
+                    fnmatch.fnmatch(entry.name, pattern) for pattern in skipped_names
+                )
+                if not (skipped or (entry / "pyvenv.cfg").is_file()):
+                    walk(entry)
+            elif entry.suffix == ".py" and any(fnmatch.fnmatch(entry.name, p) for p in patterns):
+                found.add(entry)
+
     for argument in config.args:
         path = config.invocation_params.dir / argument.split("::", 1)[0]
         if path.is_file() and path.suffix == ".py":
             found.add(path)
         elif path.is_dir():
-            found.update(
-                file
-                for file in path.rglob("*.py")
-                if "__pycache__" not in file.parts
-                and any(fnmatch.fnmatch(file.name, pattern) for pattern in patterns)
-            )
+            walk(path)
     return sorted(found)
 
 
@@ -77,13 +91,22 @@ def rewrite_ahead(config: pytest.Config, files: list[Path]) -> int:
     return written
 
 
+def _rewrite_quietly(config: pytest.Config) -> None:
+    try:
+        rewrite_ahead(config, module_files(config))
+    except Exception:  # pytest's internals changed shape: the workers rewrite, as before
+        return
+
+
 def start_rewriting_ahead(config: pytest.Config) -> threading.Thread | None:
-    """In the controller of a distributed run: rewrite the test modules in a thread."""
+    """In the controller of a distributed run: rewrite the test modules in a thread. Not
+    for `--lf`, whose workers import only the modules that failed."""
     if hasattr(config, "workerinput") or config.pluginmanager.get_plugin("dsession") is None:
         return None
-    files = module_files(config)
+    if config.getoption("lf", False):
+        return None
     thread = threading.Thread(
-        target=rewrite_ahead, args=(config, files), name="mjspec-rewrite-ahead", daemon=True
+        target=_rewrite_quietly, args=(config,), name="mjspec-rewrite-ahead", daemon=True
     )
     thread.start()
     return thread

@@ -126,9 +126,9 @@ def _finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
 SERVER_SIDE = {"server", "_asgi"}  # FastAPI's and Starlette's side: the server extra
 
 
-def _client_modules(work: Path) -> list[str]:
-    """The generated package's modules a client user imports (not the server stub's)."""
-    root = work / "cli"
+def _client_modules(root: Path) -> list[str]:
+    """The generated package's modules under `root` that a client user imports (not the
+    server stub's)."""
     return sorted(
         ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
         for path in (root / PACKAGE).rglob("*.py")
@@ -162,7 +162,7 @@ def built(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory)
         with warm_cache(pytestconfig, tmp_path_factory) as cache:
             command = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache)]
             mypy = subprocess.run(
-                [*command, "-m", "usage", *(f"-m{module}" for module in _client_modules(work))],
+                [*command, *(f"-m{m}" for m in ["usage", *_client_modules(work / "cli")])],
                 cwd=work / "cli",
                 capture_output=True,
                 text=True,
@@ -328,7 +328,7 @@ def test_the_cli_output_for_another_package_name_passes_ruff_and_its_use_mypy_st
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
     assert not (built.cli_output / "pyproject.toml").exists()  # --package-only
     assert built.mypy.returncode == 0, built.mypy.stdout + built.mypy.stderr
-    modules = _client_modules(built.cli_output.parent)
+    modules = _client_modules(built.cli_output)
     assert {PACKAGE, f"{PACKAGE}.client", f"{PACKAGE}.profiles.new_api"} <= set(modules)
     assert f"no issues found in {len(modules) + 1} source files" in built.mypy.stdout
 

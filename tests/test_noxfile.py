@@ -1,7 +1,9 @@
-"""The noxfile keeps the token out of the commands nox prints."""
+"""The noxfile keeps the token out of the commands nox prints, and type-checks tests/."""
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
 from typing import cast
 
 import nox
@@ -9,9 +11,11 @@ import pytest
 
 import noxfile
 
+ROOT = Path(noxfile.__file__).resolve().parent
+
 
 class _RecordingSession:
-    """What the conformance session does with a nox session: installs and runs, recorded."""
+    """What a session does with a nox session: installs and runs, recorded."""
 
     def __init__(self, posargs: list[str]) -> None:
         self.posargs = posargs
@@ -58,15 +62,20 @@ def test_without_a_token_the_arguments_pass_unchanged() -> None:
 
 def test_the_typecheck_session_checks_the_typing_program_and_the_goldens() -> None:
     """mypy --strict over tests/ is where the client's promised types (typing_client.py)
-    and the goldens' generated packages are checked: nothing in the suite runs mypy on them."""
-    import tomllib
-    from pathlib import Path
-
-    root = Path(noxfile.__file__).parent
+    and the goldens' generated packages are checked: the suite runs no mypy on them."""
+    session = _RecordingSession([])
+    noxfile.typecheck(cast(nox.Session, session))
+    assert [args for args, _ in session.runs] == [("mypy", "--strict", *noxfile.TYPED)]
     assert "tests" in noxfile.TYPED
-    mypy = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+    assert not [name for name in ("mypy.ini", ".mypy.ini", "setup.cfg") if (ROOT / name).exists()]
+    mypy = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
     assert mypy["strict"] is True
     assert "exclude" not in mypy and "files" not in mypy
-    assert (root / "tests" / "typing_client.py").is_file()
-    goldens = sorted((root / "tests" / "golden").glob("*/expected/mjapi/client.py"))
+    for override in mypy.get("overrides", []):
+        modules = (
+            override["module"] if isinstance(override["module"], list) else [override["module"]]
+        )
+        assert not [m for m in modules if m.startswith("tests")], override
+    assert (ROOT / "tests" / "typing_client.py").is_file()
+    goldens = sorted((ROOT / "tests" / "golden").glob("*/expected/mjapi/client.py"))
     assert len(goldens) == 3
