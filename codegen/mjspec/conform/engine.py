@@ -31,7 +31,7 @@ from mjspec.conform.fields import OPERATION_PATH
 from mjspec.conform.judge import ProfileJudge
 from mjspec.conform.report import AuthProbe, MediaProbe, ProfileResult, Report, decide
 from mjspec.conform.session import AnswerRefused, Exchange, Masker, ServerGone, Session
-from mjspec.conform.transport import BoundedSession
+from mjspec.conform.transport import BoundedTransport
 from mjspec.errors import ConformError, Unreachable
 from mjspec.profiles import AuthWay, Profile, doc_profile
 
@@ -280,7 +280,11 @@ def run(
     base_url = settings.base_url.rstrip("/")
     auth: list[AuthProbe] = []
     refused = interrupted = False
-    http = BoundedSession(deadline=settings.request_timeout, max_bytes=settings.max_response_bytes)
+    http = BoundedTransport(
+        deadline=settings.request_timeout,
+        max_bytes=settings.max_response_bytes,
+        connect_timeout=settings.connect_timeout,
+    )
     session = Session(
         http=http,
         base_url=base_url,
@@ -288,7 +292,6 @@ def run(
         headers=headers,
         credentials=_headers(way, settings.token_variable if settings.token else None),
         masker=masker,
-        timeout=(settings.connect_timeout, settings.request_timeout),
     )
     run_ = _Run(session, judges)
     try:

@@ -15,7 +15,12 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from mjspec.conform import curl
-from mjspec.conform.transport import AnswerTooLarge, AnswerTooSlow, BoundedSession
+from mjspec.conform.transport import (
+    AnswerTooLarge,
+    AnswerTooSlow,
+    BoundedTransport,
+    TransportError,
+)
 from mjspec.errors import RunEnded
 from mjspec.masking import Masker
 
@@ -136,13 +141,12 @@ class Session:
     def __init__(
         self,
         *,
-        http: BoundedSession,
+        http: BoundedTransport,
         base_url: str,
         path: str,
         headers: Mapping[str, str],
         credentials: Mapping[str, str],
         masker: Masker,
-        timeout: tuple[float, float],
     ) -> None:
         self._http = http
         self.base_url = base_url
@@ -150,7 +154,6 @@ class Session:
         self.headers = dict(headers)
         self.credentials = dict(credentials)
         self.masker = masker
-        self._timeout = timeout
         self.requests = 0
         self.gone = False
 
@@ -194,35 +197,49 @@ class Session:
     def send(self, case: AnyCase, *, negative: bool) -> Exchange:
         """Send a case; AnswerRefused past a bound, ServerGone when there is no answer."""
         import requests
+        from requests.structures import CaseInsensitiveDict
+        from requests.utils import get_encoding_from_headers
+        from schemathesis.core.transport import Response
 
         if self.gone:
             raise ServerGone("the server stopped answering")
         try:
-            response = case.call(
-                base_url=self.base_url,
-                session=self._http,
-                headers=self.headers,
-                timeout=self._timeout,
-            )
-        except requests.RequestException as exc:
+            # schemathesis serializes the case as it would send it, `requests` encodes it
+            kwargs = case.as_transport_kwargs(base_url=self.base_url, headers=self.headers)
+            prepared = requests.Request(**_request_fields(kwargs)).prepare()
+            answer = self._http.send(prepared)
+        except (requests.RequestException, TransportError) as exc:
             refused = self._refused(exc)
             if refused is not None:
                 raise refused from None
             self.gone = True
             raise ServerGone(one_line(exc)) from None
         self.requests += 1
+        headers = answer.header_lists()
+        encoding = get_encoding_from_headers(CaseInsensitiveDict(answer.headers))
+        response = Response(
+            status_code=answer.status,
+            headers=headers,
+            content=answer.content,
+            request=prepared,
+            elapsed=answer.elapsed,
+            verify=True,
+            message=answer.reason,
+            http_version=answer.http_version,
+            encoding=encoding,
+        )
         return Exchange(
             kind="operation",
-            status=response.status_code,
-            content=response.content,
-            content_type=response.headers.get("content-type", [None])[0],
+            status=answer.status,
+            content=answer.content,
+            content_type=headers.get("content-type", [None])[0],
             media_type=case.media_type or "",
             body=case.body,
             negative=negative,
             case=case,
             response=response,
-            location=response.headers.get("location", [None])[0],
-            _render=self._reproduction(response.request),
+            location=headers.get("location", [None])[0],
+            _render=self._reproduction(prepared),
         )
 
     def raw(
@@ -241,10 +258,10 @@ class Session:
         if self.gone:
             raise ServerGone("the server stopped answering")
         try:
-            response = self._http.request(
-                method, self.url, headers=dict(headers), json=body, timeout=self._timeout
-            )
-        except requests.RequestException as exc:
+            sent = {**RAW_HEADERS, **headers}
+            prepared = requests.Request(method, self.url, headers=sent, json=body).prepare()
+            answer = self._http.send(prepared)
+        except (requests.RequestException, TransportError) as exc:
             refused = self._refused(exc)
             if refused is not None:
                 raise refused from None
@@ -252,17 +269,30 @@ class Session:
         self.requests += 1
         return Exchange(
             kind=kind,
-            status=response.status_code,
-            content=response.content,
-            content_type=response.headers.get("content-type"),
+            status=answer.status,
+            content=answer.content,
+            content_type=answer.header("content-type"),
             media_type="application/json" if body is not None else "",
             body=body,
             negative=False,
             method=method,
             label=label,
-            location=response.headers.get("location"),
-            _render=self._reproduction(response.request, credentials),
+            location=answer.header("location"),
+            _render=self._reproduction(prepared, credentials),
         )
+
+
+RAW_HEADERS = {"Accept": "*/*", "Accept-Encoding": "gzip, deflate"}
+"""What a raw probe sends besides its own headers (a case sends what schemathesis sets);
+the codings are those the transport decodes."""
+
+_REQUEST_FIELDS = ("method", "url", "headers", "files", "data", "params", "auth", "cookies", "json")
+
+
+def _request_fields(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """A serialized case's keyword arguments that make the request itself (schemathesis
+    may add a timeout or TLS settings: the transport's own apply)."""
+    return {key: value for key, value in kwargs.items() if key in _REQUEST_FIELDS}
 
 
 def _lower(headers: Mapping[str, str]) -> set[str]:
@@ -279,19 +309,18 @@ def one_line(exc: BaseException) -> str:
     while seen is not None and len(chain) < 10:
         chain.append(seen)
         seen = seen.__cause__ or seen.__context__ or _first_arg_exception(seen)
-    names = {type(e).__name__ for e in chain}
     for error in chain:
         if isinstance(error, socket.gaierror):
             return f"cannot resolve the host: {error.strerror or error}"
-    if "NameResolutionError" in names:
-        return "cannot resolve the host"
     disconnected = any(isinstance(e, http.client.RemoteDisconnected) for e in chain)
     not_http = (http.client.BadStatusLine, http.client.LineTooLong)
     if not disconnected and any(isinstance(e, not_http) for e in chain):
         return "the answer is not HTTP"
     if disconnected:
         return "the server closed the connection without an answer"
-    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "NewConnectionError" in names:
+    if any(isinstance(e, http.client.IncompleteRead) for e in chain):
+        return "the answer ended before its declared length"
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
         return "connection refused"
     if any(isinstance(e, ConnectionResetError) for e in chain):
         return "the server reset the connection"

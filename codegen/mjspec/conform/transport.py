@@ -1,4 +1,4 @@
-"""A `requests` session that bounds every answer: a total deadline and a maximum size.
+"""The kit's HTTP/1.1 client: every answer bounded by a total deadline and a maximum size.
 
 Servers under test are not trusted. A read timeout restarts with every byte, so a server
 that drips its answer a byte a second never times out; an answer may be endless. Every
@@ -8,149 +8,372 @@ arrives, and refused past the size limit (decompressed bytes are counted, so a s
 gzip bomb cannot slip through). Redirects are never followed: whatever a server
 answers is the answer under test, and a credential is never sent to another origin.
 
-The environment is read once per origin, not before every request as `requests` does: the
-proxies (`HTTPS_PROXY`, `NO_PROXY`, ...) and the CA bundle (`REQUESTS_CA_BUNDLE`,
-`CURL_CA_BUNDLE`) apply as usual, while `~/.netrc` is never read: its credentials are not
-for servers under test, and the only credential a run sends is the token it was given.
+Requests are prepared by `requests` (`PreparedRequest`: schemathesis' serialized cases,
+multipart included, and the raw probes) and sent over the standard library's
+`http.client`, one kept-alive connection per origin: a run sends dozens of small requests
+to one server, and `requests`' sending machinery (its adapters, urllib3's pool, cookie
+jars) cost about a millisecond of CPU each, more than the rest of a request. Nothing is
+kept between requests but the connection: no cookies, and never `~/.netrc`: its
+credentials are not for servers under test, and the only credential a run sends is the
+token it was given. The environment is read once per origin: the proxies (`HTTP_PROXY`,
+`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`; an `http://` proxy, with CONNECT for `https://`)
+and the CA bundle (`REQUESTS_CA_BUNDLE`, `CURL_CA_BUNDLE`, else certifi's) apply as usual.
 """
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import http.client
 import os
+import select
+import ssl
 import threading
-from collections.abc import Mapping
-from typing import Any
-from urllib.parse import urlsplit
+import time
+import zlib
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
-import requests
-from requests.utils import get_environ_proxies
+if TYPE_CHECKING:
+    from requests import PreparedRequest
 
 CHUNK = 64 * 1024
+DECODED = ("gzip", "x-gzip", "deflate")
+"""The content codings answers are decoded from (and raw probes accept)."""
 
 
-class AnswerTooSlow(requests.exceptions.Timeout):
+class TransportError(Exception):
+    """No answer: the request could not be sent or its answer not read (the cause is
+    chained); `request` is what was sent, for the reproduction."""
+
+    def __init__(self, message: str, request: PreparedRequest | None = None) -> None:
+        super().__init__(message)
+        self.request = request
+
+
+class AnswerTooSlow(TransportError):
     """No complete answer within the deadline."""
 
 
-class AnswerTooLarge(requests.exceptions.RequestException):
+class AnswerTooLarge(TransportError):
     """An answer over the size limit; it was not read further."""
 
 
-class BoundedSession(requests.Session):
-    """`requests.Session` with a total deadline and a size limit on every answer."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class Answer:
+    """A whole answer: its status line, its headers in order, its decoded body."""
 
-    def __init__(self, *, deadline: float, max_bytes: int) -> None:
-        super().__init__()
+    status: int
+    reason: str
+    headers: tuple[tuple[str, str], ...]
+    content: bytes
+    elapsed: float
+    http_version: str
+
+    def header(self, name: str) -> str | None:
+        """The first value of a header (any case), or None."""
+        wanted = name.lower()
+        return next((value for key, value in self.headers if key.lower() == wanted), None)
+
+    def header_lists(self) -> dict[str, list[str]]:
+        """Every header's values, by lower-case name."""
+        found: dict[str, list[str]] = {}
+        for key, value in self.headers:
+            found.setdefault(key.lower(), []).append(value)
+        return found
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Route:
+    """Where a request's connection goes: the origin, or a proxy in front of it."""
+
+    scheme: str
+    host: str
+    port: int
+    proxy: tuple[str, int, str | None] | None  # host, port, Proxy-Authorization
+    bundle: str | None
+
+
+class BoundedTransport:
+    """Sends prepared requests, each answer bounded; one connection per origin."""
+
+    def __init__(self, *, deadline: float, max_bytes: int, connect_timeout: float = 10.0) -> None:
         self.deadline = deadline
         self.max_bytes = max_bytes
-        self.trust_env = False  # see the module's docstring: the environment is read here
-        self._environment: dict[tuple[str, str], tuple[dict[str, str], str | None]] = {}
+        self.connect_timeout = connect_timeout
+        self._routes: dict[tuple[str, str], _Route] = {}
+        self._idle: dict[_Route, http.client.HTTPConnection] = {}
+        self._contexts: dict[str | None, ssl.SSLContext] = {}
 
-    def merge_environment_settings(
-        self,
-        url: str | bytes | None,
-        proxies: Mapping[str, str] | None,
-        stream: bool | None,
-        verify: bool | str | None,
-        cert: Any,
-    ) -> dict[str, Any]:
-        """`requests`' own merge, with the environment's proxies and CA bundle for the
-        origin of `url` read the first time it is asked for."""
-        text = url.decode() if isinstance(url, bytes) else url or ""
-        parts = urlsplit(text)
+    def __enter__(self) -> BoundedTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for connection in self._idle.values():
+            connection.close()
+        self._idle.clear()
+
+    def environment(self, url: str) -> tuple[str | None, str | None]:
+        """The proxy and CA bundle the environment gives `url`'s origin (read once)."""
+        route = self._route(url)
+        proxy = None if route.proxy is None else f"{route.proxy[0]}:{route.proxy[1]}"
+        return proxy, route.bundle
+
+    def _route(self, url: str) -> _Route:
+        parts = urlsplit(url)
         origin = (parts.scheme, parts.netloc)
-        found = self._environment.get(origin)
+        found = self._routes.get(origin)
         if found is None:
-            no_proxy = (proxies or {}).get("no_proxy")
-            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-            found = self._environment[origin] = (
-                get_environ_proxies(text, no_proxy=no_proxy),
-                bundle,
-            )
-        from_environment, bundle = found
-        merged = dict(proxies or {})
-        for scheme, proxy in from_environment.items():
-            merged.setdefault(scheme, proxy)
-        if (verify is True or verify is None) and bundle:
-            verify = bundle
-        settings: dict[str, Any] = super().merge_environment_settings(
-            text, merged, stream, verify, cert
-        )
-        return settings
+            from requests.utils import get_environ_proxies
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        kwargs["stream"] = True
-        kwargs["allow_redirects"] = False
+            scheme = parts.scheme.lower()
+            if scheme not in ("http", "https") or not parts.hostname:
+                raise TransportError(f"not an http:// or https:// URL: {url}")
+            proxies = get_environ_proxies(url)
+            proxy_url = proxies.get(scheme) or proxies.get("all")
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            found = self._routes[origin] = _Route(
+                scheme=scheme,
+                host=parts.hostname,
+                port=parts.port or (443 if scheme == "https" else 80),
+                proxy=_proxy(proxy_url) if proxy_url else None,
+                bundle=bundle or None,
+            )
+        return found
+
+    def send(self, request: PreparedRequest) -> Answer:
+        """The whole answer to `request`; TransportError (AnswerTooSlow, AnswerTooLarge)
+        when there is none within the bounds."""
+        url = request.url or ""
+        route = self._route(url)
         outcome: dict[str, Any] = {}
+        connection = self._idle.pop(route, None)
+        held: list[http.client.HTTPConnection] = []
 
         def work() -> None:
             try:
-                response = super(BoundedSession, self).send(request, **kwargs)
-                outcome["response"] = response
-                outcome["content"] = self._read(response)
+                outcome["answer"] = self._exchange(route, connection, request, held)
             except BaseException as exc:  # handed to the waiting thread
+                for open_connection in held:  # here, once a read cut short has returned
+                    open_connection.close()
                 outcome["error"] = exc
 
         worker = threading.Thread(target=work, name="mjspec-request", daemon=True)
         worker.start()
         worker.join(self.deadline)
         if worker.is_alive():
-            response = outcome.get("response")
-            if response is not None:
-                _abort(response)  # the worker's blocked read returns; it ends on its own
+            for open_connection in held:
+                _abort(open_connection)  # the worker's blocked read returns; it ends on its own
             raise AnswerTooSlow(
-                f"no complete answer within {self.deadline:g} s (--request-timeout)",
-                request=request,
+                f"no complete answer within {self.deadline:g} s (--request-timeout)", request
             )
-        if "error" in outcome:
-            raise outcome["error"]
-        response = outcome["response"]
-        response._content = outcome["content"]  # what `.content` returns from now on
-        response._content_consumed = True
-        return response  # type: ignore[no-any-return]
+        error = outcome.get("error")
+        if error is not None:
+            if isinstance(error, TransportError):
+                error.request = request
+                raise error
+            if isinstance(error, zlib.error):
+                raise TransportError(
+                    f"the answer's body does not decode: {error}", request
+                ) from error
+            if isinstance(error, (OSError, http.client.HTTPException, ValueError)):
+                raise TransportError(str(error) or type(error).__name__, request) from error
+            raise error
+        answer: Answer
+        answer, kept = outcome["answer"]
+        if kept is not None:
+            self._idle[route] = kept
+        return answer
 
-    def _read(self, response: requests.Response) -> bytes:
-        declared = response.headers.get("content-length", "")
+    def _exchange(
+        self,
+        route: _Route,
+        reused: http.client.HTTPConnection | None,
+        request: PreparedRequest,
+        held: list[http.client.HTTPConnection],
+    ) -> tuple[Answer, http.client.HTTPConnection | None]:
+        """Send and read, in the worker thread; a kept connection the server closed since
+        is replaced by a new one (before anything of this request was answered)."""
+        if reused is not None and _dropped(reused):
+            reused.close()
+            reused = None
+        connection = reused or self._connect(route)
+        held.append(connection)
+        started = time.perf_counter()
+        try:
+            response = self._request(route, connection, request)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            if reused is None:
+                raise
+            connection.close()  # closed by the server as it was reused: once more, anew
+            connection = self._connect(route)
+            held.append(connection)
+            response = self._request(route, connection, request)
+        try:
+            content = self._read(response, request)
+        finally:
+            response.close()  # whole, or refused: either way nothing more is read of it
+        answer = Answer(
+            status=response.status,
+            reason=response.reason,
+            headers=tuple(response.getheaders()),
+            content=content,
+            elapsed=time.perf_counter() - started,
+            http_version="1.0" if response.version == 10 else "1.1",
+        )
+        if response.will_close:
+            connection.close()
+            return answer, None
+        return answer, connection
+
+    def _connect(self, route: _Route) -> http.client.HTTPConnection:
+        host, port = (route.proxy[0], route.proxy[1]) if route.proxy else (route.host, route.port)
+        connection: http.client.HTTPConnection
+        if route.scheme == "https":
+            context = self._contexts.get(route.bundle)
+            if context is None:
+                context = self._contexts[route.bundle] = _tls_context(route.bundle)
+            connection = http.client.HTTPSConnection(
+                host, port, timeout=self.connect_timeout, context=context
+            )
+            if route.proxy is not None:
+                tunnel = {"Proxy-Authorization": route.proxy[2]} if route.proxy[2] else None
+                connection.set_tunnel(route.host, route.port, headers=tunnel)
+        else:
+            connection = http.client.HTTPConnection(host, port, timeout=self.connect_timeout)
+        connection.connect()
+        if connection.sock is not None:
+            connection.sock.settimeout(self.deadline)  # the caller's deadline ends it sooner
+        return connection
+
+    def _request(
+        self, route: _Route, connection: http.client.HTTPConnection, request: PreparedRequest
+    ) -> http.client.HTTPResponse:
+        parts = urlsplit(request.url or "")
+        target = parts.path or "/"
+        if parts.query:
+            target = f"{target}?{parts.query}"
+        headers = dict(request.headers)
+        if route.proxy is not None and route.scheme == "http":
+            target = request.url or target  # absolute form, to the proxy
+            if route.proxy[2]:
+                headers["Proxy-Authorization"] = route.proxy[2]
+        body = request.body
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        if body is not None and not isinstance(body, bytes):
+            raise TransportError("a streamed request body (the kit sends whole bodies)")
+        connection.request(request.method or "GET", target, body=body, headers=headers)
+        return connection.getresponse()
+
+    def _read(self, response: http.client.HTTPResponse, request: PreparedRequest) -> bytes:
+        declared = response.getheader("content-length", "") or ""
         if declared.isdigit() and int(declared) > self.max_bytes:
-            response.close()
             raise AnswerTooLarge(
                 f"the answer declares {int(declared)} bytes, over the limit of {self.max_bytes} "
                 "(--max-response-bytes)",
-                request=response.request,
+                request,
             )
+        decoders = _decoders(response.getheader("content-encoding", "") or "")
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.raw.stream(CHUNK, decode_content=True):
+        while True:
+            chunk = response.read(CHUNK)  # closes the answer (not the connection) at its end
+            last = not chunk
+            if last and response.length:  # the server closed before the length it declared
+                raise http.client.IncompleteRead(b"", response.length)
+            for decoder in decoders:
+                chunk = decoder.feed(chunk, self.max_bytes - size + 1, last=last)
             size += len(chunk)
             if size > self.max_bytes:
-                response.close()
                 raise AnswerTooLarge(
                     f"the answer is over the limit of {self.max_bytes} bytes "
                     "(--max-response-bytes)",
-                    request=response.request,
+                    request,
                 )
             chunks.append(chunk)
-        return b"".join(chunks)
+            if last:
+                return b"".join(chunks)
 
 
-def _abort(response: requests.Response) -> None:
-    """Shut the answer's socket down under a read blocked in another thread.
+class _Decoder:
+    """One content coding undone, at most `limit` bytes out per call (a bomb stops early)."""
 
-    Closing the response instead would wait for the reader's lock, that is for the read
-    it is blocked in: forever, against a server that drips.
-    """
+    def __init__(self, coding: str) -> None:
+        self.coding = coding
+        wbits = 16 + zlib.MAX_WBITS if coding in ("gzip", "x-gzip") else zlib.MAX_WBITS
+        self._zlib = zlib.decompressobj(wbits)
+        self._raw_deflate = False
+        self._pending = b""
+
+    def feed(self, data: bytes, limit: int, *, last: bool) -> bytes:
+        data = self._pending + data
+        try:
+            out = self._zlib.decompress(data, max(limit, 1))
+        except zlib.error:
+            if self.coding != "deflate" or self._raw_deflate:
+                raise
+            # `deflate` without its zlib header, as some servers send it
+            self._raw_deflate = True
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+            out = self._zlib.decompress(data, max(limit, 1))
+        self._pending = self._zlib.unconsumed_tail
+        if last and not self._pending:
+            out += self._zlib.flush()
+        return out
+
+
+def _decoders(codings: str) -> list[_Decoder]:
+    """Decoders for a Content-Encoding, last applied first; none when one is not known."""
+    names = [name.strip().lower() for name in codings.split(",") if name.strip()]
+    names = [name for name in names if name != "identity"]
+    if any(name not in DECODED for name in names):
+        return []  # left as it came, as urllib3 leaves a coding it cannot undo
+    return [_Decoder(name) for name in reversed(names)]
+
+
+def _proxy(url: str) -> tuple[str, int, str | None]:
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if parts.scheme.lower() != "http" or not parts.hostname:
+        raise TransportError(f"only http:// proxies are supported, not {parts.scheme}://")
+    authorization = None
+    if parts.username is not None:
+        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+        authorization = "Basic " + base64.b64encode(pair).decode("ascii")
+    return parts.hostname, parts.port or 80, authorization
+
+
+def _tls_context(bundle: str | None) -> ssl.SSLContext:
+    if bundle is None:
+        import certifi
+
+        bundle = certifi.where()
+    context = ssl.create_default_context(cafile=bundle)
+    return context
+
+
+def _dropped(connection: http.client.HTTPConnection) -> bool:
+    """Whether a kept connection was closed (or written to) by the server since."""
+    sock = connection.sock
+    if sock is None:
+        return True
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+def _abort(connection: http.client.HTTPConnection) -> None:
+    """Shut a connection's socket down under a read blocked in another thread (closing it
+    would wait for that read: forever, against a server that drips)."""
     import contextlib
     import socket
 
-    raw = response.raw
-    candidates = (
-        getattr(getattr(raw, "_connection", None), "sock", None),
-        getattr(
-            getattr(getattr(getattr(raw, "_fp", None), "fp", None), "raw", None), "_sock", None
-        ),
-    )
-    for sock in candidates:
-        if isinstance(sock, socket.socket):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            return
+    sock = connection.sock
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
