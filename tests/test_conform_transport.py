@@ -13,19 +13,21 @@ import shutil
 import ssl
 import subprocess
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 import requests
 
+from mjspec.conform import transport
 from mjspec.conform.session import one_line
-from mjspec.conform.transport import AnswerTooLarge, BoundedTransport, TransportError
-from tests.helpers_http import Reply, stub_server
+from mjspec.conform.transport import AnswerTooLarge, AnswerTooSlow, BoundedTransport, TransportError
+from tests.helpers_http import Reply, stub_server, wait_until
 
 PATH = "/mj/task/list-by-condition"
 
@@ -100,7 +102,7 @@ def test_a_proxy_the_transport_cannot_use_is_one_error_naming_it(
 @contextmanager
 def _server(handle: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handle)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -144,16 +146,135 @@ def test_a_cookie_a_server_sets_is_never_sent_back() -> None:
     assert _Cookies.seen == [None, "session=granted", None, None]
 
 
-def test_one_connection_is_kept_per_origin_and_renewed_when_the_server_closes_it() -> None:
-    with stub_server(Reply()) as stub, _transport() as kit:
+class _Counting(BaseHTTPRequestHandler):
+    """Counts the connections it accepts; answers `[]`, and with `quiet_close` closes each
+    connection after its answer without saying so (no `Connection: close`)."""
+
+    protocol_version = "HTTP/1.1"
+    opened = 0
+    closed = 0
+    requests = 0
+    quiet_close = False
+
+    def setup(self) -> None:
+        super().setup()
+        type(self).opened += 1
+
+    def finish(self) -> None:
+        super().finish()
+        type(self).closed += 1
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        type(self).requests += 1
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"[]")
+        self.close_connection = type(self).quiet_close
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def counting() -> Iterator[type[_Counting]]:
+    _Counting.opened = _Counting.closed = _Counting.requests = 0
+    _Counting.quiet_close = False
+    yield _Counting
+
+
+def test_one_connection_is_kept_per_origin(counting: type[_Counting]) -> None:
+    with _server(counting) as base_url, _transport() as kit:
         for _ in range(3):
-            assert kit.send(_post(stub.base_url + PATH)).status == 200
-        assert stub.closed_connections == 0  # three requests, one connection, still open
-        stub.serve(Reply(drop=True))
-        with pytest.raises(TransportError):
-            kit.send(_post(stub.base_url + PATH))  # the server closes it without an answer
+            assert kit.send(_post(base_url + PATH)).status == 200
+    assert (counting.opened, counting.requests) == (1, 3)
+
+
+def test_a_kept_connection_the_server_closed_is_renewed_before_the_request(
+    counting: type[_Counting], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counting.quiet_close = True
+    sent: list[object] = []
+    request = BoundedTransport._request
+
+    def recording(self: BoundedTransport, route: Any, connection: Any, prepared: Any) -> Any:
+        sent.append(connection)
+        return request(self, route, connection, prepared)
+
+    monkeypatch.setattr(BoundedTransport, "_request", recording)
+    with _server(counting) as base_url, _transport() as kit:
+        for _ in range(3):
+            assert kit.send(_post(base_url + PATH)).status == 200
+            assert wait_until(lambda: counting.closed == counting.opened)  # closed on its side
+    assert (counting.opened, counting.requests) == (3, 3)
+    assert len(sent) == len(set(map(id, sent))) == 3  # never sent on the closed one
+
+
+def test_a_kept_connection_found_closed_on_sending_is_renewed_once(
+    counting: type[_Counting], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server closes between the check and the request: sent again on a new one."""
+    counting.quiet_close = True
+    monkeypatch.setattr(transport, "_dropped", lambda connection: False)
+    with _server(counting) as base_url, _transport() as kit:
+        assert kit.send(_post(base_url + PATH)).status == 200
+        assert wait_until(lambda: counting.opened == 1)
+        time.sleep(0.05)  # the server's side of the first connection is closed by now
+        assert kit.send(_post(base_url + PATH)).status == 200
+    assert (counting.opened, counting.requests) == (2, 2)
+
+
+def test_a_server_that_closes_without_an_answer_is_no_answer_and_the_next_gets_one() -> None:
+    with stub_server(Reply(drop=True)) as stub, _transport() as kit:
+        with pytest.raises(TransportError) as dropped:
+            kit.send(_post(stub.base_url + PATH))
+        assert one_line(dropped.value) == "the server closed the connection without an answer"
         stub.serve(Reply(body=b'[{"id": "1"}]'))
         assert kit.send(_post(stub.base_url + PATH)).content == b'[{"id": "1"}]'
+
+
+def test_a_connection_slower_than_the_deadline_sends_nothing(
+    counting: type[_Counting], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The caller gives up while the connection opens (DNS, a handshake, a CONNECT): the
+    worker closes the connection it then gets instead of sending the request on it."""
+    connect = BoundedTransport._connect
+
+    def slow(self: BoundedTransport, route: Any) -> Any:
+        time.sleep(0.6)
+        return connect(self, route)
+
+    monkeypatch.setattr(BoundedTransport, "_connect", slow)
+    with _server(counting) as base_url:
+        kit = BoundedTransport(deadline=0.2, max_bytes=1024, connect_timeout=3)
+        with pytest.raises(AnswerTooSlow):
+            kit.send(_post(base_url + PATH))
+        assert wait_until(lambda: counting.opened == 1)
+        time.sleep(0.2)
+    assert counting.requests == 0
+
+
+class _Early(BaseHTTPRequestHandler):
+    """Answers 413 after the request's head, without reading its body, and closes."""
+
+    def do_POST(self) -> None:
+        self.send_response(413)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "19")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(b'{"error": "length"}')
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_an_answer_given_before_the_body_was_read_is_the_answer() -> None:
+    with _server(_Early) as base_url, _transport() as kit:
+        answer = kit.send(_post(base_url + PATH, {"ids": ["x" * 1000] * 5000}))
+    assert (answer.status, answer.content) == (413, b'{"error": "length"}')
 
 
 class _Coded(BaseHTTPRequestHandler):
@@ -166,6 +287,18 @@ class _Coded(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         coding = self.path.strip("/")
+        if coding == "gzip-members":  # one body as two gzip members, sent in chunks
+            half = len(self.body) // 2
+            data = gzip.compress(self.body[:half]) + gzip.compress(self.body[half:])
+            self.send_response(200)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for start in range(0, len(data), 100):
+                piece = data[start : start + 100]
+                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+            return
         if coding == "gzip":
             data = gzip.compress(self.body)
         elif coding == "deflate":
@@ -185,7 +318,7 @@ class _Coded(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.mark.parametrize("coding", ["gzip", "deflate", "raw-deflate", "br"])
+@pytest.mark.parametrize("coding", ["gzip", "gzip-members", "deflate", "raw-deflate", "br"])
 def test_an_encoded_answer_is_decoded_and_its_decoded_size_bounded(coding: str) -> None:
     with _server(_Coded) as base_url:
         with _transport(max_bytes=10_000) as kit:
@@ -215,7 +348,7 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     context.load_cert_chain(cert, key)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Cookies)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
         yield f"https://127.0.0.1:{server.server_address[1]}", cert

@@ -258,7 +258,7 @@ class Session:
         if self.gone:
             raise ServerGone("the server stopped answering")
         try:
-            sent = {**RAW_HEADERS, **headers}
+            sent = {**_raw_headers(), **headers}
             prepared = requests.Request(method, self.url, headers=sent, json=body).prepare()
             answer = self._http.send(prepared)
         except (requests.RequestException, TransportError) as exc:
@@ -282,9 +282,13 @@ class Session:
         )
 
 
-RAW_HEADERS = {"Accept": "*/*", "Accept-Encoding": "gzip, deflate"}
-"""What a raw probe sends besides its own headers (a case sends what schemathesis sets);
-the codings are those the transport decodes."""
+def _raw_headers() -> dict[str, str]:
+    """What a raw probe sends besides its own headers, as `requests` would (a case sends
+    what schemathesis sets); the codings are those the transport decodes."""
+    from requests.utils import default_user_agent
+
+    return {"User-Agent": default_user_agent(), "Accept": "*/*", "Accept-Encoding": "gzip, deflate"}
+
 
 _REQUEST_FIELDS = ("method", "url", "headers", "files", "data", "params", "auth", "cookies", "json")
 

@@ -23,6 +23,7 @@ and the CA bundle (`REQUESTS_CA_BUNDLE`, `CURL_CA_BUNDLE`, else certifi's) apply
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import http.client
 import os
@@ -31,7 +32,7 @@ import ssl
 import threading
 import time
 import zlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
@@ -149,68 +150,57 @@ class BoundedTransport:
         when there is none within the bounds."""
         url = request.url or ""
         route = self._route(url)
-        outcome: dict[str, Any] = {}
-        connection = self._idle.pop(route, None)
-        held: list[http.client.HTTPConnection] = []
+        attempt = _Attempt(self._idle.pop(route, None))
 
         def work() -> None:
             try:
-                outcome["answer"] = self._exchange(route, connection, request, held)
+                answer = self._exchange(route, attempt, request)
             except BaseException as exc:  # handed to the waiting thread
-                for open_connection in held:  # here, once a read cut short has returned
-                    open_connection.close()
-                outcome["error"] = exc
+                attempt.close_all()  # here, once a read cut short has returned
+                attempt.outcome = exc
+            else:
+                attempt.outcome = answer
+            attempt.finish()
 
         worker = threading.Thread(target=work, name="mjspec-request", daemon=True)
         worker.start()
         worker.join(self.deadline)
-        if worker.is_alive():
-            for open_connection in held:
-                _abort(open_connection)  # the worker's blocked read returns; it ends on its own
+        if not attempt.take():  # too late: whatever the worker still holds is shut or closed
             raise AnswerTooSlow(
                 f"no complete answer within {self.deadline:g} s (--request-timeout)", request
             )
-        error = outcome.get("error")
-        if error is not None:
-            if isinstance(error, TransportError):
-                error.request = request
-                raise error
-            if isinstance(error, zlib.error):
-                raise TransportError(
-                    f"the answer's body does not decode: {error}", request
-                ) from error
-            if isinstance(error, (OSError, http.client.HTTPException, ValueError)):
-                raise TransportError(str(error) or type(error).__name__, request) from error
-            raise error
-        answer: Answer
-        answer, kept = outcome["answer"]
+        outcome = attempt.outcome
+        if isinstance(outcome, BaseException):
+            raise _transport_error(outcome, request)
+        assert outcome is not None
+        answer, kept = outcome
         if kept is not None:
             self._idle[route] = kept
         return answer
 
     def _exchange(
-        self,
-        route: _Route,
-        reused: http.client.HTTPConnection | None,
-        request: PreparedRequest,
-        held: list[http.client.HTTPConnection],
+        self, route: _Route, attempt: _Attempt, request: PreparedRequest
     ) -> tuple[Answer, http.client.HTTPConnection | None]:
         """Send and read, in the worker thread; a kept connection the server closed since
         is replaced by a new one (before anything of this request was answered)."""
+        reused = attempt.reused
         if reused is not None and _dropped(reused):
             reused.close()
             reused = None
-        connection = reused or self._connect(route)
-        held.append(connection)
+        connection = reused or attempt.hold(self._connect(route))
         started = time.perf_counter()
         try:
             response = self._request(route, connection, request)
-        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+        except (
+            http.client.RemoteDisconnected,
+            ConnectionResetError,
+            ConnectionAbortedError,
+            BrokenPipeError,
+        ):
             if reused is None:
                 raise
             connection.close()  # closed by the server as it was reused: once more, anew
-            connection = self._connect(route)
-            held.append(connection)
+            connection = attempt.hold(self._connect(route))
             response = self._request(route, connection, request)
         try:
             content = self._read(response, request)
@@ -244,7 +234,11 @@ class BoundedTransport:
                 connection.set_tunnel(route.host, route.port, headers=tunnel)
         else:
             connection = http.client.HTTPConnection(host, port, timeout=self.connect_timeout)
-        connection.connect()
+        try:
+            connection.connect()
+        except BaseException:
+            connection.close()  # a CONNECT or handshake that failed leaves its socket open
+            raise
         if connection.sock is not None:
             connection.sock.settimeout(self.deadline)  # the caller's deadline ends it sooner
         return connection
@@ -252,13 +246,17 @@ class BoundedTransport:
     def _request(
         self, route: _Route, connection: http.client.HTTPConnection, request: PreparedRequest
     ) -> http.client.HTTPResponse:
+        """Send the request; an answer the server gives before it has read the whole body
+        (a 413, then closing) is still read."""
+        from requests.utils import urldefragauth
+
         parts = urlsplit(request.url or "")
         target = parts.path or "/"
         if parts.query:
             target = f"{target}?{parts.query}"
         headers = dict(request.headers)
         if route.proxy is not None and route.scheme == "http":
-            target = request.url or target  # absolute form, to the proxy
+            target = urldefragauth(request.url or target)  # absolute form, to the proxy
             if route.proxy[2]:
                 headers["Proxy-Authorization"] = route.proxy[2]
         body = request.body
@@ -266,7 +264,22 @@ class BoundedTransport:
             body = body.encode("utf-8")
         if body is not None and not isinstance(body, bytes):
             raise TransportError("a streamed request body (the kit sends whole bodies)")
-        connection.request(request.method or "GET", target, body=body, headers=headers)
+        names = {name.lower() for name in headers}
+        connection.putrequest(
+            request.method or "GET",
+            target,
+            skip_host="host" in names,
+            skip_accept_encoding="accept-encoding" in names,
+        )
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        if body and "content-length" not in names and "transfer-encoding" not in names:
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders()
+        if body:
+            # the server stopped reading: what it answered, if anything, is read next
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                connection.send(body)
         return connection.getresponse()
 
     def _read(self, response: http.client.HTTPResponse, request: PreparedRequest) -> bytes:
@@ -299,30 +312,117 @@ class BoundedTransport:
                 return b"".join(chunks)
 
 
+class _Attempt:
+    """One request's worker and its caller: the connections the worker holds, what it
+    ended with, and which of the two came first (the worker, or the caller's deadline)."""
+
+    def __init__(self, reused: http.client.HTTPConnection | None) -> None:
+        self.reused = reused
+        self.outcome: BaseException | tuple[Answer, http.client.HTTPConnection | None] | None
+        self.outcome = None
+        self._held: list[http.client.HTTPConnection] = [] if reused is None else [reused]
+        self._lock = threading.Lock()
+        self._finished = False
+        self._abandoned = False
+
+    def hold(self, connection: http.client.HTTPConnection) -> http.client.HTTPConnection:
+        """A connection the worker opened; closed at once when the caller gave up meanwhile
+        (a connect or CONNECT slower than the deadline: the request is never sent)."""
+        with self._lock:
+            self._held.append(connection)
+            abandoned = self._abandoned
+        if abandoned:
+            connection.close()
+            raise AnswerTooSlow("the caller gave up while the connection opened")
+        return connection
+
+    def close_all(self) -> None:
+        for connection in self._held:
+            connection.close()
+
+    def finish(self) -> None:
+        """The worker is done; if the caller gave up meanwhile, nothing is kept."""
+        with self._lock:
+            self._finished = True
+            abandoned = self._abandoned
+        if abandoned:
+            self.close_all()
+
+    def take(self) -> bool:
+        """The caller's side: True when the worker finished in time; otherwise the
+        connections it holds are shut down under it (its blocked read returns; it closes
+        them as it ends)."""
+        with self._lock:
+            if self._finished:
+                return True
+            self._abandoned = True
+            held = list(self._held)
+        for connection in held:
+            _abort(connection)
+        return False
+
+
+def _transport_error(error: BaseException, request: PreparedRequest) -> BaseException:
+    """What the caller raises for what ended the worker: a TransportError when the wire
+    or the answer failed (the cause chained), anything else as it is."""
+    if isinstance(error, TransportError):
+        error.request = request
+        return error
+    if isinstance(error, zlib.error):
+        found = TransportError(f"the answer's body does not decode: {error}", request)
+    elif isinstance(error, (OSError, http.client.HTTPException, ValueError)):
+        found = TransportError(str(error) or type(error).__name__, request)
+    else:
+        return error
+    found.__cause__ = error
+    return found
+
+
 class _Decoder:
-    """One content coding undone, at most `limit` bytes out per call (a bomb stops early)."""
+    """One content coding undone, at most `limit` bytes out per call (a bomb stops early):
+    gzip (every member of it), zlib-wrapped deflate or, as some servers send it, raw."""
 
     def __init__(self, coding: str) -> None:
         self.coding = coding
-        wbits = 16 + zlib.MAX_WBITS if coding in ("gzip", "x-gzip") else zlib.MAX_WBITS
-        self._zlib = zlib.decompressobj(wbits)
-        self._raw_deflate = False
+        self._gzip = coding in ("gzip", "x-gzip")
+        self._zlib = self._fresh()
+        self._started = False  # raw deflate is tried only on a stream's first bytes
+        self._members = 0  # gzip members ended; what follows the last one may be padding
         self._pending = b""
 
+    def _fresh(self, wbits: int | None = None) -> zlib._Decompress:
+        return zlib.decompressobj(wbits or (16 + zlib.MAX_WBITS if self._gzip else zlib.MAX_WBITS))
+
     def feed(self, data: bytes, limit: int, *, last: bool) -> bytes:
-        data = self._pending + data
-        try:
-            out = self._zlib.decompress(data, max(limit, 1))
-        except zlib.error:
-            if self.coding != "deflate" or self._raw_deflate:
-                raise
-            # `deflate` without its zlib header, as some servers send it
-            self._raw_deflate = True
-            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
-            out = self._zlib.decompress(data, max(limit, 1))
-        self._pending = self._zlib.unconsumed_tail
-        if last and not self._pending:
+        out = b""
+        self._pending += data
+        while self._pending and len(out) < limit:
+            out += self._step(limit - len(out))
+            if not (last or self._zlib.unconsumed_tail or self._zlib.eof):
+                break  # the rest comes with the next read
+        if last and len(out) < limit:
             out += self._zlib.flush()
+        return out
+
+    def _step(self, limit: int) -> bytes:
+        data, self._pending = self._pending, b""
+        try:
+            out = self._zlib.decompress(data, limit)
+        except zlib.error:
+            if self._gzip and self._members:
+                return b""  # not another member: ignored after a whole one, as gzip does
+            if self.coding != "deflate" or self._started:
+                raise
+            self._zlib = self._fresh(-zlib.MAX_WBITS)  # `deflate` without its zlib header
+            out = self._zlib.decompress(data, limit)
+        self._started = True
+        self._pending = self._zlib.unconsumed_tail
+        if self._zlib.eof and self._zlib.unused_data:
+            if not self._gzip:
+                return out  # after the end of one deflate stream: nothing more to read
+            self._pending += self._zlib.unused_data  # the next gzip member
+            self._members += 1
+            self._zlib = self._fresh()
         return out
 
 
@@ -339,11 +439,15 @@ def _proxy(url: str) -> tuple[str, int, str | None]:
     parts = urlsplit(url if "://" in url else f"http://{url}")
     if parts.scheme.lower() != "http" or not parts.hostname:
         raise TransportError(f"only http:// proxies are supported, not {parts.scheme}://")
+    try:
+        port = parts.port or 80
+    except ValueError:
+        raise TransportError(f"the proxy's port is not a number: {parts.netloc}") from None
     authorization = None
     if parts.username is not None:
         pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
         authorization = "Basic " + base64.b64encode(pair).decode("ascii")
-    return parts.hostname, parts.port or 80, authorization
+    return parts.hostname, port, authorization
 
 
 def _tls_context(bundle: str | None) -> ssl.SSLContext:
@@ -351,8 +455,9 @@ def _tls_context(bundle: str | None) -> ssl.SSLContext:
         import certifi
 
         bundle = certifi.where()
-    context = ssl.create_default_context(cafile=bundle)
-    return context
+    if os.path.isdir(bundle):  # `requests` takes a folder of certificates there too
+        return ssl.create_default_context(capath=bundle)
+    return ssl.create_default_context(cafile=bundle)
 
 
 def _dropped(connection: http.client.HTTPConnection) -> bool:
@@ -360,11 +465,12 @@ def _dropped(connection: http.client.HTTPConnection) -> bool:
     sock = connection.sock
     if sock is None:
         return True
+    poller = select.poll()  # not select.select: no limit on the descriptor's number
     try:
-        readable, _, _ = select.select([sock], [], [], 0)
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
     except (OSError, ValueError):
         return True
-    return bool(readable)
 
 
 def _abort(connection: http.client.HTTPConnection) -> None:
