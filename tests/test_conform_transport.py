@@ -9,6 +9,8 @@ so the test is seen to be able to fail.
 from __future__ import annotations
 
 import gzip
+import http.client
+import random
 import shutil
 import ssl
 import subprocess
@@ -239,13 +241,13 @@ def test_a_connection_slower_than_the_deadline_sends_nothing(
 ) -> None:
     """The caller gives up while the connection opens (DNS, a handshake, a CONNECT): the
     worker closes the connection it then gets instead of sending the request on it."""
-    connect = BoundedTransport._connect
+    connect = http.client.HTTPConnection.connect
 
-    def slow(self: BoundedTransport, route: Any) -> Any:
+    def slow(self: http.client.HTTPConnection) -> None:
         time.sleep(0.6)
-        return connect(self, route)
+        connect(self)
 
-    monkeypatch.setattr(BoundedTransport, "_connect", slow)
+    monkeypatch.setattr(http.client.HTTPConnection, "connect", slow)
     with _server(counting) as base_url:
         kit = BoundedTransport(deadline=0.2, max_bytes=1024, connect_timeout=3)
         with pytest.raises(AnswerTooSlow):
@@ -390,3 +392,85 @@ def test_an_answer_cut_short_is_no_answer_said_in_one_line() -> None:
     with _server(_Short) as base_url, _transport() as kit, pytest.raises(TransportError) as cut:
         kit.send(_post(base_url + PATH))
     assert one_line(cut.value) == "the answer ended before its declared length"
+
+
+def _decode(data: bytes, codings: str, *, limit: int = 10**6, cut: int = 7) -> bytes:
+    """What `_read` makes of a body arriving `cut` bytes at a time."""
+    decoders = transport._decoders(codings)
+    out = b""
+    pieces = [data[start : start + cut] for start in range(0, len(data), cut)] + [b""]
+    for piece in pieces:
+        for decoder in decoders:
+            piece = decoder.feed(piece, limit, last=not piece)
+            if decoder.produced > limit:
+                raise AnswerTooLarge("over")
+        out += piece
+    for decoder in decoders:
+        decoder.finished()
+    return out
+
+
+BODY = b'[{"id": "1", "prompt": "' + bytes(range(32, 127)) * 40 + b'"}]'
+
+
+@pytest.mark.parametrize("cut", [1, 7, 100, 10_000])
+def test_a_gzip_body_decodes_whole_at_any_read_boundary(cut: int) -> None:
+    half = len(BODY) // 2
+    members = gzip.compress(BODY[:half]) + gzip.compress(BODY[half:])
+    assert _decode(members, "gzip", cut=cut) == BODY
+    assert _decode(gzip.compress(BODY) + b"\0" * 20, "gzip", cut=cut) == BODY  # padding
+    assert _decode(gzip.compress(zlib.compress(BODY)), "deflate, gzip", cut=cut) == BODY
+    assert _decode(b"", "gzip", cut=cut) == b""
+
+
+def test_a_body_cut_inside_its_stream_or_broken_after_its_start_is_no_answer() -> None:
+    with pytest.raises(TransportError, match="ends inside its gzip stream"):
+        _decode(gzip.compress(BODY)[:-30], "gzip")
+    broken = bytearray(zlib.compress(BODY))
+    broken[40:60] = b"\xff" * 20
+    with pytest.raises((zlib.error, TransportError)):
+        _decode(bytes(broken), "deflate")  # not read again as raw deflate from its middle
+
+
+def test_each_codings_stream_counts_against_the_limit_not_cut_silently() -> None:
+    """Twice gzipped: the inner stream (a little larger than the body, which does not
+    compress) is read whole or refused, never cut short before its checksum."""
+    body = random.Random(0).randbytes(10_000)
+    inner = gzip.compress(body)
+    assert len(inner) > len(body)
+    twice = gzip.compress(inner)
+    assert _decode(twice, "gzip, gzip", limit=len(inner)) == body
+    with pytest.raises(AnswerTooLarge):
+        _decode(twice, "gzip, gzip", limit=len(inner) - 1)
+
+
+def test_a_ca_folder_and_a_bad_proxy_port_are_taken_as_requests_takes_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert isinstance(transport._tls_context(str(tmp_path)), ssl.SSLContext)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:port")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with _transport() as kit, pytest.raises(TransportError, match="not a port number"):
+        kit.send(_post(f"http://mj.example.invalid{PATH}"))
+
+
+def test_every_request_accepts_only_the_codings_the_transport_decodes() -> None:
+    """A raw probe as `requests` would send it, and a case whatever modules `requests`
+    finds installed (with brotli, its default would name br)."""
+    from mjspec.conform.session import Session
+    from mjspec.masking import Masker
+
+    with stub_server(Reply()) as stub, _transport() as kit:
+        session = Session(
+            http=kit,
+            base_url=stub.base_url,
+            path=PATH,
+            headers={},
+            credentials={},
+            masker=Masker(None),
+        )
+        assert session.raw("POST", {}, {}, body={"ids": []}) is not None
+    (seen,) = stub.requests
+    assert seen.headers["accept-encoding"] == transport.ACCEPTED == "gzip, deflate"
+    assert seen.headers["user-agent"].startswith("python-requests/")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from mjspec.conform import curl
 from mjspec.conform.transport import (
+    ACCEPTED,
     AnswerTooLarge,
     AnswerTooSlow,
     BoundedTransport,
@@ -206,7 +207,10 @@ class Session:
         try:
             # schemathesis serializes the case as it would send it, `requests` encodes it
             kwargs = case.as_transport_kwargs(base_url=self.base_url, headers=self.headers)
-            prepared = requests.Request(**_request_fields(kwargs)).prepare()
+            fields = _request_fields(kwargs)
+            if not _names(case.headers or {}, self.headers) & {"accept-encoding"}:
+                fields["headers"]["Accept-Encoding"] = ACCEPTED
+            prepared = requests.Request(**fields).prepare()
             answer = self._http.send(prepared)
         except (requests.RequestException, TransportError) as exc:
             refused = self._refused(exc)
@@ -287,7 +291,7 @@ def _raw_headers() -> dict[str, str]:
     what schemathesis sets); the codings are those the transport decodes."""
     from requests.utils import default_user_agent
 
-    return {"User-Agent": default_user_agent(), "Accept": "*/*", "Accept-Encoding": "gzip, deflate"}
+    return {"User-Agent": default_user_agent(), "Accept": "*/*", "Accept-Encoding": ACCEPTED}
 
 
 _REQUEST_FIELDS = ("method", "url", "headers", "files", "data", "params", "auth", "cookies", "json")
@@ -301,6 +305,11 @@ def _request_fields(kwargs: Mapping[str, Any]) -> dict[str, Any]:
 
 def _lower(headers: Mapping[str, str]) -> set[str]:
     return {name.lower() for name in headers}
+
+
+def _names(*headers: Mapping[str, Any]) -> set[str]:
+    """The lower-cased header names of several header maps."""
+    return {name.lower() for found in headers for name in found}
 
 
 def one_line(exc: BaseException) -> str:
@@ -328,6 +337,8 @@ def one_line(exc: BaseException) -> str:
         return "connection refused"
     if any(isinstance(e, ConnectionResetError) for e in chain):
         return "the server reset the connection"
+    if any(isinstance(e, ConnectionAbortedError) for e in chain):
+        return "the connection broke off"
     text = " ".join(str(e) for e in chain).lower()
     if "timed out" in text or "timeout" in text:
         return "timed out"

@@ -40,7 +40,10 @@ if TYPE_CHECKING:
 
 CHUNK = 64 * 1024
 DECODED = ("gzip", "x-gzip", "deflate")
-"""The content codings answers are decoded from (and raw probes accept)."""
+"""The content codings answers are decoded from."""
+ACCEPTED = "gzip, deflate"
+"""The Accept-Encoding every request sends unless its case sets its own: what is decoded
+(`requests`' default would also name br and zstd when their modules are installed)."""
 
 
 class TransportError(Exception):
@@ -187,7 +190,7 @@ class BoundedTransport:
         if reused is not None and _dropped(reused):
             reused.close()
             reused = None
-        connection = reused or attempt.hold(self._connect(route))
+        connection = reused or self._connect(route, attempt)
         started = time.perf_counter()
         try:
             response = self._request(route, connection, request)
@@ -196,11 +199,13 @@ class BoundedTransport:
             ConnectionResetError,
             ConnectionAbortedError,
             BrokenPipeError,
+            ssl.SSLEOFError,
+            ssl.SSLZeroReturnError,
         ):
             if reused is None:
                 raise
             connection.close()  # closed by the server as it was reused: once more, anew
-            connection = attempt.hold(self._connect(route))
+            connection = self._connect(route, attempt)
             response = self._request(route, connection, request)
         try:
             content = self._read(response, request)
@@ -219,7 +224,9 @@ class BoundedTransport:
             return answer, None
         return answer, connection
 
-    def _connect(self, route: _Route) -> http.client.HTTPConnection:
+    def _connect(self, route: _Route, attempt: _Attempt) -> http.client.HTTPConnection:
+        """A new connection, held by `attempt` while it opens: a caller that gives up during
+        a TLS handshake or a CONNECT shuts it down, and nothing is sent on it."""
         host, port = (route.proxy[0], route.proxy[1]) if route.proxy else (route.host, route.port)
         connection: http.client.HTTPConnection
         if route.scheme == "https":
@@ -234,11 +241,13 @@ class BoundedTransport:
                 connection.set_tunnel(route.host, route.port, headers=tunnel)
         else:
             connection = http.client.HTTPConnection(host, port, timeout=self.connect_timeout)
+        attempt.hold(connection)
         try:
             connection.connect()
         except BaseException:
             connection.close()  # a CONNECT or handshake that failed leaves its socket open
             raise
+        attempt.hold(connection)  # given up meanwhile: closed here, nothing sent
         if connection.sock is not None:
             connection.sock.settimeout(self.deadline)  # the caller's deadline ends it sooner
         return connection
@@ -292,16 +301,17 @@ class BoundedTransport:
             )
         decoders = _decoders(response.getheader("content-encoding", "") or "")
         chunks: list[bytes] = []
-        size = 0
+        received = 0
         while True:
             chunk = response.read(CHUNK)  # closes the answer (not the connection) at its end
             last = not chunk
             if last and response.length:  # the server closed before the length it declared
                 raise http.client.IncompleteRead(b"", response.length)
+            received += len(chunk)
             for decoder in decoders:
-                chunk = decoder.feed(chunk, self.max_bytes - size + 1, last=last)
-            size += len(chunk)
-            if size > self.max_bytes:
+                chunk = decoder.feed(chunk, self.max_bytes, last=last)
+            # what came over the wire, and each coding's stream, count against the limit
+            if max([received, *(decoder.produced for decoder in decoders)]) > self.max_bytes:
                 raise AnswerTooLarge(
                     f"the answer is over the limit of {self.max_bytes} bytes "
                     "(--max-response-bytes)",
@@ -309,6 +319,8 @@ class BoundedTransport:
                 )
             chunks.append(chunk)
             if last:
+                for decoder in decoders:
+                    decoder.finished()
                 return b"".join(chunks)
 
 
@@ -326,10 +338,12 @@ class _Attempt:
         self._abandoned = False
 
     def hold(self, connection: http.client.HTTPConnection) -> http.client.HTTPConnection:
-        """A connection the worker opened; closed at once when the caller gave up meanwhile
-        (a connect or CONNECT slower than the deadline: the request is never sent)."""
+        """A connection the worker opens (again once it is open); closed at once when the
+        caller gave up meanwhile (a connect or CONNECT slower than the deadline: the
+        request is never sent)."""
         with self._lock:
-            self._held.append(connection)
+            if connection not in self._held:
+                self._held.append(connection)
             abandoned = self._abandoned
         if abandoned:
             connection.close()
@@ -389,11 +403,16 @@ class _Decoder:
         self._started = False  # raw deflate is tried only on a stream's first bytes
         self._members = 0  # gzip members ended; what follows the last one may be padding
         self._pending = b""
+        self.produced = 0
+        """Bytes decoded so far."""
 
     def _fresh(self, wbits: int | None = None) -> zlib._Decompress:
         return zlib.decompressobj(wbits or (16 + zlib.MAX_WBITS if self._gzip else zlib.MAX_WBITS))
 
-    def feed(self, data: bytes, limit: int, *, last: bool) -> bytes:
+    def feed(self, data: bytes, max_bytes: int, *, last: bool) -> bytes:
+        """The next decoded bytes; past `max_bytes` in all (`produced`), one byte over and
+        no more."""
+        limit = max_bytes - self.produced + 1
         out = b""
         self._pending += data
         while self._pending and len(out) < limit:
@@ -402,7 +421,13 @@ class _Decoder:
                 break  # the rest comes with the next read
         if last and len(out) < limit:
             out += self._zlib.flush()
+        self.produced += len(out)
         return out
+
+    def finished(self) -> None:
+        """At the body's end: the stream whole (a limit reached was refused before)."""
+        if self._started and not self._zlib.eof and not (self._gzip and self._members):
+            raise TransportError(f"the answer's body ends inside its {self.coding} stream")
 
     def _step(self, limit: int) -> bytes:
         data, self._pending = self._pending, b""
@@ -442,7 +467,7 @@ def _proxy(url: str) -> tuple[str, int, str | None]:
     try:
         port = parts.port or 80
     except ValueError:
-        raise TransportError(f"the proxy's port is not a number: {parts.netloc}") from None
+        raise TransportError(f"the proxy's port is not a port number: {parts.netloc}") from None
     authorization = None
     if parts.username is not None:
         pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
@@ -476,7 +501,6 @@ def _dropped(connection: http.client.HTTPConnection) -> bool:
 def _abort(connection: http.client.HTTPConnection) -> None:
     """Shut a connection's socket down under a read blocked in another thread (closing it
     would wait for that read: forever, against a server that drips)."""
-    import contextlib
     import socket
 
     sock = connection.sock
