@@ -38,17 +38,35 @@ REGENERATE = "run `mjspec generate` from the repository root"
 #   204, a `~` in a path);
 # - items: inline object responses, array query parameters, a 201, a 4XX, a multipart body;
 # - single: OpenAPI 3.0 (`nullable`), one operation without an operationId, a hyphenated
-#   schema name.
+#   schema name;
+# - profiled: a profile beside the spec, rendered with `--package-name acme_mj
+#   --default-profile loose` (tests/typing_client.py checks the default's types).
 # test_generator_specs.py serves the items and single packages and calls them.
 GOLDENS = ROOT / "tests" / "golden"
-GOLDEN_NAMES = ["items", "shop", "single"]
+GOLDEN_NAMES = ["items", "profiled", "shop", "single"]
+GOLDEN_OPTIONS = {"profiled": ("acme_mj", "loose")}
+"""A golden's --package-name and --default-profile, where not mjapi and doc."""
 GOLDEN = GOLDENS / "shop"
 GOLDEN_SPEC = "tests/golden/shop/openapi.yaml"
 
 
+def _golden_options(name: str) -> tuple[str, str]:
+    return GOLDEN_OPTIONS.get(name, ("mjapi", "doc"))
+
+
+def _golden_package(name: str) -> Path:
+    return GOLDENS / name / "expected" / _golden_options(name)[0]
+
+
 def _regenerate_golden(name: str) -> str:
     spec, output = f"tests/golden/{name}/openapi.yaml", f"tests/golden/{name}/expected"
-    return f"run `mjspec generate --spec {spec} --output {output}` from the repository root"
+    options = ""
+    if name in GOLDEN_OPTIONS:
+        package, profile = GOLDEN_OPTIONS[name]
+        options = f" --package-name {package} --default-profile {profile}"
+    return (
+        f"run `mjspec generate --spec {spec} --output {output}{options}` from the repository root"
+    )
 
 
 def _package(found: dict[str, str]) -> dict[str, str]:
@@ -135,7 +153,9 @@ def test_each_golden_matches_a_fresh_render_byte_for_byte(
     if name == "shop":
         found = golden_all
     else:
-        found = render_spec(GOLDENS / name / "openapi.yaml", f"tests/golden/{name}/openapi.yaml")
+        spec = f"tests/golden/{name}/openapi.yaml"
+        package, profile = _golden_options(name)
+        found = render_spec(ROOT / spec, spec, package=package, default_profile=profile)
     committed = GOLDENS / name / "expected"
     diffs = diff_tree(found, committed, committed.relative_to(ROOT).as_posix())
     assert not diffs, "\n".join([*diffs, _regenerate_golden(name)])
@@ -149,7 +169,7 @@ def test_every_golden_folder_is_tested_and_type_checked_as_a_package() -> None:
     for name in GOLDEN_NAMES:
         for package in [GOLDENS, GOLDENS / name, GOLDENS / name / "expected"]:
             assert (package / "__init__.py").is_file(), package
-        assert (GOLDENS / name / "expected" / "mjapi" / "py.typed").is_file()
+        assert (_golden_package(name) / "py.typed").is_file()
 
 
 def test_a_path_with_a_tilde_keeps_it(golden: dict[str, str]) -> None:
@@ -170,7 +190,7 @@ def test_an_untyped_schema_makes_no_public_alias_of_any(
 
 def test_the_goldens_pass_ruff() -> None:
     """(mypy --strict checks them in the typecheck session: they are packages under tests/.)"""
-    committed = [(GOLDENS / name / "expected" / "mjapi") for name in GOLDEN_NAMES]
+    committed = [_golden_package(name) for name in GOLDEN_NAMES]
     ruff = subprocess.run(
         [
             find_ruff_bin(),

@@ -1,4 +1,6 @@
-"""The client's static types are honest: mypy sees each profile's models, and no Any.
+"""The client's static types are honest: mypy sees each profile's models, and no Any;
+a render with `--package-name` and `--default-profile` (the profiled golden) defaults
+to that profile's models.
 
 Not a test module: `nox -s typecheck` checks it with mypy --strict, with the rest of
 tests/ (its functions are never called). Each `assert_type` fails the check if mypy sees
@@ -15,6 +17,9 @@ import msgspec
 import mjapi
 from mjapi import models
 from mjapi.profiles import midjourney_proxy_csharp, midjourney_proxy_java, new_api
+from tests.golden.profiled.expected import acme_mj
+from tests.golden.profiled.expected.acme_mj import models as acme_models
+from tests.golden.profiled.expected.acme_mj.profiles import loose
 
 AnyProfile = (
     list[models.Task]
@@ -59,3 +64,11 @@ def a_nullable_field_is_an_error_where_a_value_is_needed() -> None:
     newapi = mjapi.Client("u", profile="new-api").list_by_condition([])[0]
     first: new_api.Button = newapi.buttons[0]  # type: ignore[index]
     assert_type(first, new_api.Button)
+
+
+def a_default_profile_is_what_a_client_gives_unless_told_otherwise() -> None:
+    assert_type(acme_mj.Client("u"), acme_mj.Client[list[loose.Item]])
+    assert_type(acme_mj.Client("u", profile="loose"), acme_mj.Client[list[loose.Item]])
+    assert_type(acme_mj.Client("u", profile="doc"), acme_mj.Client[list[acme_models.Item]])
+    assert_type(acme_mj.Client("u").list_items()[0].name, str | None)
+    assert_type(acme_mj.Client("u", profile="doc").list_items()[0].name, str)
