@@ -474,3 +474,23 @@ def test_every_request_accepts_only_the_codings_the_transport_decodes() -> None:
     (seen,) = stub.requests
     assert seen.headers["accept-encoding"] == transport.ACCEPTED == "gzip, deflate"
     assert seen.headers["user-agent"].startswith("python-requests/")
+
+
+def test_the_deadline_decides_even_when_the_caller_wakes_late(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a loaded machine the caller may wake after its deadline: the worker's own socket
+    timeout must not have fired first and turned the deadline into 'timed out'."""
+    join = threading.Thread.join
+
+    def late(self: threading.Thread, timeout: float | None = None) -> None:
+        if self.name == "mjspec-request" and timeout is not None:
+            time.sleep(timeout + 0.3)
+            timeout = 0
+        join(self, timeout)
+
+    monkeypatch.setattr(threading.Thread, "join", late)
+    with stub_server(Reply(delay=5)) as stub:
+        kit = BoundedTransport(deadline=0.3, max_bytes=1024, connect_timeout=3)
+        with pytest.raises(AnswerTooSlow):
+            kit.send(_post(stub.base_url + PATH))

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from requests import PreparedRequest
 
 CHUNK = 64 * 1024
+GRACE = 2.0
+"""Seconds a worker's socket waits past the caller's deadline before it times out itself."""
 DECODED = ("gzip", "x-gzip", "deflate")
 """The content codings answers are decoded from."""
 ACCEPTED = "gzip, deflate"
@@ -249,7 +251,10 @@ class BoundedTransport:
             raise
         attempt.hold(connection)  # given up meanwhile: closed here, nothing sent
         if connection.sock is not None:
-            connection.sock.settimeout(self.deadline)  # the caller's deadline ends it sooner
+            # Past the caller's deadline: that decides (a read timing out first, on a loaded
+            # machine, would say "timed out" where the finding is the deadline); this only
+            # ends a worker whose socket was never shut down.
+            connection.sock.settimeout(self.deadline + GRACE)
         return connection
 
     def _request(
