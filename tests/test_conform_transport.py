@@ -102,12 +102,18 @@ def test_a_proxy_the_transport_cannot_use_is_one_error_naming_it(
 
 
 @contextmanager
-def _server(handle: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+def _server(
+    handle: type[BaseHTTPRequestHandler], tls: ssl.SSLContext | None = None
+) -> Iterator[str]:
+    """A server on 127.0.0.1 answering with `handle`, over TLS with `tls`; its base URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handle)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        scheme = "https" if tls is not None else "http"
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
@@ -348,16 +354,8 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         pytest.skip(f"openssl cannot make a certificate here: {made.stderr[-200:]!r}")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Cookies)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{server.server_address[1]}", cert
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+    with _server(_Cookies, context) as base_url:
+        yield base_url, cert
 
 
 def test_https_is_verified_against_the_environments_ca_bundle(
