@@ -10,6 +10,7 @@ import importlib
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -468,11 +469,73 @@ def _run_command(args: argparse.Namespace) -> int:
         return usage_error(str(exc))
 
 
+class Latched:
+    """A run's progress that also ends the run at its next case once Ctrl-C was pressed.
+
+    Python raises Ctrl-C's KeyboardInterrupt wherever the main thread is; when that is a
+    garbage-collection hook (Hypothesis measures collections with one) or a finalizer, the
+    exception is only printed ("Exception ignored in") and the run would go on. The engine
+    asks its progress before each case, so the run ends there, interrupted.
+    """
+
+    def __init__(self, progress: Progress, pressed: threading.Event) -> None:
+        self._progress = progress
+        self._pressed = pressed
+
+    def start(self, phase: str, total: int | None) -> None:
+        self._check()
+        self._progress.start(phase, total)
+
+    def advance(self) -> None:
+        self._check()
+        self._progress.advance()
+
+    def stop(self) -> None:
+        self._progress.stop()
+
+    def _check(self) -> None:
+        if self._pressed.is_set():
+            raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def ctrl_c_remembered() -> Iterator[threading.Event]:
+    """An event set by Ctrl-C (which still raises KeyboardInterrupt as usual) for the block;
+    only where Ctrl-C is Python's to handle: not outside the main thread, and not where it
+    is ignored (a command a shell starts in the background without job control)."""
+    pressed = threading.Event()
+
+    def on_ctrl_c(signum: int, frame: Any) -> None:
+        pressed.set()
+        signal.default_int_handler(signum, frame)
+
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield pressed
+        return
+    signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _judge(args: argparse.Namespace, token: str | None) -> int:
     """Check `--base-url` or the first profile's embedded stand-in, then write the reports."""
     from mjspec.conform import output
 
-    result = conform(
+    with ctrl_c_remembered() as pressed:
+        result = _conform_args(args, token, lambda: Latched(output.ConsoleProgress(), pressed))
+    return _report(args, result)
+
+
+def _conform_args(
+    args: argparse.Namespace, token: str | None, progress: Callable[[], Progress]
+) -> Report:
+    """`conform` with the command's arguments."""
+    return conform(
         base_url=args.base_url,
         task_ids=args.task_ids,
         profile=args.profile or "doc",
@@ -484,6 +547,5 @@ def _judge(args: argparse.Namespace, token: str | None) -> int:
         strict=args.strict,
         request_timeout=args.request_timeout,
         max_response_bytes=args.max_response_bytes,
-        progress=output.ConsoleProgress,
+        progress=progress,
     )
-    return _report(args, result)
