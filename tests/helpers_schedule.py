@@ -3,7 +3,7 @@
 With `--dist loadscope` each worker takes whole modules (a test class would be a unit of its
 own; the suite has none); with `--no-loadscope-reorder` it takes them in collection order.
 xdist's own order (most tests first) left the modules of a few long tests (a wheel build,
-process fleets, mypy) for last, run by one worker while the others sat idle.
+process fleets) for last, run by one worker while the others sat idle.
 `tests/durations.json` holds each module's seconds in a fresh clone's CI run (`nox -s
 durations` updates it; `tools.durations.read_durations` reads it). A module it does not list
 is estimated by its number of tests: a stale file costs balance, and `test_schedule` asks

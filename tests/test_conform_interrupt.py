@@ -155,9 +155,9 @@ def test_a_ctrl_c_python_only_printed_still_ends_the_run_at_its_next_case() -> N
 
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        with ctrl_c_remembered() as pressed:
+        with ctrl_c_remembered() as ctrl_c:
             recorded = Recorded()
-            progress = Latched(recorded, pressed)
+            progress = Latched(recorded, ctrl_c)
             progress.start("positive cases", 10)
             progress.advance()
             with contextlib.suppress(KeyboardInterrupt):  # raised, then only printed
@@ -165,6 +165,8 @@ def test_a_ctrl_c_python_only_printed_still_ends_the_run_at_its_next_case() -> N
             with pytest.raises(KeyboardInterrupt):
                 progress.advance()
             progress.stop()
+            signal.raise_signal(signal.SIGINT)  # the run has ended: held, not raised
+            assert ctrl_c.pressed
         assert recorded.calls == ["start", "advance", "stop"]
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # started in the background

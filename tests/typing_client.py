@@ -19,7 +19,7 @@ from mjapi import models
 from mjapi.profiles import midjourney_proxy_csharp, midjourney_proxy_java, new_api
 from tests.golden.profiled.expected import acme_mj
 from tests.golden.profiled.expected.acme_mj import models as acme_models
-from tests.golden.profiled.expected.acme_mj.profiles import loose
+from tests.golden.profiled.expected.acme_mj.profiles import legacy_ids, loose
 
 AnyProfile = (
     list[models.Task]
@@ -72,3 +72,8 @@ def a_default_profile_is_what_a_client_gives_unless_told_otherwise() -> None:
     assert_type(acme_mj.Client("u", profile="doc"), acme_mj.Client[list[acme_models.Item]])
     assert_type(acme_mj.Client("u").list_items()[0].name, str | None)
     assert_type(acme_mj.Client("u", profile="doc").list_items()[0].name, str)
+    # a profile whose name is no identifier, sorting before the default
+    legacy = acme_mj.Client("u", profile="legacy-ids")
+    assert_type(legacy, acme_mj.Client[list[legacy_ids.Item]])
+    assert_type(legacy.list_items()[0].id, str)
+    assert_type(acme_mj.Client("u").list_items()[0].id, int)

@@ -469,18 +469,35 @@ def _run_command(args: argparse.Namespace) -> int:
         return usage_error(str(exc))
 
 
+class CtrlC:
+    """Whether Ctrl-C was pressed during a run, and whether it still interrupts.
+
+    Set from a signal handler, so a plain flag (an Event's lock could deadlock when a
+    second Ctrl-C lands inside the first one's handler)."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self.holding = False
+
+    def hold(self) -> None:
+        """From now on (the run has ended: its reports are being made), Ctrl-C is only
+        remembered, not raised."""
+        self.holding = True
+
+
 class Latched:
     """A run's progress that also ends the run at its next case once Ctrl-C was pressed.
 
     Python raises Ctrl-C's KeyboardInterrupt wherever the main thread is; when that is a
     garbage-collection hook (Hypothesis measures collections with one) or a finalizer, the
     exception is only printed ("Exception ignored in") and the run would go on. The engine
-    asks its progress before each case, so the run ends there, interrupted.
+    asks its progress before each case, so the run ends there, interrupted. When the run
+    ends, what follows (the reports) is no longer cut short by a Ctrl-C.
     """
 
-    def __init__(self, progress: Progress, pressed: threading.Event) -> None:
+    def __init__(self, progress: Progress, ctrl_c: CtrlC) -> None:
         self._progress = progress
-        self._pressed = pressed
+        self._ctrl_c = ctrl_c
 
     def start(self, phase: str, total: int | None) -> None:
         self._check()
@@ -491,33 +508,36 @@ class Latched:
         self._progress.advance()
 
     def stop(self) -> None:
+        self._ctrl_c.hold()
         self._progress.stop()
 
     def _check(self) -> None:
-        if self._pressed.is_set():
+        if self._ctrl_c.pressed:
             raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
-def ctrl_c_remembered() -> Iterator[threading.Event]:
-    """An event set by Ctrl-C (which still raises KeyboardInterrupt as usual) for the block;
-    only where Ctrl-C is Python's to handle: not outside the main thread, and not where it
-    is ignored (a command a shell starts in the background without job control)."""
-    pressed = threading.Event()
+def ctrl_c_remembered() -> Iterator[CtrlC]:
+    """Ctrl-C remembered for the block (and raised as KeyboardInterrupt as usual until
+    `CtrlC.hold`); only where Ctrl-C is Python's to handle: not outside the main thread,
+    and not where it is ignored (a command a shell starts in the background without job
+    control)."""
+    ctrl_c = CtrlC()
 
     def on_ctrl_c(signum: int, frame: Any) -> None:
-        pressed.set()
-        signal.default_int_handler(signum, frame)
+        ctrl_c.pressed = True
+        if not ctrl_c.holding:
+            signal.default_int_handler(signum, frame)
 
     if (
         threading.current_thread() is not threading.main_thread()
         or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
     ):
-        yield pressed
+        yield ctrl_c
         return
     signal.signal(signal.SIGINT, on_ctrl_c)
     try:
-        yield pressed
+        yield ctrl_c
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
@@ -526,9 +546,9 @@ def _judge(args: argparse.Namespace, token: str | None) -> int:
     """Check `--base-url` or the first profile's embedded stand-in, then write the reports."""
     from mjspec.conform import output
 
-    with ctrl_c_remembered() as pressed:
-        result = _conform_args(args, token, lambda: Latched(output.ConsoleProgress(), pressed))
-    return _report(args, result)
+    with ctrl_c_remembered() as ctrl_c:
+        result = _conform_args(args, token, lambda: Latched(output.ConsoleProgress(), ctrl_c))
+        return _report(args, result)  # Ctrl-C held since the run ended: the reports are made
 
 
 def _conform_args(

@@ -169,7 +169,11 @@ class BoundedTransport:
 
         worker = threading.Thread(target=work, name="mjspec-request", daemon=True)
         worker.start()
-        worker.join(self.deadline)
+        try:
+            worker.join(self.deadline)
+        except BaseException:  # Ctrl-C while waiting: the worker's socket is shut down too
+            attempt.take()
+            raise
         if not attempt.take():  # too late: whatever the worker still holds is shut or closed
             raise AnswerTooSlow(
                 f"no complete answer within {self.deadline:g} s (--request-timeout)", request

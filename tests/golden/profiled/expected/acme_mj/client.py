@@ -31,7 +31,7 @@ from ._http import (
 )
 from .models import Item
 
-ProfileName: TypeAlias = Literal["doc", "loose"]
+ProfileName: TypeAlias = Literal["doc", "legacy-ids", "loose"]
 """The profiles a client can be made for."""
 
 _ListItemsT = TypeVar("_ListItemsT")
@@ -51,6 +51,14 @@ _PROFILES: dict[str, tuple[AuthWay, _Decoders[Any]]] = {
             list_items=ResponseDecoder[list[Item]]("listItems", list[Item], is_array=True),
         ),
     ),
+    "legacy-ids": (
+        AuthWay("Authorization", bearer=True),
+        _Decoders(
+            list_items=ResponseDecoder[list[profiles.legacy_ids.Item]](
+                "listItems", list[profiles.legacy_ids.Item], is_array=True
+            ),
+        ),
+    ),
     "loose": (
         AuthWay("Authorization", bearer=True),
         _Decoders(
@@ -67,6 +75,7 @@ class Client(Generic[_ListItemsT]):
 
     `profile` picks the models answers are decoded into, and how `token` is sent:
     doc (Authorization: Bearer <token>),
+    legacy-ids (Authorization: Bearer <token>),
     loose (Authorization: Bearer <token>).
     `auth_header` sends the raw token in the header it names instead (`"Authorization"`
     included). `transport` is handed to httpx.
@@ -93,6 +102,19 @@ class Client(Generic[_ListItemsT]):
 
     @overload
     def __init__(
+        self: Client[list[profiles.legacy_ids.Item]],
+        base_url: str,
+        *,
+        token: str | None = None,
+        profile: Literal["legacy-ids"],
+        auth_header: str | None = None,
+        timeout: float = 30.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None: ...
+
+    @overload
+    def __init__(
         self: Client[list[profiles.loose.Item]],
         base_url: str,
         *,
@@ -106,7 +128,7 @@ class Client(Generic[_ListItemsT]):
 
     @overload
     def __init__(
-        self: Client[list[Item] | list[profiles.loose.Item]],
+        self: Client[list[Item] | list[profiles.legacy_ids.Item] | list[profiles.loose.Item]],
         base_url: str,
         *,
         token: str | None = None,
@@ -174,6 +196,7 @@ class AsyncClient(Generic[_ListItemsT]):
 
     `profile` picks the models answers are decoded into, and how `token` is sent:
     doc (Authorization: Bearer <token>),
+    legacy-ids (Authorization: Bearer <token>),
     loose (Authorization: Bearer <token>).
     `auth_header` sends the raw token in the header it names instead (`"Authorization"`
     included). `transport` is handed to httpx.
@@ -200,6 +223,19 @@ class AsyncClient(Generic[_ListItemsT]):
 
     @overload
     def __init__(
+        self: AsyncClient[list[profiles.legacy_ids.Item]],
+        base_url: str,
+        *,
+        token: str | None = None,
+        profile: Literal["legacy-ids"],
+        auth_header: str | None = None,
+        timeout: float = 30.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None: ...
+
+    @overload
+    def __init__(
         self: AsyncClient[list[profiles.loose.Item]],
         base_url: str,
         *,
@@ -213,7 +249,7 @@ class AsyncClient(Generic[_ListItemsT]):
 
     @overload
     def __init__(
-        self: AsyncClient[list[Item] | list[profiles.loose.Item]],
+        self: AsyncClient[list[Item] | list[profiles.legacy_ids.Item] | list[profiles.loose.Item]],
         base_url: str,
         *,
         token: str | None = None,

@@ -4,14 +4,16 @@
 
 A client made with `profile=` decodes into that profile's models:
 
+    'legacy-ids': `acme_mj.profiles.legacy_ids` (legacy-ids)
     'loose': `acme_mj.profiles.loose` (loose)
 
 The overlays themselves are the `<name>.json` files next to these modules
 (`mjspec.profiles.load_profiles` on `acme_mj/openapi.json` applies them).
 """
 
-from . import loose
+from . import legacy_ids, loose
 
 __all__ = [
+    "legacy_ids",
     "loose",
 ]
