@@ -424,6 +424,8 @@ def test_a_gzip_body_decodes_whole_at_any_read_boundary(cut: int) -> None:
 def test_a_body_cut_inside_its_stream_or_broken_after_its_start_is_no_answer() -> None:
     with pytest.raises(TransportError, match="ends inside its gzip stream"):
         _decode(gzip.compress(BODY)[:-30], "gzip")
+    with pytest.raises(TransportError, match="ends inside its gzip stream"):
+        _decode(gzip.compress(BODY[:100]) + gzip.compress(BODY[100:])[:-30], "gzip")
     broken = bytearray(zlib.compress(BODY))
     broken[40:60] = b"\xff" * 20
     with pytest.raises((zlib.error, TransportError)):
@@ -492,3 +494,22 @@ def test_the_deadline_decides_even_when_the_caller_wakes_late(
         kit = BoundedTransport(deadline=0.3, max_bytes=1024, connect_timeout=3)
         with pytest.raises(AnswerTooSlow):
             kit.send(_post(stub.base_url + PATH))
+
+
+def test_a_generated_case_accepts_only_the_codings_decoded_whatever_requests_would_say(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """schemathesis sends `requests`' default headers, whose Accept-Encoding names br and
+    zstd when their modules are installed: the kit sends what it decodes instead."""
+    from schemathesis.transport import prepare
+
+    from mjspec.conform import Settings, run
+    from tests.helpers_conform import checkout_profiles
+
+    monkeypatch.setitem(prepare.get_default_headers(), "Accept-Encoding", "gzip, br, zstd")
+    spec = checkout_profiles()["doc"].document
+    with stub_server(Reply()) as stub:
+        run(Settings(spec=spec, base_url=stub.base_url, max_examples=1, seed=1))
+    cases = [seen for seen in stub.requests if "x-schemathesis-testcaseid" in seen.headers]
+    assert len(cases) > 5
+    assert {seen.headers.get("accept-encoding") for seen in cases} == {transport.ACCEPTED}

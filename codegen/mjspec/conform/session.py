@@ -170,7 +170,8 @@ class Session:
         def render() -> str:
             if prepared is None:
                 return ""
-            headers = {k: v for k, v in prepared.headers.items() if k.lower() not in _lower(creds)}
+            shown = _names(creds)
+            headers = {k: v for k, v in prepared.headers.items() if k.lower() not in shown}
             command = curl.render(
                 prepared.method or "POST",
                 prepared.url or self.url,
@@ -303,10 +304,6 @@ def _request_fields(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in kwargs.items() if key in _REQUEST_FIELDS}
 
 
-def _lower(headers: Mapping[str, str]) -> set[str]:
-    return {name.lower() for name in headers}
-
-
 def _names(*headers: Mapping[str, Any]) -> set[str]:
     """The lower-cased header names of several header maps."""
     return {name.lower() for found in headers for name in found}
@@ -342,8 +339,6 @@ def one_line(exc: BaseException) -> str:
     text = " ".join(str(e) for e in chain).lower()
     if "timed out" in text or "timeout" in text:
         return "timed out"
-    if "connection aborted" in text:
-        return "the connection broke off"
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return first[:200]
 

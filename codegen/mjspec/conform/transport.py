@@ -214,7 +214,7 @@ class BoundedTransport:
             connection = self._connect(route, attempt)
             response = self._request(route, connection, request)
         try:
-            content = self._read(response, request)
+            content = self._read(response)
         finally:
             response.close()  # whole, or refused: either way nothing more is read of it
         answer = Answer(
@@ -300,13 +300,14 @@ class BoundedTransport:
                 connection.send(body)
         return connection.getresponse()
 
-    def _read(self, response: http.client.HTTPResponse, request: PreparedRequest) -> bytes:
+    def _read(self, response: http.client.HTTPResponse) -> bytes:
+        """The whole body, decoded and bounded (what it is refused for, the caller names
+        the request of: `_transport_error`)."""
         declared = response.getheader("content-length", "") or ""
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise AnswerTooLarge(
                 f"the answer declares {int(declared)} bytes, over the limit of {self.max_bytes} "
-                "(--max-response-bytes)",
-                request,
+                "(--max-response-bytes)"
             )
         decoders = _decoders(response.getheader("content-encoding", "") or "")
         chunks: list[bytes] = []
@@ -322,9 +323,7 @@ class BoundedTransport:
             # what came over the wire, and each coding's stream, count against the limit
             if max([received, *(decoder.produced for decoder in decoders)]) > self.max_bytes:
                 raise AnswerTooLarge(
-                    f"the answer is over the limit of {self.max_bytes} bytes "
-                    "(--max-response-bytes)",
-                    request,
+                    f"the answer is over the limit of {self.max_bytes} bytes (--max-response-bytes)"
                 )
             chunks.append(chunk)
             if last:
@@ -411,6 +410,7 @@ class _Decoder:
         self._zlib = self._fresh()
         self._started = False  # raw deflate is tried only on a stream's first bytes
         self._members = 0  # gzip members ended; what follows the last one may be padding
+        self._open = False  # the current stream (a gzip member) has begun and not ended
         self._pending = b""
         self.produced = 0
         """Bytes decoded so far."""
@@ -434,8 +434,9 @@ class _Decoder:
         return out
 
     def finished(self) -> None:
-        """At the body's end: the stream whole (a limit reached was refused before)."""
-        if self._started and not self._zlib.eof and not (self._gzip and self._members):
+        """At the body's end: no stream (no gzip member) left unfinished (a limit reached
+        was refused before)."""
+        if self._open and not self._zlib.eof:
             raise TransportError(f"the answer's body ends inside its {self.coding} stream")
 
     def _step(self, limit: int) -> bytes:
@@ -449,7 +450,7 @@ class _Decoder:
                 raise
             self._zlib = self._fresh(-zlib.MAX_WBITS)  # `deflate` without its zlib header
             out = self._zlib.decompress(data, limit)
-        self._started = True
+        self._started = self._open = True
         self._pending = self._zlib.unconsumed_tail
         if self._zlib.eof and self._zlib.unused_data:
             if not self._gzip:
@@ -457,6 +458,7 @@ class _Decoder:
             self._pending += self._zlib.unused_data  # the next gzip member
             self._members += 1
             self._zlib = self._fresh()
+            self._open = False
         return out
 
 
@@ -470,6 +472,7 @@ def _decoders(codings: str) -> list[_Decoder]:
 
 
 def _proxy(url: str) -> tuple[str, int, str | None]:
+    """A proxy URL's host, port and Proxy-Authorization (its credentials, if any)."""
     parts = urlsplit(url if "://" in url else f"http://{url}")
     if parts.scheme.lower() != "http" or not parts.hostname:
         raise TransportError(f"only http:// proxies are supported, not {parts.scheme}://")
