@@ -200,14 +200,16 @@ VALID_TASKS = {"the spec's example": EXAMPLE[0], "every documented field": popul
 
 
 def broken_bodies(field: FieldPath, defect: str) -> Iterator[tuple[str, Broken]]:
-    """Each way to break `field` with `defect` (each wrong value of its type in turn) in
-    three valid tasks, the first, middle or last one broken, for each of the valid tasks: the
-    whole defect space of one field, deterministic, with a label for each body."""
+    """Each way to break `field` with `defect` (each wrong value of its type) in a body of
+    three copies of each valid task, the broken one first, in the middle or last in turn:
+    every wrong value and every place, for each of the valid tasks (where a wrong value is
+    put does not change what it is, nor where the broken task is what it is broken with),
+    deterministic, with a label for each body."""
     replacements = WRONG_VALUES[field.type] if defect == "wrong_type" else [None]
     for name, task in VALID_TASKS.items():
-        for index in (0, 1, 2):
-            for replacement in replacements:
-                body = [dict(copy_tree(task), id=f"task-{n}") for n in range(3)]
-                break_field(body[index], field, defect, replacement)
-                label = f"{name}, task {index}, {replacement!r}"
-                yield label, Broken(body=body, index=index, path=field.concrete(0), defect=defect)
+        for n in range(max(3, len(replacements))):
+            index, replacement = n % 3, replacements[n % len(replacements)]
+            body = [dict(copy_tree(task), id=f"task-{k}") for k in range(3)]
+            break_field(body[index], field, defect, replacement)
+            label = f"{name}, task {index}, {replacement!r}"
+            yield label, Broken(body=body, index=index, path=field.concrete(0), defect=defect)

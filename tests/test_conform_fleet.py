@@ -31,7 +31,7 @@ from tests.helpers_conform import SPEC_PATH, bare_report, hang_guard, refusing_u
 from tests.helpers_http import wait_until
 
 SECRET = "sk-fleet-7c1d9e0b3a"
-# One process: the worker processes are the mixed fleet's and the Ctrl-C test's to prove.
+# One process: the worker processes are the Ctrl-C test's to prove.
 FAST = ["--max-examples", "3", "--seed", "1", "--spec", str(SPEC_PATH), "--fleet-processes", "1"]
 PROFILES = ["doc", "midjourney-proxy-csharp", "midjourney-proxy-java", "new-api"]
 
@@ -104,10 +104,8 @@ def test_a_mixed_fleet_gives_one_matrix_the_verdict_of_each_declared_profile_and
                 "--fleet",
                 str(mixed_fleet),
                 *FAST,
-                "--fleet-concurrency",
-                "2",
-                "--fleet-processes",  # the servers shared out over two worker processes
-                "2",
+                "--fleet-concurrency",  # on two threads (what crosses to worker
+                "2",  # processes is `test_ctrl_c_stops_a_run_under_way`'s)
                 "--report-json",
                 str(reports["json"]),
                 "--report-markdown",
@@ -451,26 +449,52 @@ def test_ctrl_c_stops_every_run_and_returns_what_was_found() -> None:
 def test_ctrl_c_stops_a_run_under_way(processes: int) -> None:
     """On a pool of threads, or with the servers shared out over worker processes, Ctrl-C
     here (a KeyboardInterrupt as the first outcome comes back) stops the other run, already
-    under way, at its next case: nothing else stops it."""
+    under way, at its next case: nothing else stops it.
+
+    The run under way is the one a worker process has to be handed everything for: its
+    server takes only the fleet's key for it, and sends `buttons` null, so the outcome that
+    comes back holds failures whose reproductions name the server's token variable (the
+    mixed fleet runs on threads: what crosses to a process is proven here)."""
     contract = load_contract(SPEC_PATH, "all")
-    with serve() as endless, refusing_url() as gone:
+    answered: list[int] = []  # answers holding tasks: a request that got past the key
+
+    def broken(reply: Reply) -> Reply:
+        if isinstance(reply.body, list) and reply.body:
+            answered.append(1)
+        return _buttons_null(reply)
+
+    with serve(broken, token=SECRET) as endless, refusing_url() as gone:
         servers = [
             FleetServer(name="gone", base_url=gone),
-            FleetServer(name="endless", base_url=endless.base_url, task_ids=tuple(TASK_IDS)),
+            FleetServer(
+                name="endless",
+                base_url=endless.base_url,
+                task_ids=tuple(TASK_IDS),
+                token_env="ENDLESS_TOKEN",
+            ),
         ]
 
         def interrupt(outcome: Outcome, done: int, total: int) -> None:
             assert outcome.server.name == "gone"  # unreachable: the first to end
-            # the other run under way (a worker process may still be starting)
-            assert wait_until(lambda: endless.requests > 0, timeout=60)
+            # the other run under way, its first answers judged (requests go one at a time)
+            # (a worker process may still be starting)
+            assert wait_until(lambda: len(answered) >= 2, timeout=60)
             raise KeyboardInterrupt
 
         options = FleetOptions(concurrency=2, processes=processes, max_examples=100_000, seed=1)
         with hang_guard(120, "a stopped fleet"):
-            result = run_fleet(servers, {}, contract, options, done=interrupt)
+            result = run_fleet(servers, {"endless": SECRET}, contract, options, done=interrupt)
         sent = endless.requests
     assert result.interrupted
     assert [o.server.name for o in result.outcomes] == ["gone", "endless"]
+    assert "cannot reach" in result.outcomes[0].reason
     stopped = result.outcomes[1]
     assert stopped.report is not None and stopped.report.interrupted, stopped.reason
     assert sent < 5_000  # stopped at its next case, not after 100,000 (and its shrinking)
+    # What was found before Ctrl-C came back with it, its reproductions reading the
+    # server's own variable.
+    found = [f for f in stopped.report.failures if f.field == "buttons"]
+    assert found, [f.message for f in stopped.report.failures]
+    commands = [f.reproduce for f in found if f.reproduce]
+    assert commands and all("$ENDLESS_TOKEN" in c for c in commands)
+    assert SECRET not in repr(stopped)

@@ -71,7 +71,8 @@ def test_the_command_renders_with_its_models_worker_and_gives_the_committed_file
     monkeypatch.chdir(ROOT)  # the files' headers name the spec as given: spec/openapi.yaml
     started: list[Models] = []
 
-    def with_a_worker() -> Models:  # this process has imported the generator already
+    def with_a_worker(worker: bool | None = None) -> Models:  # this process has imported
+        assert worker is None  # the generator already: the command would render here
         started.append(Models(worker=True))
         return started[-1]
 
@@ -81,6 +82,25 @@ def test_the_command_renders_with_its_models_worker_and_gives_the_committed_file
     assert len(started) == 1 and started[0].answered_by_worker
     assert len(JOBS) == 4  # the spec and its three profiles: all their models compared
     assert read_tree(output) == read_tree(ROOT / "generated")
+
+
+def test_the_command_starts_no_models_worker_for_a_spec_that_is_not_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The commonest mistake (a wrong --spec) is one line at once: no worker is started to
+    import the generator for nothing."""
+    asked: list[bool | None] = []
+
+    def recording(worker: bool | None = None) -> Models:
+        asked.append(worker)
+        return Models(worker=False)
+
+    monkeypatch.setattr("mjspec.generate.modelgen.Models", recording)
+    monkeypatch.chdir(tmp_path)
+    assert main(["generate", "--spec", "no/such.yaml", "--output", "out"]) == 2
+    assert "no/such.yaml#: no such file" in capsys.readouterr().err
+    assert asked == [False]
+    assert not (tmp_path / "out").exists()
 
 
 def _worker_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, code: str) -> str:
