@@ -3,7 +3,8 @@
 A task that decodes cleanly into the types built from a profile's fields is counted
 without being walked; any other is walked. Both must give the same counts and the same
 findings: for any valid answer (drawn by Hypothesis, under every profile), and for every
-way to break each field of one task among valid ones (all of them, enumerated).
+way to break each field of one task among valid ones (every wrong value, and the
+broken task in every place: `strategies.broken_bodies`).
 """
 
 from __future__ import annotations

@@ -1,12 +1,14 @@
 """`mjspec conform --fleet FILE.toml`: many servers, one matrix, one exit code.
 
 Every server is started here on 127.0.0.1 and stopped; runs are small (`--max-examples 3`)
-and in process, so the whole file stays within a few seconds of CPU.
+and on threads of this process, but for the tests of the worker processes (each pays an
+interpreter and the kit's imports), so the whole file stays within a few seconds of CPU.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -31,7 +33,7 @@ from tests.helpers_conform import SPEC_PATH, bare_report, hang_guard, refusing_u
 from tests.helpers_http import wait_until
 
 SECRET = "sk-fleet-7c1d9e0b3a"
-# One process: the worker processes are the Ctrl-C test's to prove.
+# One process: the worker processes are proven by the tests that name them.
 FAST = ["--max-examples", "3", "--seed", "1", "--spec", str(SPEC_PATH), "--fleet-processes", "1"]
 PROFILES = ["doc", "midjourney-proxy-csharp", "midjourney-proxy-java", "new-api"]
 
@@ -304,6 +306,27 @@ def test_a_toml_syntax_error_names_the_line_and_column(
     outcome = run_cli(capsys, ["conform", "--fleet", str(path), *FAST])
     assert outcome.code == 2
     assert "line 3, column 12" in outcome.err_lines[0]
+
+
+def test_worker_processes_each_run_their_share_and_end_when_every_outcome_is_in() -> None:
+    """Three servers over two worker processes (the first takes two): every outcome comes
+    back, in the fleet's order, with the profile each server declared, and the workers end
+    of themselves. Unreachable servers: what is proven is the processes' part."""
+    contract = load_contract(SPEC_PATH, "all")
+    profiles = ["doc", "new-api", "midjourney-proxy-java"]
+    with refusing_url() as first, refusing_url() as second, refusing_url() as third:
+        servers = [
+            FleetServer(name=f"s{n}", base_url=url, profile=profile)
+            for n, (url, profile) in enumerate(zip([first, second, third], profiles, strict=True))
+        ]
+        options = FleetOptions(concurrency=2, processes=2, max_examples=3, seed=1)
+        with hang_guard(120, "a fleet over worker processes"):
+            result = run_fleet(servers, {}, contract, options)
+    assert not result.interrupted
+    assert [o.server.name for o in result.outcomes] == ["s0", "s1", "s2"]
+    assert [o.server.profile for o in result.outcomes] == profiles
+    assert all(o.report is None and "cannot reach" in o.reason for o in result.outcomes)
+    assert multiprocessing.active_children() == []
 
 
 def test_worker_processes_that_cannot_start_are_one_line_and_exit_2(

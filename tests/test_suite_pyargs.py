@@ -247,10 +247,7 @@ def test_an_unrelated_run_imports_nothing_of_the_kit_or_the_client(tmp_path: Pat
     Only mjspec's entry point is loaded, by the module it names (pytest loads it so when
     autoloading): what the other distributions' plugins import is theirs, and importing
     them (schemathesis', Hypothesis', typeguard's...) would cost about 0.8 s of CPU.
-    That the entry point is registered is `test_other_pytest_runs_get_the_options...`'s.
-    `--assert=plain` changes how modules are compiled, not which are imported: with
-    rewriting, the run would first rewrite and compile every module of the plugin's
-    distribution on a fresh machine."""
+    That the entry point is registered is `test_other_pytest_runs_get_the_options...`'s."""
     (tmp_path / "test_theirs.py").write_text(
         "import sys\n\n"
         "def test_nothing_of_mjspec_beyond_the_options():\n"
@@ -266,7 +263,7 @@ def test_an_unrelated_run_imports_nothing_of_the_kit_or_the_client(tmp_path: Pat
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     (entry_point,) = importlib.metadata.entry_points(group="pytest11", name="mjspec")
-    argv = ["-q", "-p", "no:cacheprovider", "--assert=plain", "-p", entry_point.value]
+    argv = ["-q", "-p", "no:cacheprovider", "-p", entry_point.value]
     argv.append("test_theirs.py")
     done = subprocess.run(
         [sys.executable, "-m", "pytest", *argv],

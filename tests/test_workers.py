@@ -61,11 +61,24 @@ def test_the_generators_error_reads_the_same_from_the_worker() -> None:
     assert _error(worker=True) == here
 
 
+@pytest.mark.parametrize(
+    ("spec", "said"),
+    [
+        ("no/such.yaml", "no/such.yaml#: no such file"),
+        ("a" * 300, "#: cannot read the file: [Errno 36] File name too long"),
+    ],
+    ids=["missing", "a name too long"],
+)
 def test_the_command_starts_no_models_worker_for_a_spec_that_is_not_a_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    spec: str,
+    said: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The commonest mistake (a wrong --spec) is one line at once: no worker is started to
-    import the generator for nothing."""
+    import the generator for nothing, and a path the system refuses to look at is the same
+    one line as before."""
     asked: list[bool | None] = []
 
     def recording(worker: bool | None = None) -> Models:
@@ -74,8 +87,9 @@ def test_the_command_starts_no_models_worker_for_a_spec_that_is_not_a_file(
 
     monkeypatch.setattr("mjspec.generate.modelgen.Models", recording)
     monkeypatch.chdir(tmp_path)
-    assert main(["generate", "--spec", "no/such.yaml", "--output", "out"]) == 2
-    assert "no/such.yaml#: no such file" in capsys.readouterr().err
+    assert main(["generate", "--spec", spec, "--output", "out"]) == 2
+    err = capsys.readouterr().err
+    assert said in err and err.count("\n") == 1 and "Traceback" not in err
     assert asked == [False]
     assert not (tmp_path / "out").exists()
 

@@ -149,7 +149,7 @@ def _generate(args: argparse.Namespace) -> int:
     # A cold render spends most of its time importing datamodel-code-generator: its worker
     # starts first, while the rest is imported, the cache looked up and the spec read (a
     # hit stops it unused). No spec file, nothing to render: the error comes at once.
-    with Models(worker=None if args.spec.is_file() else False) as models:
+    with Models(worker=None if os.path.isfile(args.spec) else False) as models:
         from mjspec.generate import generate
 
         outcome = generate(
