@@ -8,10 +8,12 @@ so the test is seen to be able to fail.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.client
 import random
 import shutil
+import socket
 import ssl
 import subprocess
 import threading
@@ -169,7 +171,12 @@ class _Counting(BaseHTTPRequestHandler):
         type(self).opened += 1
 
     def finish(self) -> None:
+        """Counted closed once the client can see it: the server would shut the socket
+        down only after this returns, and a test that waits for the count must not send
+        before the end is on the wire."""
         super().finish()
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
         type(self).closed += 1
 
     def do_POST(self) -> None:
