@@ -2,7 +2,7 @@
 
 pytest rewrites the asserts of each test module it imports and keeps the result as a pyc
 in `__pycache__` (tagged with pytest's version); a process that finds a current one loads
-it. A fresh clone has none, and the three workers collect at the same time: each rewrote
+it. A fresh clone has none, and the workers collect at the same time: each rewrote
 every module, about 1.6 s of CPU each (parsing and rewriting the syntax trees, in Python).
 The controller, which collects nothing, now rewrites them in a thread while the workers
 start, in the order they collect them, so that they find most of them ready.

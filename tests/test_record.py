@@ -370,6 +370,20 @@ def test_cli_record_of_a_refused_connection_is_a_readable_line(
 # The command line (in process: `main` is what the `mjspec` script calls)
 
 
+def test_cli_record_with_a_query_string_in_the_base_url_is_one_masked_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command's own line, word for word, the query left out (test_cli_errors runs the
+    installed command for its exit code in a process of its own)."""
+    args = ["record", "--base-url", "http://127.0.0.1:9/?token=x", "--task-id", "1"]
+    err = _one_line_exit_2(main([*args, "--output", str(tmp_path / "t.json")]), capsys)
+    assert err == (
+        "mjspec: error: --base-url 'http://127.0.0.1:9/?...' cannot be used: "
+        "it has a query string (the operation's path is appended to the URL)\n"
+    )
+    assert not (tmp_path / "t.json").exists()
+
+
 def test_cli_record_prints_one_line_and_exits_0(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], originals: dict[str, RunningServer]
 ) -> None:
