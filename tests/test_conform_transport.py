@@ -467,6 +467,26 @@ def test_a_ca_folder_and_a_bad_proxy_port_are_taken_as_requests_takes_them(
         kit.send(_post(f"http://mj.example.invalid{PATH}"))
 
 
+@pytest.mark.parametrize(
+    ("proxy", "said"),
+    [
+        ("http://u:pw-s3cret@127.0.0.1:port", "port is not a port number: http://u:***@"),
+        ("http://u:pw-s3cret@[oops", "is not a URL: Invalid IPv6 URL"),
+    ],
+    ids=["a bad port", "not a URL"],
+)
+def test_a_proxy_url_that_does_not_parse_is_one_error_without_its_password(
+    monkeypatch: pytest.MonkeyPatch, proxy: str, said: str
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with _transport() as kit, pytest.raises(TransportError) as caught:
+        kit.send(_post(f"http://mj.example.invalid{PATH}"))
+    assert said in str(caught.value)
+    assert "s3cret" not in str(caught.value)
+
+
 def test_every_request_accepts_only_the_codings_the_transport_decodes() -> None:
     """A raw probe as `requests` would send it, and a case whatever modules `requests`
     finds installed (with brotli, its default would name br)."""

@@ -472,14 +472,24 @@ def _decoders(codings: str) -> list[_Decoder]:
 
 
 def _proxy(url: str) -> tuple[str, int, str | None]:
-    """A proxy URL's host, port and Proxy-Authorization (its credentials, if any)."""
-    parts = urlsplit(url if "://" in url else f"http://{url}")
+    """A proxy URL's host, port and Proxy-Authorization (its credentials, if any).
+
+    A URL that does not parse is one TransportError naming it with its password masked (the
+    proxy comes from the environment: nobody checked it before)."""
+    from mjspec.urls import shown
+
+    full = url if "://" in url else f"http://{url}"
+    try:
+        parts = urlsplit(full)
+        port = parts.port or 80
+    except ValueError as exc:
+        if "port" in str(exc).lower():
+            message = f"the proxy's port is not a port number: {shown(full)}"
+        else:
+            message = f"the proxy {shown(full)} is not a URL: {exc}"
+        raise TransportError(message) from None
     if parts.scheme.lower() != "http" or not parts.hostname:
         raise TransportError(f"only http:// proxies are supported, not {parts.scheme}://")
-    try:
-        port = parts.port or 80
-    except ValueError:
-        raise TransportError(f"the proxy's port is not a port number: {parts.netloc}") from None
     authorization = None
     if parts.username is not None:
         pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
