@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,10 @@ def test_a_bare_schemathesis_run_with_every_check_passes(
 
     monkeypatch.setenv("HYPOTHESIS_STORAGE_DIRECTORY", str(hypothesis_home()))
     found = interop.check_schemathesis(interop.SPEC, server, tmp_path, max_examples=5)
-    assert "passed" in found
+    counted = re.fullmatch(r"(\d+) generated, (\d+) passed", found)
+    assert counted is not None, found  # schemathesis' own count of what it generated
+    generated, passed = map(int, counted.groups())
+    assert generated > 0 and passed == generated, found
 
 
 def test_pydantic_models_decode_the_example_and_a_live_answer(
