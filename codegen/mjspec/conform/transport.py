@@ -268,10 +268,7 @@ class BoundedTransport:
         (a 413, then closing) is still read."""
         from requests.utils import urldefragauth
 
-        parts = urlsplit(request.url or "")
-        target = parts.path or "/"
-        if parts.query:
-            target = f"{target}?{parts.query}"
+        target = request.path_url  # origin form: the path and the query
         headers = dict(request.headers)
         if route.proxy is not None and route.scheme == "http":
             target = urldefragauth(request.url or target)  # absolute form, to the proxy
