@@ -308,10 +308,22 @@ def test_a_toml_syntax_error_names_the_line_and_column(
     assert "line 3, column 12" in outcome.err_lines[0]
 
 
-def test_worker_processes_each_run_their_share_and_end_when_every_outcome_is_in() -> None:
+def test_worker_processes_each_run_their_share_and_end_when_every_outcome_is_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Three servers over two worker processes (the first takes two): every outcome comes
     back, in the fleet's order, with the profile each server declared, and the workers end
     of themselves. Unreachable servers: what is proven is the processes' part."""
+    from mjspec.conform import fleet
+
+    spread: list[int] = []
+    in_processes = fleet._in_processes
+
+    def recorded(*args: Any) -> Any:
+        spread.append(args[4])  # the number of worker processes
+        return in_processes(*args)
+
+    monkeypatch.setattr(fleet, "_in_processes", recorded)
     contract = load_contract(SPEC_PATH, "all")
     profiles = ["doc", "new-api", "midjourney-proxy-java"]
     with refusing_url() as first, refusing_url() as second, refusing_url() as third:
@@ -322,6 +334,7 @@ def test_worker_processes_each_run_their_share_and_end_when_every_outcome_is_in(
         options = FleetOptions(concurrency=2, processes=2, max_examples=3, seed=1)
         with hang_guard(120, "a fleet over worker processes"):
             result = run_fleet(servers, {}, contract, options)
+    assert spread == [2]  # over worker processes, not threads of this one
     assert not result.interrupted
     assert [o.server.name for o in result.outcomes] == ["s0", "s1", "s2"]
     assert [o.server.profile for o in result.outcomes] == profiles
