@@ -136,6 +136,20 @@ def test_ctrl_c_ends_the_run_with_130_and_an_interrupted_report(tmp_path: Path) 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["junit.xml", "report.json"]
 
 
+def test_a_second_ctrl_c_while_the_run_ends_is_remembered_not_raised() -> None:
+    """The first press interrupts the run; a second one, while the run is ending (closing
+    its connections, before the reports), must not escape and lose them."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with ctrl_c_remembered() as ctrl_c:
+            with pytest.raises(KeyboardInterrupt):
+                signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)  # the run is ending: not raised again
+            assert ctrl_c.pressed
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_a_ctrl_c_python_only_printed_still_ends_the_run_at_its_next_case() -> None:
     """The KeyboardInterrupt is swallowed here as Python swallows it in a garbage-collection
     hook: the command's progress raises it again before the next case."""

@@ -518,15 +518,18 @@ class Latched:
 
 @contextlib.contextmanager
 def ctrl_c_remembered() -> Iterator[CtrlC]:
-    """Ctrl-C remembered for the block (and raised as KeyboardInterrupt as usual until
-    `CtrlC.hold`); only where Ctrl-C is Python's to handle: not outside the main thread,
+    """Ctrl-C remembered for the block (the first press raised as KeyboardInterrupt as usual
+    until `CtrlC.hold`); only where Ctrl-C is Python's to handle: not outside the main thread,
     and not where it is ignored (a command a shell starts in the background without job
     control)."""
     ctrl_c = CtrlC()
 
     def on_ctrl_c(signum: int, frame: Any) -> None:
+        # Only the first press raises: the run ends at its next case either way (`Latched`),
+        # and a second one raised while the run is ending would escape before the reports.
+        first = not ctrl_c.pressed
         ctrl_c.pressed = True
-        if not ctrl_c.holding:
+        if first and not ctrl_c.holding:
             signal.default_int_handler(signum, frame)
 
     if (
