@@ -86,25 +86,19 @@ def _project(where: Path) -> Path:
     return project
 
 
-def _backend(hook: str, project: Path, out: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+def _backend(hook: str, project: Path, out: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    """The backend's `hook` run in a process of its own in `project`: (exit code, stdout,
+    stderr); a build still running after 120 s fails the test (it is killed)."""
+    done = subprocess.run(
         [sys.executable, "-c", BACKEND, hook, str(out)],
         cwd=project,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         text=True,
+        timeout=120,
+        check=False,
     )
-
-
-def _finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
-    try:
-        stdout, stderr = process.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate(timeout=30)
-        raise
-    return process.returncode, stdout, stderr
+    return done.returncode, done.stdout, done.stderr
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +119,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
         options = ["--package-name", PACKAGE, "--default-profile", PROFILE, "--package-only"]
         code = main(["generate", "--spec", "openapi.yaml", "--output", str(work / "cli"), *options])
     assert code == 0
-    code, name, stderr = _finish(_backend("build_wheel", project, work / "dist", env))
+    code, name, stderr = _backend("build_wheel", project, work / "dist", env)
     assert code == 0, stderr
     wheel = work / "dist" / name.strip().splitlines()[-1]
     return Built(project, work / "cli", wheel, env)
@@ -219,7 +213,7 @@ def test_a_broken_spec_fails_the_build_with_one_line_naming_file_and_pointer(
     text = spec.read_text(encoding="utf-8")
     spec.write_text(text.replace("$ref: '#/components/schemas/Task'", "$ref: '#/nowhere'", 1))
     assert spec.read_text(encoding="utf-8") != text
-    code, _, stderr = _finish(_backend("build_wheel", project, tmp_path / "dist", built.env))
+    code, _, stderr = _backend("build_wheel", project, tmp_path / "dist", built.env)
     assert code == 1
     assert stderr.startswith("mjspec: error: openapi.yaml#/paths/"), stderr
     assert "#/nowhere" in stderr
