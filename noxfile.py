@@ -69,6 +69,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/bench_matrix.py")
     session.run("python", "benchmarks/bench_consistency.py")
     session.run("python", "benchmarks/bench_load.py")
+    session.run("python", "benchmarks/bench_embedded.py")
     session.run("python", "benchmarks/bench_fleet.py")
     session.run("python", "benchmarks/bench_conform.py", *session.posargs)
     session.install("openapi-python-client==0.29.1", env=BYTECODE)  # bench_generate's baseline

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import re
@@ -9,6 +11,8 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +27,13 @@ from mjapi.models import Task
 from mjspec.cli import main
 from mjspec.errors import UsageError
 from mjspec.serve.refdata import default_tasks
-from mjspec.serve.refserver import RunningServer, load_tasks, serve_in_thread
+from mjspec.serve.refserver import (
+    PromptServer,
+    RunningServer,
+    load_tasks,
+    serve_in_thread,
+    server_config,
+)
 from mjspec.spec import default_spec_path, load_spec
 from tests.helpers_conform import hang_guard
 from tests.hostile_servers import nested_json
@@ -598,3 +608,63 @@ def test_cli_serve_tasks_file_mistakes_exit_2_in_one_line(
     code = main(args)
     out, err = capsys.readouterr()
     assert says in _one_line_exit_2(code, out, err)
+
+
+def test_a_stopped_server_finishes_the_answer_under_way_and_closes_idle_connections() -> None:
+    """`PromptServer.stop` (what ends every embedded server) stops as uvicorn does: the
+    listener closes, an idle keep-alive connection is closed, and an answer under way is
+    sent in full, then its connection closed, before the server's thread ends."""
+    asked, release = threading.Event(), threading.Event()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["path"] == "/slow":
+            asked.set()
+            await asyncio.to_thread(release.wait, 30)
+        body = scope["path"].encode()
+        length = [(b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": length})
+        await send({"type": "http.response.body", "body": body})
+
+    answers: list[bytes] = []
+    with contextlib.ExitStack() as stack:
+        sock = stack.enter_context(socket.socket())
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        server = PromptServer(server_config(app, log_level="error", access_log=False))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        stack.callback(release.set)  # whatever fails, the server can end
+        stack.enter_context(hang_guard(30, "a server stopped with an answer under way"))
+        while not server.started:
+            assert thread.is_alive(), "the server did not start"
+            time.sleep(0.01)
+        idle = stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=30))
+        idle.sendall(b"GET /fast HTTP/1.1\r\nHost: x\r\n\r\n")
+        answered = b""
+        while not answered.endswith(b"\r\n\r\n/fast"):  # answered, and kept open
+            chunk = idle.recv(4096)
+            assert chunk, f"the connection closed after {answered!r}"
+            answered += chunk
+        busy = stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=30))
+        busy.sendall(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        reader = threading.Thread(target=lambda: answers.append(_read_to_end(busy)))
+        reader.start()
+        assert asked.wait(30)
+        server.stop()
+        assert idle.recv(4096) == b""  # closed by the server
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=30).close()
+        assert thread.is_alive()  # it waits for the answer under way
+        release.set()
+        reader.join()
+        thread.join()
+    head, _, body = answers[0].partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert body == b"/slow"  # in full, and then the connection was closed (`_read_to_end`)
+
+
+def _read_to_end(sock: socket.socket) -> bytes:
+    chunks = []
+    while chunk := sock.recv(4096):
+        chunks.append(chunk)
+    return b"".join(chunks)
