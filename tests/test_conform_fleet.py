@@ -313,7 +313,8 @@ def test_worker_processes_each_run_their_share_and_end_when_every_outcome_is_in(
 ) -> None:
     """Three servers over two worker processes (the first takes two): every outcome comes
     back, in the fleet's order, with the profile each server declared, and the workers end
-    of themselves. Unreachable servers: what is proven is the processes' part."""
+    of themselves; a second fleet's workers read the environment as it is then.
+    Unreachable servers: what is proven is the processes' part."""
     from mjspec.conform import fleet
 
     spread: list[int] = []
@@ -334,11 +335,18 @@ def test_worker_processes_each_run_their_share_and_end_when_every_outcome_is_in(
         options = FleetOptions(concurrency=2, processes=2, max_examples=3, seed=1)
         with hang_guard(120, "a fleet over worker processes"):
             result = run_fleet(servers, {}, contract, options)
-    assert spread == [2]  # over worker processes, not threads of this one
+            # The workers read the environment as it is now, not as it was when the
+            # processes they are forked from started (the first fleet's).
+            monkeypatch.setenv("HTTP_PROXY", "http://[oops")
+            monkeypatch.delenv("NO_PROXY", raising=False)
+            monkeypatch.delenv("no_proxy", raising=False)
+            proxied = run_fleet(servers[:2], {}, contract, options)
+    assert spread == [2, 2]  # over worker processes, not threads of this one
     assert not result.interrupted
     assert [o.server.name for o in result.outcomes] == ["s0", "s1", "s2"]
     assert [o.server.profile for o in result.outcomes] == profiles
     assert all(o.report is None and "cannot reach" in o.reason for o in result.outcomes)
+    assert all("the proxy http://[oops is not a URL" in o.reason for o in proxied.outcomes)
     assert multiprocessing.active_children() == []
 
 
@@ -349,19 +357,19 @@ def test_worker_processes_that_cannot_start_are_one_line_and_exit_2(
     is stopped at once (killed: a large fleet's "not checked" outcomes, which nothing reads,
     would fill the pipe it must flush before it can end) and the user reads one line, not a
     traceback."""
-    import multiprocessing.context
+    import multiprocessing.process
     import signal
 
-    real = multiprocessing.context.SpawnProcess.start
-    starts: list[multiprocessing.context.SpawnProcess] = []
+    real = multiprocessing.process.BaseProcess.start
+    starts: list[multiprocessing.process.BaseProcess] = []
 
-    def start(process: multiprocessing.context.SpawnProcess) -> None:
+    def start(process: multiprocessing.process.BaseProcess) -> None:
         starts.append(process)
         if len(starts) > 1:
             raise BlockingIOError(11, "Resource temporarily unavailable")
         real(process)
 
-    monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", start)
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", start)
     with refusing_url() as gone:
         servers = [{"name": name, "base_url": gone} for name in ("a", "b")]
         path = _write(tmp_path, _toml(servers))

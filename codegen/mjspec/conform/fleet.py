@@ -13,7 +13,8 @@ verdict). The runs go on a pool of threads, which overlap the servers' network w
 share the imports, the contract and Hypothesis's and schemathesis's caches. Threads of
 one process cannot run Python at once, though, and against servers that answer at once a
 run is mostly CPU (generating and judging cases): with `processes` > 1 the servers are
-shared out over worker processes (spawned; each a pool of threads, with its share of
+shared out over worker processes (forked by a fork server that has imported what they
+need, or spawned where there is none; each a pool of threads, with its share of
 `concurrency`), which send each outcome back as it ends. On 2 cores against 20 local
 stand-ins, 2 processes took 16.2 s where one took 24.6 s (`benchmarks/bench_fleet.py`).
 
@@ -52,6 +53,9 @@ from mjspec.profiles import unknown_profile
 from mjspec.urls import base_url_problem
 
 if TYPE_CHECKING:
+    import multiprocessing.context
+    import multiprocessing.queues
+
     from mjspec.conform.command import Contract
 
 __all__ = [
@@ -462,9 +466,7 @@ def _in_processes(
     Each worker runs its share as `_in_threads` does, with its share of `concurrency`, and
     sends each outcome back as it ends; Ctrl-C here stops them all at their next case.
     """
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")
+    context = _context()
     try:
         stop = context.Event()
         results: multiprocessing.queues.Queue[Outcome] = context.Queue()
@@ -479,7 +481,7 @@ def _in_processes(
             target=_share,
             args=(share, {s.name: keys.get(s.name) for s in share}, contract,
                   dataclasses.replace(options, concurrency=threads[n], processes=1),
-                  stop, results),
+                  stop, results, dict(os.environ)),
             name=f"mjspec-fleet-{n}",
             daemon=True,
         )
@@ -490,8 +492,9 @@ def _in_processes(
     started: list[Any] = []  # the workers to stop and wait for, whatever ends this
     patience = _DRAIN_TIME  # how long a started worker may take to end before it is killed
     try:
-        # The workers start with SIGINT blocked (a spawned process inherits the mask), so
-        # that Ctrl-C while they import is this process's alone: `_share` ignores it.
+        # The workers start with SIGINT blocked (a process inherits the mask: the fork
+        # server, started by the first start, and what it forks), so that Ctrl-C while
+        # they start is this process's alone: `_share` ignores it.
         blocking = hasattr(signal, "pthread_sigmask")
         if blocking:
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
@@ -545,6 +548,33 @@ def _in_processes(
     return outcomes, interrupted
 
 
+# What every worker process imports: the fork server imports it once, and each worker it
+# forks starts with it (spawned, each worker took about 0.6 s of CPU to import it).
+_PRELOAD = [
+    "mjspec.conform.command",
+    "mjspec.conform.engine",
+    "mjspec.conform.fleet",
+    "mjspec.conform.judge",
+    "mjspec.conform.session",
+    "mjspec.conform.strategies",
+    "requests",
+    "schemathesis",
+    "schemathesis.specs.openapi.checks",
+]
+
+
+def _context() -> multiprocessing.context.SpawnContext | multiprocessing.context.ForkServerContext:
+    """How the worker processes start: forked by a fork server that has imported what they
+    need (`_PRELOAD`), where the platform has one; else spawned, each importing it all."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_PRELOAD)
+    return context
+
+
 def _drain(
     workers: Sequence[Any], results: Any, outcomes: dict[str, Outcome], limit: float
 ) -> None:
@@ -569,6 +599,7 @@ def _share(
     options: FleetOptions,
     stop: Stop,
     results: Any,
+    environment: dict[str, str],
 ) -> None:
     """A worker process: its share of the servers, each outcome sent back as it ends."""
     from mjspec.conform.command import hypothesis_home_outside_the_working_directory
@@ -576,6 +607,10 @@ def _share(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the fleet's process decides (`stop`)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    # The fleet's environment now (proxies, CA bundle), not the fork server's: it was
+    # started by this process's first fleet and outlives it.
+    os.environ.clear()
+    os.environ.update(environment)
     with hypothesis_home_outside_the_working_directory():
         _in_threads(
             servers,
