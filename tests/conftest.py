@@ -14,16 +14,15 @@ import tempfile
 import pytest
 from hypothesis import HealthCheck, settings
 
+from mjspec.worker import few_collections
 from tests.helpers_rewrite import start_rewriting_ahead
 from tests.helpers_schedule import longest_first
 from tools.durations import read_durations
 
-# A test process makes millions of short-lived objects (Hypothesis' draws, schemathesis'
-# cases, answers decoded) and few cycles: with the default thresholds (700, 10, 10) the
-# collector took about 6 s of the suite's CPU, two thirds of it in full collections; with
-# the youngest generation collected every 20,000 allocations and a full collection after
-# 100 of the middle one's, about 3.5 s, the largest process no bigger (about 255 MB).
-gc.set_threshold(20_000, 20, 100)
+# A test process makes what a command's does (`few_collections`): with the default
+# thresholds (700, 10, 10) the collector took about 6 s of the suite's CPU, two thirds of it
+# in full collections; with the command's, about 3.5 s, the largest process no bigger.
+few_collections()
 
 settings.register_profile(
     "ci",

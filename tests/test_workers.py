@@ -8,12 +8,14 @@ generated/ byte for byte, in a fresh interpreter, is test_generate_cache's miss.
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from mjspec import cli
 from mjspec.cli import main
 from mjspec.errors import GenerateError
 from mjspec.generate.modelgen import Models, generate_models
@@ -140,3 +142,28 @@ def test_a_request_json_cannot_carry_is_not_sent(
         assert worker.started
         assert not worker.send({"when": object()})
         assert worker.answer(timeout=1) is None
+
+
+def test_a_command_other_than_generate_collects_garbage_less_often(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`entry` (the installed command) sets `few_collections`' thresholds before `main`
+    runs. (`generate` turns collection off and ends without the interpreter's teardown: a
+    subprocess would be needed to see it, and `test_generate_cache` runs its process.)"""
+    seen: list[tuple[int, ...]] = []
+
+    def main(argv: list[str]) -> int:
+        seen.append(gc.get_threshold())
+        return 0
+
+    monkeypatch.setattr(cli, "main", main)
+    monkeypatch.setattr(sys, "argv", ["mjspec", "conform"])
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)  # Python's default (the tests' own are the command's)
+    try:
+        with pytest.raises(SystemExit) as ended:
+            cli.entry()
+    finally:
+        gc.set_threshold(*before)
+    assert ended.value.code == 0
+    assert seen == [(20_000, 20, 100)]

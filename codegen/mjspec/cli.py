@@ -229,14 +229,17 @@ def entry() -> NoReturn:
     is also a one-shot process (`worker.one_shot`: no cyclic garbage collection) that ends
     without the interpreter's teardown, as mypy does: the run imported two large tools,
     unloading them takes a noticeable part of a cold run, and the files are written and
-    closed by then (`write.write_tree` leaves the output as it was or wholly new).
+    closed by then (`write.write_tree` leaves the output as it was or wholly new). Every
+    other command collects garbage less often (`worker.few_collections`).
     """
+    from mjspec.worker import few_collections, one_shot
+
     argv = sys.argv[1:]
     generating = argv[:1] == ["generate"]
     if generating:
-        from mjspec.worker import one_shot
-
         one_shot()
+    else:
+        few_collections()
     try:
         code = main(argv)
     except BrokenPipeError:
