@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 
+import mjapi
+from mjspec.errors import UsageError
+from mjspec.spec import packaged_spec_path
 from tests.strategies import RESPONSE_SCHEMA, SPEC, TASK_PATHS, TASK_SCHEMA, deref
 
 OPERATION = SPEC["paths"]["/mj/task/list-by-condition"]["post"]
@@ -209,3 +215,27 @@ def test_a_shared_node_is_walked_once_and_judged_at_its_deepest_place() -> None:
         laughs = [laughs] * 9
     found = tree_problem(laughs)
     assert found is not None and "more than 1,000,000 values" in found[1]
+
+
+def test_the_packaged_spec_is_found_without_importing_the_generated_package(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`conform` and `serve` read `mjapi/openapi.json`: finding it must not import `mjapi`,
+    whose client imports httpx (about 0.1 s of every command's start)."""
+    for name in [name for name in sys.modules if name == "mjapi" or name.startswith("mjapi.")]:
+        monkeypatch.delitem(sys.modules, name)
+    path = packaged_spec_path()
+    assert "mjapi" not in sys.modules
+    assert path.name == "openapi.json" and path.is_file()
+    assert path.parent == Path(mjapi.__file__).parent  # the package imported at the top
+
+
+def test_without_the_generated_package_the_spec_is_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(UsageError) as caught:
+        packaged_spec_path()
+    assert str(caught.value) == "the mjapi package is not installed: reinstall mjspec"

@@ -21,7 +21,8 @@ import pytest
 
 from mjspec.conform.fields import derive_fields
 from mjspec.conform.severity import CHECKS
-from mjspec.profiles import DOC, load_profiles, packaged_spec_path
+from mjspec.profiles import DOC, load_profiles
+from mjspec.spec import packaged_spec_path
 from tests.conform_servers import TASKS, Reply, serve
 from tests.helpers_http import refusing_url
 from tests.helpers_pytest import Run, run_pytest

@@ -23,7 +23,8 @@ import mjapi
 from mjspec import strategies
 from mjspec.conform.checks import check_ok_answer
 from mjspec.conform.fields import FieldSpec, derive_fields
-from mjspec.profiles import Profile, load_profiles, packaged_spec_path
+from mjspec.profiles import Profile, load_profiles
+from mjspec.spec import packaged_spec_path
 from tests.helpers_client import empty_trust_store  # noqa: F401 (autouse)
 
 PROFILES = ("doc", "midjourney-proxy-csharp", "midjourney-proxy-java", "new-api")

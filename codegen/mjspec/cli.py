@@ -182,7 +182,8 @@ def _profiles(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from mjspec.profiles import packaged_spec_path, profile_file
+    from mjspec.profiles import profile_file
+    from mjspec.spec import packaged_spec_path
 
     profile_file(packaged_spec_path(), args.profile)  # a typo is named before the server loads
     from mjspec.serve.refserver import dump_tasks, serve

@@ -319,17 +319,6 @@ def read_profile(spec_path: Path, name: str) -> Profile:
     return build_profile(name, document, _read_overlay(path), path.as_posix())
 
 
-def packaged_spec_path() -> Path:
-    """The spec the generated package carries (`mjapi/openapi.json`, its overlays beside it).
-
-    What `serve` and `conform` use unless `--spec` says otherwise: a `spec/openapi.yaml`
-    in the working directory may belong to another project.
-    """
-    from importlib.resources import files
-
-    return Path(str(files("mjapi") / "openapi.json"))
-
-
 def profile_names(spec_path: Path) -> list[str]:
     return [DOC, *overlay_files(spec_path)]
 

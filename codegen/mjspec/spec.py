@@ -14,7 +14,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import yaml
 
-from mjspec.errors import SpecError, SpecProblem
+from mjspec.errors import SpecError, SpecProblem, UsageError
 
 T = TypeVar("T")
 D = TypeVar("D", bound=Mapping[str, Any])
@@ -558,6 +558,20 @@ def default_spec_path() -> Path:
     local = Path("spec/openapi.yaml")
     if local.is_file():
         return local
-    from importlib.resources import files
+    return packaged_spec_path()
 
-    return Path(str(files("mjapi") / "openapi.json"))
+
+def packaged_spec_path() -> Path:
+    """The spec the generated package carries (`mjapi/openapi.json`, its overlays beside it).
+
+    What `serve` and `conform` use unless `--spec` says otherwise: a `spec/openapi.yaml`
+    in the working directory may belong to another project. The package is found, not
+    imported: importing it imports its client, and httpx with it.
+    """
+    import importlib.util
+
+    found = importlib.util.find_spec("mjapi")
+    folders = list(found.submodule_search_locations or []) if found is not None else []
+    if not folders:
+        raise UsageError("the mjapi package is not installed: reinstall mjspec")
+    return Path(folders[0]) / "openapi.json"

@@ -48,7 +48,8 @@ JsonStrategy = st.SearchStrategy[Any]
 
 @functools.cache
 def _profiles() -> dict[str, Profile]:
-    from mjspec.profiles import load_profiles, packaged_spec_path
+    from mjspec.profiles import load_profiles
+    from mjspec.spec import packaged_spec_path
 
     # The packaged spec was checked when it was built; only the overlays are applied.
     return load_profiles(packaged_spec_path(), check=False)

@@ -166,8 +166,8 @@ class Contract:
 def load_contract(path: Path | None, wanted: str) -> Contract:
     """The spec and the profiles to judge under (`all`: every profile, doc first), checked."""
     from mjspec.errors import SpecError, UsageError
-    from mjspec.profiles import DOC, doc_profile, load_profiles, packaged_spec_path, select
-    from mjspec.spec import load_spec
+    from mjspec.profiles import DOC, doc_profile, load_profiles, select
+    from mjspec.spec import load_spec, packaged_spec_path
 
     path = path or packaged_spec_path()
     try:

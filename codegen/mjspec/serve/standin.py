@@ -24,13 +24,12 @@ from mjspec.conform.fields import FieldSpec, derive_fields, item_schema, json_ty
 from mjspec.profiles import (
     DOC,
     Profile,
-    packaged_spec_path,
     profile_file,
     read_profile,
     served_rules,
 )
 from mjspec.serve.refdata import task_dicts
-from mjspec.spec import copy_tree, deref
+from mjspec.spec import copy_tree, deref, packaged_spec_path
 
 _MAX_DEPTH = 16
 

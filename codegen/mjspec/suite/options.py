@@ -31,7 +31,8 @@ def base_url(text: str) -> str:
 
 
 def profile(text: str) -> str:
-    from mjspec.profiles import packaged_spec_path, profile_names
+    from mjspec.profiles import profile_names
+    from mjspec.spec import packaged_spec_path
 
     known = profile_names(packaged_spec_path())
     if text not in known:

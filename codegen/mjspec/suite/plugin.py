@@ -36,7 +36,7 @@ plan_key = pytest.StashKey[Plan]()
 def _checked(config: pytest.Config) -> SuiteOptions:
     """The session's options (`mjspec.suite.options` checked each value as it was read)."""
     from mjspec.conform.engine import DEFAULT_MAX_EXAMPLES, DEFAULT_REQUEST_TIMEOUT
-    from mjspec.profiles import packaged_spec_path
+    from mjspec.spec import packaged_spec_path
 
     # `mjspec.suite.options` checked the URL, the profile and the auth header (it needs the
     # token) as the command line was read
