@@ -603,7 +603,9 @@ def _share(
 ) -> None:
     """A worker process: its share of the servers, each outcome sent back as it ends."""
     from mjspec.conform.command import hypothesis_home_outside_the_working_directory
+    from mjspec.worker import few_collections
 
+    few_collections()  # as the command's own process (the fork server's are the default)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the fleet's process decides (`stop`)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
