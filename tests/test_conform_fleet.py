@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import signal
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -348,15 +349,65 @@ def test_worker_processes_each_run_their_share_and_end_when_every_outcome_is_in(
     assert all(o.report is None and "cannot reach" in o.reason for o in result.outcomes)
     assert all("the proxy http://[oops is not a URL" in o.reason for o in proxied.outcomes)
     assert multiprocessing.active_children() == []
+    # The fork server (this process's one, which other code's processes may come from too)
+    # was started with SIGINT blocked, and has it back once its imports are done.
+    assert _blocked_signals(_fork_server_pid()) & (1 << (signal.SIGINT - 1)) == 0
 
 
+def _fork_server_pid() -> int:
+    from multiprocessing import forkserver
+
+    pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
+    assert isinstance(pid, int), "no fork server was started"
+    return pid
+
+
+def _blocked_signals(pid: int) -> int:
+    """The process's blocked signals, as Linux shows them (a bit per signal)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(
+        next(line for line in status.splitlines() if line.startswith("SigBlk:")).split()[1], 16
+    )
+
+
+def test_the_workers_come_from_a_fork_server_that_imports_the_kit_where_there_is_one() -> None:
+    """Where the platform has a fork server, the workers are forked from one that imported
+    the kit first, and the last module it imports gives it its SIGINT back."""
+    import multiprocessing
+
+    from mjspec.conform import fleet
+
+    context = fleet._context()
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        assert context.get_start_method() == "spawn"
+        return
+    assert context.get_start_method() == "forkserver"
+    assert "schemathesis" in fleet._PRELOAD and "mjspec.conform.engine" in fleet._PRELOAD
+    assert fleet._PRELOAD[-1] == "mjspec.conform._fork_server"
+
+
+@pytest.mark.parametrize(
+    ("failure", "said"),
+    [
+        (
+            BlockingIOError(11, "Resource temporarily unavailable"),
+            "[Errno 11] Resource temporarily unavailable",
+        ),
+        (EOFError("unexpected EOF"), "the fork server ended"),
+    ],
+    ids=["no process to be had", "the fork server gone"],
+)
 def test_worker_processes_that_cannot_start_are_one_line_and_exit_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    failure: BaseException,
+    said: str,
 ) -> None:
-    """The second worker process cannot start (the machine's limit on processes): the first
-    is stopped at once (killed: a large fleet's "not checked" outcomes, which nothing reads,
-    would fill the pipe it must flush before it can end) and the user reads one line, not a
-    traceback."""
+    """The second worker process cannot start (the machine's limit on processes, or the
+    fork server could not fork or import the kit and ended): the first is stopped at once
+    (killed: a large fleet's "not checked" outcomes, which nothing reads, would fill the
+    pipe it must flush before it can end) and the user reads one line, not a traceback."""
     import multiprocessing.process
     import signal
 
@@ -366,7 +417,7 @@ def test_worker_processes_that_cannot_start_are_one_line_and_exit_2(
     def start(process: multiprocessing.process.BaseProcess) -> None:
         starts.append(process)
         if len(starts) > 1:
-            raise BlockingIOError(11, "Resource temporarily unavailable")
+            raise failure
         real(process)
 
     monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", start)
@@ -381,8 +432,7 @@ def test_worker_processes_that_cannot_start_are_one_line_and_exit_2(
     assert starts[0].exitcode == -signal.SIGKILL
     assert outcome.code == 2
     assert outcome.err_lines == [
-        "mjspec: error: cannot start the fleet's worker processes: "
-        "[Errno 11] Resource temporarily unavailable"
+        f"mjspec: error: cannot start the fleet's worker processes: {said}"
     ], outcome.err
     assert multiprocessing.active_children() == []  # the one that started was waited for
 

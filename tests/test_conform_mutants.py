@@ -379,6 +379,7 @@ def reports() -> dict[int, Report]:
 def test_mutant_is_judged_fail_under_each_profile_that_forbids_it(
     mutant: Mutant, reports: dict[int, Report]
 ) -> None:
+    assert mutant.profiles, "a mutant no profile forbids proves nothing"
     report = reports[RUN_OF[mutant.name]]
     missed = {}
     for profile in mutant.profiles:

@@ -492,9 +492,10 @@ def _in_processes(
     started: list[Any] = []  # the workers to stop and wait for, whatever ends this
     patience = _DRAIN_TIME  # how long a started worker may take to end before it is killed
     try:
-        # The workers start with SIGINT blocked (a process inherits the mask: the fork
-        # server, started by the first start, and what it forks), so that Ctrl-C while
-        # they start is this process's alone: `_share` ignores it.
+        # SIGINT is blocked while the workers start (a process inherits the mask), so that
+        # Ctrl-C while a spawned worker, or the fork server the first start starts,
+        # imports the kit is this process's alone: `_share` ignores it, and the fork
+        # server unblocks it once its imports are done (`_fork_server`).
         blocking = hasattr(signal, "pthread_sigmask")
         if blocking:
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
@@ -502,9 +503,11 @@ def _in_processes(
             for worker in workers:
                 worker.start()
                 started.append(worker)
-        except OSError as exc:  # no process to be had (a limit on processes, memory)
+        except (OSError, EOFError) as exc:  # no process to be had (a limit on processes,
+            # memory); EOFError: the fork server could not fork, or not import the kit
             patience = 0  # nothing will read what a started one sends back: it could not end
-            raise ConformError(f"cannot start the fleet's worker processes: {exc}") from None
+            why = str(exc) if isinstance(exc, OSError) else "the fork server ended"
+            raise ConformError(f"cannot start the fleet's worker processes: {why}") from None
         finally:
             if blocking:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
@@ -560,6 +563,7 @@ _PRELOAD = [
     "requests",
     "schemathesis",
     "schemathesis.specs.openapi.checks",
+    "mjspec.conform._fork_server",  # last: SIGINT unblocked again
 ]
 
 

@@ -387,6 +387,7 @@ def server_config(app: Any, *, log_level: str, access_log: bool) -> uvicorn.Conf
 
 # How often a stopping server looks at the connections it waits for (uvicorn: 0.1 s).
 _SHUTDOWN_POLL = 0.005
+_LOG = logging.getLogger("uvicorn.error")  # where uvicorn says what its server does
 
 
 class PromptServer(uvicorn.Server):
@@ -394,9 +395,10 @@ class PromptServer(uvicorn.Server):
     --base-url starts and stops one, and uvicorn's own takes 0.1 to 0.3 s to stop.
 
     Its main loop waits for `stop` (or a signal) instead of looking every 0.1 s, and its
-    shutdown does what uvicorn's does (close the listeners, ask every connection to close
-    once its response is sent, wait for them and the app's tasks within the graceful
-    timeout) without first sleeping 0.1 s and then waiting 0.1 s at a time.
+    shutdown does what uvicorn's does, saying the same (close the listeners, ask every
+    connection to close once its response is sent, wait for them, the app's tasks and the
+    listeners within the graceful timeout, then cancel the tasks left) without first
+    sleeping 0.1 s and then waiting 0.1 s at a time.
     """
 
     def __init__(self, config: uvicorn.Config) -> None:
@@ -426,6 +428,7 @@ class PromptServer(uvicorn.Server):
                 await asyncio.wait_for(event.wait(), timeout=0.1)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        _LOG.info("Shutting down")
         for server in self.servers:
             server.close()
         for sock in sockets or []:
@@ -433,18 +436,32 @@ class PromptServer(uvicorn.Server):
         state = self.server_state
         for connection in list(state.connections):
             connection.shutdown()
-        grace = self.config.timeout_graceful_shutdown
-        deadline = None if grace is None else time.monotonic() + grace
-        while (state.connections or state.tasks) and not self.force_exit:
-            if deadline is not None and time.monotonic() >= deadline:
-                for task in state.tasks:
-                    task.cancel(msg="Task cancelled, timeout graceful shutdown exceeded")
-                break
+        try:
+            grace = self.config.timeout_graceful_shutdown
+            await asyncio.wait_for(self._drained(), timeout=grace)
+        except TimeoutError:
+            _LOG.error(
+                "Cancel %s running task(s), timeout graceful shutdown exceeded", len(state.tasks)
+            )
+            for task in state.tasks:
+                task.cancel(msg="Task cancelled, timeout graceful shutdown exceeded")
+        if not self.force_exit:
+            await self.lifespan.shutdown()
+
+    async def _drained(self) -> None:
+        """Until the connections (each closing once its answer is sent) and the app's tasks
+        are done, then the listeners closed: what uvicorn waits for, looked at every 5 ms."""
+        state = self.server_state
+        if state.connections and not self.force_exit:
+            _LOG.info("Waiting for connections to close. (CTRL+C to force quit)")
+        while state.connections and not self.force_exit:
+            await asyncio.sleep(_SHUTDOWN_POLL)
+        if state.tasks and not self.force_exit:
+            _LOG.info("Waiting for background tasks to complete. (CTRL+C to force quit)")
+        while state.tasks and not self.force_exit:
             await asyncio.sleep(_SHUTDOWN_POLL)
         for server in self.servers:
             await server.wait_closed()
-        if not self.force_exit:
-            await self.lifespan.shutdown()
 
 
 @contextmanager
