@@ -478,13 +478,12 @@ def _proxy(url: str) -> tuple[str, int, str | None]:
     full = url if "://" in url else f"http://{url}"
     try:
         parts = urlsplit(full)
-        port = parts.port or 80
     except ValueError as exc:
-        if "port" in str(exc).lower():
-            message = f"the proxy's port is not a port number: {shown(full)}"
-        else:
-            message = f"the proxy {shown(full)} is not a URL: {exc}"
-        raise TransportError(message) from None
+        raise TransportError(f"the proxy {shown(full)} is not a URL: {exc}") from None
+    try:
+        port = parts.port or 80
+    except ValueError:
+        raise TransportError(f"the proxy's port is not a port number: {shown(full)}") from None
     if parts.scheme.lower() != "http" or not parts.hostname:
         raise TransportError(f"only http:// proxies are supported, not {parts.scheme}://")
     authorization = None
