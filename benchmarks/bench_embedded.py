@@ -19,13 +19,12 @@ import json
 import socket
 import statistics
 import sys
-import threading
 import time
 from collections.abc import Callable
 
 import uvicorn
 
-from mjspec.serve.refserver import PromptServer, build_app, server_config
+from mjspec.serve.refserver import PromptServer, build_app, server_config, start_in_thread
 
 ROUNDS = 15
 LIMIT = 1.0
@@ -41,12 +40,7 @@ def one_life(
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = make(server_config(app, log_level="error", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            sys.exit("the server did not start")
-        time.sleep(0.001)
+    thread = start_in_thread(server, sock)
     client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     body = json.dumps({"ids": ids[:2]})
     client.request("POST", PATH, body=body, headers={"Content-Type": "application/json"})

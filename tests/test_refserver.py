@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from mjspec.serve.refserver import (
     load_tasks,
     serve_in_thread,
     server_config,
+    start_in_thread,
 )
 from mjspec.spec import default_spec_path, load_spec
 from tests.helpers_conform import hang_guard
@@ -631,13 +631,10 @@ def test_a_stopped_server_finishes_the_answer_under_way_and_closes_idle_connecti
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
         server = PromptServer(server_config(app, log_level="error", access_log=False))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        stack.callback(release.set)  # whatever fails, the server can end
+        thread = start_in_thread(server, sock)
+        stack.callback(server.stop)  # whatever fails, the server ends
+        stack.callback(release.set)
         stack.enter_context(hang_guard(30, "a server stopped with an answer under way"))
-        while not server.started:
-            assert thread.is_alive(), "the server did not start"
-            time.sleep(0.01)
         idle = stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=30))
         idle.sendall(b"GET /fast HTTP/1.1\r\nHost: x\r\n\r\n")
         answered = b""

@@ -464,29 +464,36 @@ class PromptServer(uvicorn.Server):
             await server.wait_closed()
 
 
-@contextmanager
-def serve_app_in_thread(app: Any) -> Iterator[str]:
-    """Run any ASGI app with uvicorn on a free port of 127.0.0.1; yield its base URL."""
-    # With protocol 0, asyncio does not set TCP_NODELAY on accepted connections and every
-    # small response waits for Nagle's algorithm (about 40 ms a request).
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = PromptServer(server_config(app, log_level="error", access_log=False))
+def start_in_thread(server: uvicorn.Server, sock: socket.socket) -> threading.Thread:
+    """Run `server` on the bound socket `sock` in a daemon thread; the thread, once the
+    server serves. One that has not started within 10 s is told to stop: a UsageError."""
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started and thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.01)
-    try:
-        if not server.started:
-            raise UsageError("the server did not start")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    if not server.started:
+        server.should_exit = True
         thread.join(timeout=10)
-        sock.close()
+        raise UsageError("the server did not start")
+    return thread
+
+
+@contextmanager
+def serve_app_in_thread(app: Any) -> Iterator[str]:
+    """Run any ASGI app with uvicorn on a free port of 127.0.0.1; yield its base URL."""
+    # With protocol 0, asyncio does not set TCP_NODELAY on accepted connections and every
+    # small response waits for Nagle's algorithm (about 40 ms a request).
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        server = PromptServer(server_config(app, log_level="error", access_log=False))
+        thread = start_in_thread(server, sock)
+        try:
+            yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        finally:
+            server.stop()
+            thread.join(timeout=10)
 
 
 @contextmanager
