@@ -349,8 +349,9 @@ def test_worker_processes_each_run_their_share_and_end_when_every_outcome_is_in(
     assert all(o.report is None and "cannot reach" in o.reason for o in result.outcomes)
     assert all("the proxy http://[oops is not a URL" in o.reason for o in proxied.outcomes)
     assert multiprocessing.active_children() == []
-    # The fork server (this process's one, which other code's processes may come from too)
-    # was started with SIGINT blocked, and has it back once its imports are done.
+    # The workers came from a fork server (this process's one, which other code's processes
+    # may come from too); it was started with SIGINT blocked, and has it back once its
+    # imports are done.
     assert _blocked_signals(_fork_server_pid()) & (1 << (signal.SIGINT - 1)) == 0
 
 
@@ -368,22 +369,6 @@ def _blocked_signals(pid: int) -> int:
     return int(
         next(line for line in status.splitlines() if line.startswith("SigBlk:")).split()[1], 16
     )
-
-
-def test_the_workers_come_from_a_fork_server_that_imports_the_kit_where_there_is_one() -> None:
-    """Where the platform has a fork server, the workers are forked from one that imported
-    the kit first, and the last module it imports gives it its SIGINT back."""
-    import multiprocessing
-
-    from mjspec.conform import fleet
-
-    context = fleet._context()
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        assert context.get_start_method() == "spawn"
-        return
-    assert context.get_start_method() == "forkserver"
-    assert "schemathesis" in fleet._PRELOAD and "mjspec.conform.engine" in fleet._PRELOAD
-    assert fleet._PRELOAD[-1] == "mjspec.conform._fork_server"
 
 
 @pytest.mark.parametrize(
