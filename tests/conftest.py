@@ -14,7 +14,7 @@ import tempfile
 import pytest
 from hypothesis import HealthCheck, settings
 
-from mjspec.worker import few_collections
+from mjspec.collector import few_collections
 from tests.helpers_rewrite import start_rewriting_ahead
 from tests.helpers_schedule import longest_first
 from tools.durations import read_durations

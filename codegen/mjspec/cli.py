@@ -227,13 +227,13 @@ def entry() -> NoReturn:
 
     For every command, a closed stdout (`| head`) ends it quietly and Ctrl-C with one line
     and 130, never a traceback (`conform` reports what it found first). `mjspec generate`
-    is also a one-shot process (`worker.one_shot`: no cyclic garbage collection) that ends
+    is also a one-shot process (`collector.one_shot`: no cyclic garbage collection) that ends
     without the interpreter's teardown, as mypy does: the run imported two large tools,
     unloading them takes a noticeable part of a cold run, and the files are written and
     closed by then (`write.write_tree` leaves the output as it was or wholly new). Every
-    other command collects garbage less often (`worker.few_collections`).
+    other command collects garbage less often (`collector.few_collections`).
     """
-    from mjspec.worker import few_collections, one_shot
+    from mjspec.collector import few_collections, one_shot
 
     argv = sys.argv[1:]
     generating = argv[:1] == ["generate"]

@@ -41,9 +41,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from mjspec import diskcache
+from mjspec.collector import one_shot
 from mjspec.errors import SpecProblem
 from mjspec.spec import ByContent, pointer_join
-from mjspec.worker import Closing, Worker, one_shot, serve
+from mjspec.worker import Closing, Worker, serve
 
 Document = tuple[str, dict[str, Any]]
 """A document to validate and the label its problems carry."""

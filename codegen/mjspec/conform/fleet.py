@@ -606,8 +606,8 @@ def _share(
     environment: dict[str, str],
 ) -> None:
     """A worker process: its share of the servers, each outcome sent back as it ends."""
+    from mjspec.collector import few_collections
     from mjspec.conform.command import hypothesis_home_outside_the_working_directory
-    from mjspec.worker import few_collections
 
     few_collections()  # as the command's own process (the fork server's are the default)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the fleet's process decides (`stop`)

@@ -29,11 +29,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from mjspec.collector import one_shot
 from mjspec.errors import GenerateError
-from mjspec.worker import Closing, Worker, one_shot, serve
+from mjspec.worker import Closing, Worker, serve
 
-# The worker (`main`) imports this module and the generator, nothing else of mjspec's: the
-# rest is imported by the functions that the process rendering the files calls.
+# The worker (`main`) imports this module and the generator, and of mjspec's only what this
+# module imports (errors, collector, worker): the rest is imported by the functions that the
+# process rendering the files calls.
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
