@@ -9,7 +9,6 @@ the server runs, so one server process serves many mutants in turn.
 from __future__ import annotations
 
 import contextlib
-import copy
 import dataclasses
 import email.parser
 import email.policy
@@ -19,6 +18,8 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
+
+from mjspec.spec import copy_tree
 
 PATH = "/mj/task/list-by-condition"
 MAX_BODY = 1 << 20
@@ -255,7 +256,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(status, "application/json", {"error": "bad_request", "message": exc.message})
             return
         store = self.server.tasks
-        tasks = [copy.deepcopy(store[i]) for i in dict.fromkeys(ids) if i in store]
+        # a plain tree copy (`copy.deepcopy` took a tenth of a judged run's CPU)
+        tasks = [copy_tree(store[i]) for i in dict.fromkeys(ids) if i in store]
         media_type = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
         reply = Reply(ids=ids, media_type=media_type, body=tasks)
         mutation = self.server.mutation

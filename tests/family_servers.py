@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from mjspec.spec import copy_tree
 from tests.conform_servers import TASKS, serve
 
 if TYPE_CHECKING:
@@ -200,7 +201,7 @@ class FamilyServer:
                 answer = _json(200, {"success": False, "code": -1, "description": "bad body"})
             self._send(handler, answer)
             return
-        tasks = [copy.deepcopy(self.tasks[i]) for i in dict.fromkeys(ids) if i in self.tasks]
+        tasks = [copy_tree(self.tasks[i]) for i in dict.fromkeys(ids) if i in self.tasks]
         if self.deviation is not None:
             tasks = self.deviation(tasks)
         self._send(handler, _json(200, tasks))

@@ -88,36 +88,37 @@ def test_the_fast_path_is_taken_exactly_when_the_walk_finds_nothing_and_counts_a
     assert tallies(mixed) == tallies(slow)
 
 
-@pytest.mark.parametrize("defect", DEFECTS)
 @pytest.mark.parametrize("field", TASK_PATHS, ids=str)
 def test_a_broken_task_is_walked_and_named_while_the_others_are_only_counted(
-    field: FieldPath, defect: str
+    field: FieldPath,
 ) -> None:
     """Every field broken every way: the same findings and counts as the walk, and only
     the broken task walked."""
     fields = FIELDS["doc"]
-    bodies = list(broken_bodies(field, defect))
-    assert bodies, f"no way to break {field} with {defect}"
-    for label, broken in bodies:
-        content = json.dumps(broken.body).encode()
-        json_ = "application/json"
-        fast = check_fast(
-            content_type=json_, content=content, fast=FAST["doc"], requested=None, known=()
-        )
-        assert fast is None, label
-        mixed = check_ok_answer(
-            content_type=json_,
-            body=json.loads(content),
-            fields=fields,
-            requested=None,
-            known=(),
-            fast=FAST["doc"],
-        )
-        slow = walked(json.loads(content), fields)
-        assert findings(mixed) == findings(slow), label
-        assert findings(slow), label
-        assert tallies(mixed) == tallies(slow), label
-        # only the broken task was walked (with its id broken, it has none to name)
-        broken_id = broken.body[broken.index].get("id")
-        assert mixed.observations, label  # the broken task was walked
-        assert all(o.task_id == broken_id for o in mixed.observations), label
+    json_ = "application/json"
+    for defect in DEFECTS:  # missing, null, each wrong type
+        bodies = list(broken_bodies(field, defect))
+        assert bodies, f"no way to break {field} with {defect}"
+        for label, broken in bodies:
+            label = f"{defect}: {label}"
+            content = json.dumps(broken.body).encode()
+            fast = check_fast(
+                content_type=json_, content=content, fast=FAST["doc"], requested=None, known=()
+            )
+            assert fast is None, label
+            mixed = check_ok_answer(
+                content_type=json_,
+                body=json.loads(content),
+                fields=fields,
+                requested=None,
+                known=(),
+                fast=FAST["doc"],
+            )
+            slow = walked(json.loads(content), fields)
+            assert findings(mixed) == findings(slow), label
+            assert findings(slow), label
+            assert tallies(mixed) == tallies(slow), label
+            # only the broken task was walked (with its id broken, it has none to name)
+            broken_id = broken.body[broken.index].get("id")
+            assert mixed.observations, label  # the broken task was walked
+            assert all(o.task_id == broken_id for o in mixed.observations), label

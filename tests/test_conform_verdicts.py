@@ -170,3 +170,42 @@ def test_an_answer_seen_in_an_earlier_run_keeps_its_schema_verdict_and_a_changed
     assert not any(validated[:seen])
     assert any("response_schema_conformance" in checks for checks in validated[seen:])
     assert third.verdict == "fail"
+
+
+def test_a_seed_draws_the_same_cases_from_kept_strategies_as_from_new_ones() -> None:
+    """The strategies are built once per operation in a thread (conform.strategies): a run
+    after others draws what the same seed draws in a new thread, which builds its own."""
+    import threading
+
+    from mjspec.conform import strategies
+    from mjspec.conform.judge import ProfileJudge
+    from mjspec.masking import Masker
+
+    asked: list[tuple[str, list[str]]] = []
+
+    def recording(reply: Any) -> Any:
+        asked.append((reply.media_type, list(reply.ids)))
+        return reply
+
+    def cases(server: Any, seed: int) -> list[tuple[str, list[str]]]:
+        asked.clear()
+        judge(server.base_url, TASK_IDS, seed=seed, max_examples=4)
+        return list(asked)
+
+    def in_a_new_thread(work: Any) -> Any:
+        result: list[Any] = []
+        thread = threading.Thread(target=lambda: result.append(work()))
+        thread.start()
+        thread.join()
+        return result[0]
+
+    with serve() as server:
+        server.set_mutation(recording)
+        new = in_a_new_thread(lambda: cases(server, seed=11))
+        runs = [cases(server, seed=seed) for seed in (11, 12, 11)]
+    assert len(new) > 10 and runs[0] == runs[2] == new != runs[1]
+    # the operation the runs judged with (one per document), and its kept strategies
+    operation = ProfileJudge(PROFILES["doc"], known=(), masker=Masker(None), headers={}).operation
+    mine = strategies.negative_cases(operation)
+    assert strategies.negative_cases(operation) is mine
+    assert in_a_new_thread(lambda: strategies.negative_cases(operation)) is not mine

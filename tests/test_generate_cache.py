@@ -147,6 +147,35 @@ def test_the_key_changes_with_the_spec_an_overlay_a_template_or_a_module(
     assert keys[-1] == cache.key(spec, "elsewhere/openapi.yaml")
 
 
+def test_a_tool_installed_or_upgraded_changes_the_key_and_nothing_else_looks_again(
+    spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lookups: list[int] = []
+    real = cache._look_up_versions
+
+    def counting() -> list[str]:
+        lookups.append(1)
+        return real()
+
+    monkeypatch.setattr(cache, "_look_up_versions", counting)
+    monkeypatch.setattr(cache, "_VERSIONS", {})
+    before = cache.key(spec, "spec/openapi.yaml")
+    assert cache.key(spec, "spec/openapi.yaml") == before and len(lookups) == 1
+    site = tmp_path / "site"
+    (site / "ruff-0.0.1.dist-info").mkdir(parents=True)
+    (site / "ruff-0.0.1.dist-info" / "METADATA").write_text("Name: ruff\nVersion: 0.0.1\n")
+    monkeypatch.syspath_prepend(str(site))  # a ruff found before the installed one
+    installed = cache.key(spec, "spec/openapi.yaml")
+    assert "ruff==0.0.1" in cache._versions() and installed != before
+    (site / "ruff-0.0.1.dist-info").rename(site / "ruff-0.0.2.dist-info")
+    (site / "ruff-0.0.2.dist-info" / "METADATA").write_text("Name: ruff\nVersion: 0.0.2\n")
+    later = site.stat().st_mtime_ns + 10**9  # as a later install: no clock tick is that coarse
+    os.utime(site, ns=(later, later))
+    upgraded = cache.key(spec, "spec/openapi.yaml")
+    assert "ruff==0.0.2" in cache._versions() and upgraded not in (before, installed)
+    assert len(lookups) == 3
+
+
 def test_a_changed_spec_misses_and_renders_again(
     spec: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, miss: Miss
 ) -> None:

@@ -171,6 +171,28 @@ def test_equal_values_of_other_types_or_order_get_other_digests() -> None:
     inner: list[object] = []
     inner.append((inner,))  # a cycle through a tuple, which no document has
     assert content_digest({"a": inner}) is None
+    # what marshal writes it tells apart by type: a tuple is not a list
+    assert None is not content_digest({"a": (1,)}) != content_digest({"a": [1]})
+
+
+def test_a_plain_document_is_digested_without_walking_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime
+
+    import mjspec.spec
+    from mjspec.spec import content_digest
+
+    walked: list[object] = []
+    real = mjspec.spec.tree_problem
+
+    def counting(value: object, *, plain: bool = False) -> tuple[str, str] | None:
+        walked.append(value)
+        return real(value, plain=plain)
+
+    monkeypatch.setattr(mjspec.spec, "tree_problem", counting)
+    plain = content_digest(dict(SPEC))
+    assert plain is not None and walked == []
+    dated = {"a": datetime.date(2024, 1, 1)}
+    assert content_digest(dated) is not None and walked == [dated]  # marshal writes no date
 
 
 def test_a_text_read_again_gives_new_equal_objects_with_the_same_digest() -> None:

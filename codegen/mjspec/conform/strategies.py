@@ -4,12 +4,20 @@
 real tasks come back and get checked) mixed with unknown ids, duplicates, empty
 lists and unicode. `positive_cases` puts those ids into the cases schemathesis
 generates from the spec, for each request media type.
+
+A strategy is built once per operation (and known ids) in a thread and drawn from in
+every run after: building one from the spec and Hypothesis' check of it on the first
+draw took about a sixth of a run's CPU, for a fleet's every server or a suite's every
+run. Strategies hold nothing of a run (the seed decides the cases), so a run draws the
+same cases from a kept one as from a new one; they stay in their thread, as Hypothesis
+before 6.136 is not safe to share between threads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+import threading
+from collections.abc import Callable, Hashable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hypothesis import strategies as st
 
@@ -31,19 +39,45 @@ def ids_lists(known: Sequence[str]) -> st.SearchStrategy[list[str]]:
     """Lists of ids; when some are known, most lists hold at least one of them."""
     if not known:
         return st.lists(_unknown_ids, max_size=MAX_IDS)
-    one_id = st.one_of(st.sampled_from(list(known)), _unknown_ids)
+    known_ids = st.sampled_from(tuple(known))
+    lists = st.lists(st.one_of(known_ids, _unknown_ids), max_size=MAX_IDS)
+    coins = st.booleans()
 
     @st.composite
     def draw(data: st.DrawFn) -> list[str]:
-        ids = data(st.lists(one_id, max_size=MAX_IDS))
-        if data(st.booleans()):  # make sure a known id is in most lists
-            ids.insert(0, data(st.sampled_from(list(known))))
-        duplicate: bool = data(st.booleans())
+        ids = data(lists)
+        if data(coins):  # make sure a known id is in most lists
+            ids.insert(0, data(known_ids))
+        duplicate: bool = data(coins)
         if ids and duplicate:
             ids.append(data(st.sampled_from(ids)))
         return ids
 
     return draw()
+
+
+S = TypeVar("S")
+_KEPT_PER_THREAD = 32
+_kept = threading.local()
+
+
+def _built_once(operation: Operation, key: Hashable, build: Callable[[], S]) -> S:
+    """`build()`, or what it gave for this operation and key before in this thread.
+
+    Kept by the operation's identity, with the operation itself (so that its id is not
+    another's while kept): `judge` keeps one operation per document.
+    """
+    kept: dict[tuple[int, Hashable], tuple[object, Any]] | None = getattr(_kept, "built", None)
+    if kept is None:
+        kept = _kept.built = {}
+    found = kept.get((id(operation), key))
+    if found is not None and found[0] is operation:
+        return found[1]  # type: ignore[no-any-return]
+    if len(kept) >= _KEPT_PER_THREAD:
+        kept.clear()
+    value = build()
+    kept[(id(operation), key)] = (operation, value)
+    return value
 
 
 def positive_cases(
@@ -57,22 +91,31 @@ def positive_cases(
     """
     from schemathesis import GenerationMode
 
-    strategies: list[st.SearchStrategy[AnyCase]] = []
-    for media_type in media_types:
+    def build() -> st.SearchStrategy[AnyCase]:
+        strategies: list[st.SearchStrategy[AnyCase]] = []
+        for media_type in media_types:
 
-        def case_with(ids: list[str], media_type: str = media_type) -> AnyCase:
-            body: Any = {"ids": ids}
-            return operation.Case(body=body, media_type=media_type)
+            def case_with(ids: list[str], media_type: str = media_type) -> AnyCase:
+                body: Any = {"ids": ids}
+                return operation.Case(body=body, media_type=media_type)
 
-        strategies.append(ids_lists(known).map(case_with))
-        strategies.append(
-            operation.as_strategy(generation_mode=GenerationMode.POSITIVE, media_type=media_type)
-        )
-    return st.one_of(strategies)
+            strategies.append(ids_lists(known).map(case_with))
+            strategies.append(
+                operation.as_strategy(
+                    generation_mode=GenerationMode.POSITIVE, media_type=media_type
+                )
+            )
+        return st.one_of(strategies)
+
+    return _built_once(operation, ("positive", tuple(known), tuple(media_types)), build)
 
 
 def negative_cases(operation: Operation) -> st.SearchStrategy[AnyCase]:
     """Spec-invalid cases, as schemathesis generates them."""
     from schemathesis import GenerationMode
 
-    return operation.as_strategy(generation_mode=GenerationMode.NEGATIVE)
+    return _built_once(
+        operation,
+        "negative",
+        lambda: operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
+    )

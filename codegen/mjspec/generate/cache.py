@@ -17,6 +17,7 @@ read, is a miss; a cache that cannot be written is skipped, never an error.
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -43,6 +44,28 @@ def cache_dir() -> Path | None:
 
 
 def _versions() -> list[str]:
+    """The versions of mjspec and the pinned tools, read once per state of the import path:
+    installing, upgrading or removing a distribution adds or removes its metadata folder
+    in a folder of `sys.path`, which changes that folder's modification time. (A lookup
+    reads every path folder and each distribution's metadata: several ms, for each key.)
+    """
+    state = tuple((entry, _modified(entry)) for entry in sys.path)
+    found = _VERSIONS.get(state)
+    if found is None:
+        if len(_VERSIONS) >= 8:
+            _VERSIONS.clear()
+        found = _VERSIONS[state] = tuple(_look_up_versions())
+    return list(found)
+
+
+def _modified(folder: str) -> int | None:
+    try:
+        return os.stat(folder or ".").st_mtime_ns
+    except OSError:
+        return None
+
+
+def _look_up_versions() -> list[str]:
     from importlib.metadata import PackageNotFoundError, version
 
     found = []
@@ -52,6 +75,9 @@ def _versions() -> list[str]:
         except PackageNotFoundError:
             found.append(f"{name} missing")
     return found
+
+
+_VERSIONS: dict[tuple[tuple[str, int | None], ...], tuple[str, ...]] = {}
 
 
 def key(
