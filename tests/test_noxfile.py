@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from pathlib import Path
-from typing import cast
+from types import ModuleType
+from typing import TYPE_CHECKING, cast
 
-import nox
 import pytest
 
-import noxfile
+if TYPE_CHECKING:
+    import nox
 
-ROOT = Path(noxfile.__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@functools.cache
+def _noxfile() -> ModuleType:
+    """The noxfile, imported by the tests that use it: importing nox takes about 0.1 s, which
+    every test process would otherwise spend collecting this module."""
+    import noxfile
+
+    return noxfile
 
 
 class _RecordingSession:
@@ -30,7 +41,7 @@ class _RecordingSession:
 
 def _conformance(posargs: list[str]) -> list[tuple[tuple[str, ...], dict[str, str] | None]]:
     session = _RecordingSession(posargs)
-    noxfile.conformance(cast(nox.Session, session))
+    _noxfile().conformance(cast("nox.Session", session))
     return session.runs
 
 
@@ -44,7 +55,7 @@ def _conformance(posargs: list[str]) -> list[tuple[tuple[str, ...], dict[str, st
 def test_the_conformance_session_hands_the_token_over_in_the_environment(
     arguments: list[str],
 ) -> None:
-    kept, token = noxfile.without_token(arguments)
+    kept, token = _noxfile().without_token(arguments)
     assert token == "sk-1"
     assert kept == ["--base-url", "http://x", "--task-id", "7"]
     assert _conformance(arguments) == [
@@ -56,7 +67,7 @@ def test_the_conformance_session_hands_the_token_over_in_the_environment(
 
 
 def test_without_a_token_the_arguments_pass_unchanged() -> None:
-    assert noxfile.without_token(["--seed", "1"]) == (["--seed", "1"], None)
+    assert _noxfile().without_token(["--seed", "1"]) == (["--seed", "1"], None)
     assert _conformance(["--seed", "1"]) == [(("mjspec", "conform", "--seed", "1"), {})]
 
 
@@ -64,9 +75,9 @@ def test_the_typecheck_session_checks_the_typing_program_and_the_goldens() -> No
     """mypy --strict over tests/ is where the client's promised types (typing_client.py)
     and the goldens' generated packages are checked: the suite runs no mypy on them."""
     session = _RecordingSession([])
-    noxfile.typecheck(cast(nox.Session, session))
-    assert [args for args, _ in session.runs] == [("mypy", "--strict", *noxfile.TYPED)]
-    assert "tests" in noxfile.TYPED
+    _noxfile().typecheck(cast("nox.Session", session))
+    assert [args for args, _ in session.runs] == [("mypy", "--strict", *_noxfile().TYPED)]
+    assert "tests" in _noxfile().TYPED
     assert not [name for name in ("mypy.ini", ".mypy.ini", "setup.cfg") if (ROOT / name).exists()]
     mypy = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
     assert mypy["strict"] is True
