@@ -50,14 +50,14 @@ def _printed(grid: Grid, *, by_rich: bool) -> str:
     return out.getvalue()
 
 
-@settings(max_examples=60)
+@settings(max_examples=25)
 @given(grids(_PLAIN, most=12, title_fits=True))
 def test_a_plain_table_that_fits_is_laid_out_here_as_rich_lays_it_out(grid: Grid) -> None:
     assert grid_lines(grid, make_console(io.StringIO())) is not None  # not rich's to lay out
     assert _printed(grid, by_rich=False) == _printed(grid, by_rich=True)
 
 
-@settings(max_examples=60)
+@settings(max_examples=25)
 @given(st.one_of(grids(_ANY, most=12), grids(_PLAIN, most=60)))
 def test_any_other_table_prints_what_rich_prints(grid: Grid) -> None:
     assert _printed(grid, by_rich=False) == _printed(grid, by_rich=True)
