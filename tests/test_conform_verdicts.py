@@ -175,7 +175,7 @@ def test_an_answer_seen_in_an_earlier_run_keeps_its_schema_verdict_and_a_changed
 def test_a_seed_draws_the_same_cases_from_kept_strategies_as_from_new_ones() -> None:
     """The strategies are built once per operation in a thread (conform.strategies): a run
     after others draws what the same seed draws in a new thread, which builds its own."""
-    import threading
+    import concurrent.futures
 
     from mjspec.conform import strategies
     from mjspec.conform.judge import ProfileJudge
@@ -193,11 +193,9 @@ def test_a_seed_draws_the_same_cases_from_kept_strategies_as_from_new_ones() -> 
         return list(asked)
 
     def in_a_new_thread(work: Any) -> Any:
-        result: list[Any] = []
-        thread = threading.Thread(target=lambda: result.append(work()))
-        thread.start()
-        thread.join()
-        return result[0]
+        """What `work()` gives in a thread of its own; what it raises, raised here."""
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(work).result()
 
     with serve() as server:
         server.set_mutation(recording)

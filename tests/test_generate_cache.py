@@ -158,7 +158,7 @@ def test_a_tool_installed_or_upgraded_changes_the_key_and_nothing_else_looks_aga
         return real()
 
     monkeypatch.setattr(cache, "_look_up_versions", counting)
-    monkeypatch.setattr(cache, "_VERSIONS", {})
+    monkeypatch.setattr(cache, "_VERSIONS", None)
     before = cache.key(spec, "spec/openapi.yaml")
     assert cache.key(spec, "spec/openapi.yaml") == before and len(lookups) == 1
     site = tmp_path / "site"

@@ -129,12 +129,12 @@ def grid_lines(grid: Grid, console: Console) -> list[str] | None:
     wider than the console, or a title wider than the table (rich wraps them)."""
     if console.color_system is not None:
         return None
-    rows = [[cell.plain for cell in cells] for cells, _ in grid.rows]
-    texts = [grid.title, *grid.headers, *(value for cells in rows for value in cells)]
+    rows = [([cell.plain for cell in cells], end_section) for cells, end_section in grid.rows]
+    texts = [grid.title, *grid.headers, *(value for cells, _ in rows for value in cells)]
     if not all(_plain(text) for text in texts):
         return None
     widths = [cell_len(header) for header in grid.headers]
-    for cells in rows:
+    for cells, _ in rows:
         widths = [max(width, cell_len(value)) for width, value in zip(widths, cells, strict=True)]
     table_width = sum(widths) + 3 * len(widths) + 1
     title = cell_len(grid.title)
@@ -157,7 +157,7 @@ def grid_lines(grid: Grid, console: Console) -> list[str] | None:
     lines.append(box.get_top(padded))
     lines.append(line(box.head_left, box.head_vertical, box.head_right, grid.headers))
     lines.append(box.get_row(padded, "head"))
-    for number, (cells, (_, end_section)) in enumerate(zip(rows, grid.rows, strict=True), 1):
+    for number, (cells, end_section) in enumerate(rows, 1):
         lines.append(line(box.mid_left, box.mid_vertical, box.mid_right, cells))
         if end_section and number < len(rows):
             lines.append(box.get_row(padded, "row"))

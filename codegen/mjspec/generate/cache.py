@@ -44,18 +44,16 @@ def cache_dir() -> Path | None:
 
 
 def _versions() -> list[str]:
-    """The versions of mjspec and the pinned tools, read once per state of the import path:
-    installing, upgrading or removing a distribution adds or removes its metadata folder
-    in a folder of `sys.path`, which changes that folder's modification time. (A lookup
-    reads every path folder and each distribution's metadata: several ms, for each key.)
+    """The versions of mjspec and the pinned tools, read again only when the import path
+    changed: installing, upgrading or removing a distribution adds or removes its metadata
+    folder in a folder of `sys.path`, which changes that folder's modification time. (A
+    lookup reads every path folder and each distribution's metadata: several ms a key.)
     """
+    global _VERSIONS
     state = tuple((entry, _modified(entry)) for entry in sys.path)
-    found = _VERSIONS.get(state)
-    if found is None:
-        if len(_VERSIONS) >= 8:
-            _VERSIONS.clear()
-        found = _VERSIONS[state] = tuple(_look_up_versions())
-    return list(found)
+    if _VERSIONS is None or _VERSIONS[0] != state:
+        _VERSIONS = state, tuple(_look_up_versions())
+    return list(_VERSIONS[1])
 
 
 def _modified(folder: str) -> int | None:
@@ -77,7 +75,8 @@ def _look_up_versions() -> list[str]:
     return found
 
 
-_VERSIONS: dict[tuple[tuple[str, int | None], ...], tuple[str, ...]] = {}
+_VERSIONS: tuple[tuple[tuple[str, int | None], ...], tuple[str, ...]] | None = None
+"""The state of the import path the versions were last read in, and what they were."""
 
 
 def key(
