@@ -72,7 +72,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/bench_embedded.py")
     session.run("python", "benchmarks/bench_fleet.py")
     session.run("python", "benchmarks/bench_conform.py", *session.posargs)
-    session.install("openapi-python-client==0.29.1", env=BYTECODE)  # bench_generate's baseline
+    install(session, "interop", project=False)  # bench_generate's baseline
     session.run("python", "benchmarks/bench_generate.py")
 
 
@@ -113,8 +113,7 @@ def interop(session: nox.Session) -> None:
     `-- --prism` to add Prism's mock and proxy, `-- --lint` to add Redocly and Spectral
     over the spec and each profile's document (both through npx: they need Node).
     """
-    install(session, "lint")  # openapi-python-client's post-hooks run ruff
-    session.install("openapi-python-client==0.29.1", env=BYTECODE)
+    install(session, "interop")
     session.run("python", "tools/interop.py", *session.posargs)
 
 
