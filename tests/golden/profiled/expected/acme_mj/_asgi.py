@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 import msgspec
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message
@@ -136,7 +138,9 @@ async def _read_form(request: Request, raw: bytes, model: Any, array_fields: fro
 
     try:
         form = await Request(request.scope, receive=replay).form()
-    except Exception as exc:  # starlette raises several kinds for a malformed form
+    # A malformed form: Starlette raises HTTPException(400) from its MultiPartException, or
+    # (older versions) the parser's ValueError or a KeyError for a missing boundary.
+    except (HTTPException, MultiPartException, LookupError, ValueError) as exc:
         raise Problem(400, "invalid_form", f"the form body cannot be parsed: {exc}") from None
     data: dict[str, Any] = {}
     for name in dict.fromkeys(form.keys()):
