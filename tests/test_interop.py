@@ -114,9 +114,13 @@ def test_pydantic_models_decode_the_example_and_a_live_answer(
 def test_the_client_openapi_python_client_generates_as_the_readme_says_sends_json(
     server: interop.Server, tmp_path: Path
 ) -> None:
-    """With spec/openapi-python-client.yaml (`nox -s interop` also tries the bare client)."""
+    """With spec/openapi-python-client.yaml, as a project (the tool's default) and as the
+    package alone (`nox -s interop` also tries the bare client)."""
     result = interop.check_openapi_python_client(interop.SPEC, server, tmp_path, bare=False)
-    assert result == "sent JSON, decoded 2 tasks; generated with spec/openapi-python-client.yaml"
+    assert result == (
+        "sent JSON, decoded 2 tasks; generated with spec/openapi-python-client.yaml "
+        "(project and package-only layouts)"
+    )
 
 
 def test_the_linted_documents_are_the_spec_and_each_overlaid_profile(tmp_path: Path) -> None:
