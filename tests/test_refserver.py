@@ -21,6 +21,9 @@ import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
 
 from mjapi.models import Task
 from mjspec.cli import main
@@ -270,6 +273,33 @@ def test_unsupported_content_type_gets_415(http: httpx.Client, content_type: str
 def test_multipart_without_boundary_gets_400(http: httpx.Client) -> None:
     headers = {"Content-Type": "multipart/form-data"}
     _assert_problem(http.post(PATH, content=b"--x\r\n", headers=headers), 400)
+
+
+# Each kind of error a malformed form raises in the Starlette and python-multipart versions
+# the server allows; python-multipart before 0.0.29 lets the TypeError out of this header.
+RFC_2231_MIXED = b"--x\r\nContent-Disposition: form-data; name*0=a; name*=b\r\n\r\n1\r\n--x--\r\n"
+FORM_ERRORS = [
+    HTTPException(400, "Invalid multipart data."),
+    MultiPartException("Invalid multipart data."),
+    TypeError("'<' not supported between instances of 'NoneType' and 'int'"),
+    ValueError("bad form"),
+]
+
+
+@pytest.mark.parametrize("error", FORM_ERRORS, ids=lambda e: type(e).__name__)
+def test_a_form_that_cannot_be_parsed_gets_400_whatever_the_parser_raises(
+    http: httpx.Client, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    async def fails(self: Request, **_: Any) -> None:
+        raise error
+
+    headers = {"Content-Type": "multipart/form-data; boundary=x"}
+    real = http.post(PATH, content=RFC_2231_MIXED, headers=headers)
+    assert _assert_problem(real, 400)["error"] == "invalid_form"
+    monkeypatch.setattr(Request, "form", fails)  # the server's thread is in this process
+    body = _assert_problem(http.post(PATH, content=RFC_2231_MIXED, headers=headers), 400)
+    assert body["error"] == "invalid_form"
+    assert str(error) in body["message"]
 
 
 def test_body_over_one_mebibyte_gets_413(http: httpx.Client) -> None:

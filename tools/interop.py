@@ -4,11 +4,11 @@ Each check runs one tool against `spec/openapi.yaml` and a `mjspec serve --port 
 (and stops) itself, over loopback only:
 
 - openapi-python-client: a client generated from the spec imports, sends JSON and gets
-  the tasks back, with every annotation resolvable. Version 0.29.1 emits `| Unset` without
-  importing it for any required body with two media types (upstream issue #1451); when
-  the bare client fails to import for exactly that reason, the client is generated again
-  with `spec/openapi-python-client.yaml` (the configuration the README gives users, whose
-  post-hook adds the import), and the report says so.
+  the tasks back, the endpoint's annotations resolvable. Version 0.29.1 emits `| Unset`
+  without importing it for any required body with two media types (upstream issue
+  #1451); when the bare client fails to import for exactly that reason, the client is
+  generated again with `spec/openapi-python-client.yaml` (the configuration the README
+  gives users, whose post-hook adds the import), and the report says so.
 - datamodel-code-generator: Pydantic v2 models generated from the spec decode the spec's
   example answer and the reference server's answer.
 - schemathesis: a bare `schemathesis run --checks all --mode all` (fixed seed) passes.
@@ -211,17 +211,18 @@ def check_openapi_python_client(
 
 
 def _use_client(root: Path, package: str, server: Server) -> str:
-    """Import the generated `package` from `root`, check its annotations resolve, and ask
-    the server for its tasks: what was sent and decoded."""
+    """Import the generated `package` from `root`, check that its endpoint's annotations
+    resolve, and ask the server for its tasks: what was sent and decoded."""
     sys.path.insert(0, str(root))
     try:
         client_module = importlib.import_module(package)
         endpoint = importlib.import_module(f"{package}.api.task.list_by_condition")
         models = importlib.import_module(f"{package}.models")
-        # every annotation names something defined (string annotations would hide #1451)
+        # the endpoint's annotations name what is defined (strings would hide #1451)
         typing.get_type_hints(endpoint.sync_detailed)
     except NameError as error:
-        raise InteropError(f"{package}: its annotations do not resolve: {error}") from None
+        unresolved = f"{package}: the endpoint's annotations do not resolve: {error}"
+        raise InteropError(unresolved) from None
     finally:
         sys.path.remove(str(root))
     sent: list[str] = []

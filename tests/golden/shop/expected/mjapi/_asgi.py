@@ -138,9 +138,10 @@ async def _read_form(request: Request, raw: bytes, model: Any, array_fields: fro
 
     try:
         form = await Request(request.scope, receive=replay).form()
-    # A malformed form: Starlette raises HTTPException(400) from its MultiPartException, or
-    # (older versions) the parser's ValueError or a KeyError for a missing boundary.
-    except (HTTPException, MultiPartException, LookupError, ValueError) as exc:
+    # A malformed form: Starlette raises HTTPException(400) from its MultiPartException
+    # (MultiPartException itself outside an app); python-multipart before 0.0.29 lets a
+    # TypeError out of a part header's malformed RFC 2231 parameters (name*0=a; name*=b).
+    except (HTTPException, MultiPartException, TypeError, ValueError) as exc:
         raise Problem(400, "invalid_form", f"the form body cannot be parsed: {exc}") from None
     data: dict[str, Any] = {}
     for name in dict.fromkeys(form.keys()):
