@@ -115,8 +115,13 @@ def test_the_client_openapi_python_client_generates_as_the_readme_says_sends_jso
     server: interop.Server, tmp_path: Path
 ) -> None:
     """With spec/openapi-python-client.yaml, as a project (the tool's default) and as the
-    package alone (`nox -s interop` also tries the bare client)."""
-    result = interop.check_openapi_python_client(interop.SPEC, server, tmp_path, bare=False)
+    package alone (`nox -s interop` also tries the bare client), into a folder git ignores,
+    as a build folder is: ruff skips ignored files unless told not to."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("*\n", encoding="utf-8")
+    work = tmp_path / "build"
+    work.mkdir()
+    result = interop.check_openapi_python_client(interop.SPEC, server, work, bare=False)
     assert result == (
         "sent JSON, decoded 2 tasks; generated with spec/openapi-python-client.yaml "
         "(project and package-only layouts)"
