@@ -128,6 +128,11 @@ def test_the_client_openapi_python_client_generates_as_the_readme_says_sends_jso
     )
 
 
+def test_a_server_with_no_task_ids_is_refused_before_any_check_could_pass_on_nothing() -> None:
+    with pytest.raises(interop.InteropError, match="listed no task ids"):
+        interop.Server(base_url="http://127.0.0.1:1", task_ids=())
+
+
 def test_the_linted_documents_are_the_spec_and_each_overlaid_profile(tmp_path: Path) -> None:
     documents = interop.lint_documents(interop.SPEC, tmp_path)
     assert list(documents) == [

@@ -75,6 +75,12 @@ class Server:
     base_url: str
     task_ids: tuple[str, ...]
 
+    def __post_init__(self) -> None:
+        # every check asks for these and compares what comes back: with none, an empty
+        # answer would pass them all
+        if not self.task_ids:
+            raise InteropError(f"the server at {self.base_url} listed no task ids to ask for")
+
 
 def tool(name: str) -> str:
     """The executable `name` from this interpreter's environment, else from PATH."""
@@ -130,6 +136,7 @@ def mjspec_serve() -> Iterator[Server]:
 
 
 STARTUP_TIMEOUT = 60.0
+REQUEST_TIMEOUT = 30.0  # seconds for one request and its answer
 
 
 def _first_lines(stream: IO[str], count: int, timeout: float) -> list[str]:
@@ -149,7 +156,7 @@ def post(url: str, body: bytes, content_type: str) -> tuple[int, bytes, str]:
     """POST over loopback: status, body and Prism's `sl-violations` header ('' if none)."""
     request = urllib.request.Request(url, body, {"Content-Type": content_type}, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as answer:
             return answer.status, answer.read(), answer.headers.get("sl-violations", "")
     except urllib.error.HTTPError as error:
         return error.code, error.read(), error.headers.get("sl-violations", "")
@@ -230,8 +237,12 @@ def _use_client(root: Path, package: str, server: Server) -> str:
     def record(request: Any) -> None:
         sent.append(request.headers.get("content-type", ""))
 
+    import httpx  # a dependency of the generated client (and of mjspec)
+
     client = client_module.Client(
-        base_url=server.base_url, httpx_args={"event_hooks": {"request": [record]}}
+        base_url=server.base_url,
+        timeout=httpx.Timeout(REQUEST_TIMEOUT),  # the generated client's default: none
+        httpx_args={"event_hooks": {"request": [record]}},
     )
     with client:
         body = models.ListByConditionRequest(ids=list(server.task_ids))

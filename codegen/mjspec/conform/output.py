@@ -190,19 +190,15 @@ def field_grid(report: Report) -> Grid:
     for result in report.fields:
         status = result.status
         counts = result.counts
-        values = (
-            result.path,
-            result.type_name,
-            status,
-            str(counts["ok"]),
-            str(counts["missing"]),
-            str(counts["null"]),
-            str(counts["wrong_type"]),
-            _example(result.example) if status in BAD_STATUSES else "",
-        )
-        cells = tuple(
-            Text(value, style=_STATUS_STYLE[status]) if index == 2 else Text(value)
-            for index, value in enumerate(values)
+        cells = (
+            Text(result.path),
+            Text(result.type_name),
+            Text(status, style=_STATUS_STYLE[status]),
+            Text(str(counts["ok"])),
+            Text(str(counts["missing"])),
+            Text(str(counts["null"])),
+            Text(str(counts["wrong_type"])),
+            Text(_example(result.example) if status in BAD_STATUSES else ""),
         )
         rows.append((cells, False))
     return Grid(title, _FIELD_COLUMNS, frozenset({3, 4, 5}), tuple(rows))
